@@ -1,0 +1,76 @@
+package io.runbookd.connect;
+
+import io.vertx.core.Future;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Kafka Connect REST API of one Connect cluster, as runbookd uses it.
+ *
+ * <p>Facts: REFERENCE.md §1-2, Kafka {@code connect/runtime/.../rest/resources/ConnectorsResource}.
+ * Every connector name is percent-encoded as a single path segment. A 409 (rebalance) is retried with
+ * capped exponential backoff and jitter before it fails. Every other failure completes the future with
+ * {@link ConnectRestException}. The read timeout is above Connect's own 90 s request timeout.
+ */
+public interface ConnectApi {
+
+  /** The cluster name as configured in runbookd.yaml. */
+  String cluster();
+
+  /** {@code GET /connectors/{name}/status}; 404 fails with {@link ConnectRestException#isNotFound()}. */
+  Future<ConnectorStatus> status(String connector);
+
+  /** {@code GET /connectors?expand=status}: every connector's status keyed by name. */
+  Future<Map<String, ConnectorStatus>> statuses();
+
+  /**
+   * {@code POST /connectors/{name}/restart?includeTasks=..&onlyFailed=..} (KIP-745, Kafka 3.0+).
+   *
+   * <p>On a Connect older than 3.0 that ignores the parameters (it answers 204 although tasks were
+   * asked for), the implementation falls back to restarting each FAILED task (or every task when
+   * {@code onlyFailed} is false) with {@link #restartTask}.
+   */
+  Future<RestartOutcome> restart(String connector, boolean includeTasks, boolean onlyFailed);
+
+  /** {@code POST /connectors/{name}/tasks/{task}/restart}: synchronous, 204. */
+  Future<Void> restartTask(String connector, int task);
+
+  /** {@code PUT /connectors/{name}/pause}: 202, idempotent. */
+  Future<Void> pause(String connector);
+
+  /** {@code PUT /connectors/{name}/resume}: 202, idempotent; also starts a STOPPED connector. */
+  Future<Void> resume(String connector);
+
+  /** {@code PUT /connectors/{name}/stop}: 204 (KIP-875, Kafka 3.5+). */
+  Future<Void> stop(String connector);
+
+  /** {@code GET /connectors/{name}/config}: the flat connector configuration. */
+  Future<Map<String, String>> config(String connector);
+
+  /**
+   * Merges {@code patch} into the connector configuration and returns the resulting configuration.
+   *
+   * <p>Uses {@code PATCH /connectors/{name}/config} (KIP-477, Kafka 3.8+), where a null value removes
+   * the key. When that answers 404 or 405 for an existing connector (older Connect), falls back to
+   * {@code GET} then {@code PUT /connectors/{name}/config} with the merged map.
+   *
+   * @param patch keys to set; a null value removes the key
+   */
+  Future<Map<String, String>> patchConfig(String connector, Map<String, String> patch);
+
+  /**
+   * {@code PUT /connector-plugins/{class}/config/validate}: validates a full configuration.
+   *
+   * @return the error messages keyed by config key; empty when the configuration is valid
+   */
+  Future<Map<String, List<String>>> validateConfig(String connectorClass, Map<String, String> config);
+
+  /** {@code GET /connectors/{name}/offsets} (KIP-875, Kafka 3.5+): the raw JSON body. */
+  Future<io.vertx.core.json.JsonObject> offsets(String connector);
+
+  /**
+   * {@code GET /health} (Kafka 3.9+). Succeeds on 200; fails with {@link ConnectRestException} on
+   * 500/503. A 404 (older Connect without the endpoint) counts as healthy.
+   */
+  Future<Void> health();
+}

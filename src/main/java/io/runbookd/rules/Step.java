@@ -1,0 +1,142 @@
+package io.runbookd.rules;
+
+import io.runbookd.connect.ConnectorState;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One remediation step of a rule. The YAML key of each step is given by {@link #type()}.
+ *
+ * <p>A step is {@linkplain #destructive() destructive} when it can lose or duplicate data; those need
+ * an approval unless the rule opts out (see DESIGN.md, "Steps").
+ */
+public sealed interface Step
+    permits Step.Restart, Step.RestartTask, Step.Pause, Step.Resume, Step.Stop, Step.PatchConfig,
+        Step.Wait, Step.WaitFor, Step.Notify {
+
+  /** The step's YAML key, also the {@code action} metric label. */
+  String type();
+
+  /** True when the step can lose or duplicate data. */
+  default boolean destructive() {
+    return false;
+  }
+
+  /** {@code restart: {include_tasks, only_failed}}: KIP-745 restart. */
+  record Restart(boolean includeTasks, boolean onlyFailed) implements Step {
+    @Override
+    public String type() {
+      return "restart";
+    }
+  }
+
+  /**
+   * {@code restart_task: {task: <id>}} restarts one task; {@code restart_task: {}} restarts every
+   * FAILED task one by one.
+   */
+  record RestartTask(Optional<Integer> task) implements Step {
+    public RestartTask {
+      Objects.requireNonNull(task, "task");
+    }
+
+    @Override
+    public String type() {
+      return "restart_task";
+    }
+  }
+
+  /** {@code pause: {}}. */
+  record Pause() implements Step {
+    @Override
+    public String type() {
+      return "pause";
+    }
+  }
+
+  /** {@code resume: {}}. */
+  record Resume() implements Step {
+    @Override
+    public String type() {
+      return "resume";
+    }
+  }
+
+  /** {@code stop: {}} (KIP-875). */
+  record Stop() implements Step {
+    @Override
+    public String type() {
+      return "stop";
+    }
+  }
+
+  /**
+   * {@code patch_config: {set: {k: v}, validate: true}}: merges keys into the connector config after
+   * validating the merged config against the plugin; the old values are recorded.
+   *
+   * @param set keys to set; a null value removes the key
+   * @param validate validate through {@code /connector-plugins/{class}/config/validate} first
+   */
+  record PatchConfig(Map<String, String> set, boolean validate) implements Step {
+    public PatchConfig {
+      set = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(set));
+    }
+
+    @Override
+    public String type() {
+      return "patch_config";
+    }
+
+    /** Widening error tolerance can silently drop records. */
+    @Override
+    public boolean destructive() {
+      return "all".equalsIgnoreCase(set.get("errors.tolerance"));
+    }
+  }
+
+  /** {@code wait: 30s}: sleeps. */
+  record Wait(Duration duration) implements Step {
+    public Wait {
+      Objects.requireNonNull(duration, "duration");
+    }
+
+    @Override
+    public String type() {
+      return "wait";
+    }
+  }
+
+  /**
+   * {@code wait_for: {state: RUNNING, within: 2m, stable_for: 30s}} polls the connector until the
+   * connector and all tasks are in {@code state} for {@code stableFor}, failing after
+   * {@code within}. With {@code config_change: true} it instead waits until the connector
+   * configuration differs from the one seen when the step started (an operator fixed a credential).
+   */
+  record WaitFor(ConnectorState state, Duration within, Duration stableFor, boolean configChange)
+      implements Step {
+    public WaitFor {
+      Objects.requireNonNull(state, "state");
+      Objects.requireNonNull(within, "within");
+      Objects.requireNonNull(stableFor, "stableFor");
+    }
+
+    @Override
+    public String type() {
+      return "wait_for";
+    }
+  }
+
+  /** {@code notify: {notifier: owner, message: '...'}}. */
+  record Notify(String notifier, Template message) implements Step {
+    public Notify {
+      Objects.requireNonNull(notifier, "notifier");
+      Objects.requireNonNull(message, "message");
+    }
+
+    @Override
+    public String type() {
+      return "notify";
+    }
+  }
+}
