@@ -102,6 +102,12 @@ public interface Store extends AutoCloseable {
    */
   void noteAlertResolved(String incidentId, Instant at, Instant verifyAt);
 
+  /**
+   * The most recent alert event processed into {@code incidentId} (its labels and annotations feed the
+   * message templates), if any.
+   */
+  Optional<AlertEvent> lastAlert(String incidentId);
+
   /** Appends a line to the incident timeline. */
   void addEvent(String incidentId, IncidentEvent event);
 

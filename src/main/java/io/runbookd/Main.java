@@ -1,0 +1,120 @@
+package io.runbookd;
+
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.runbookd.config.ConfigException;
+import io.runbookd.config.ConfigLoader;
+import io.runbookd.config.RunbookdConfig;
+import io.runbookd.rules.RuleLoadException;
+import io.runbookd.rules.RuleLoader;
+import io.runbookd.rules.RuleSet;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** The {@code runbookd} command line. */
+@Command(name = "runbookd", mixinStandardHelpOptions = true, version = "runbookd 0.1.0",
+    description = "Runs Kafka Connect runbooks when Alertmanager fires.",
+    subcommands = {Main.Run.class, Main.CheckRules.class})
+public final class Main implements Runnable {
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new Main()).execute(args));
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  /** {@code runbookd run --config runbookd.yaml}. */
+  @Command(name = "run", description = "Run the daemon.")
+  static final class Run implements java.util.concurrent.Callable<Integer> {
+    @Option(names = {"-c", "--config"}, defaultValue = "runbookd.yaml", description = "Config file (default: ${DEFAULT-VALUE}).")
+    Path config;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      RunbookdConfig cfg;
+      try {
+        cfg = ConfigLoader.load(config);
+      } catch (ConfigException e) {
+        System.err.println("runbookd: invalid config: " + e.getMessage());
+        return 1;
+      }
+      Runbookd daemon;
+      try {
+        daemon = Runbookd.start(cfg, Clock.systemUTC(), PrometheusRegistry.defaultRegistry, true)
+            .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        Throwable cause = e.getCause() == null ? e : e.getCause();
+        System.err.println("runbookd: failed to start: " + cause.getMessage());
+        return 1;
+      }
+      CountDownLatch stopped = new CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        try {
+          daemon.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (Exception ignored) {
+          // exiting anyway
+        }
+        stopped.countDown();
+      }, "runbookd-shutdown"));
+      stopped.await();
+      return 0;
+    }
+  }
+
+  /** {@code runbookd check-rules [--config runbookd.yaml] rules/...}, like {@code amtool check-config}. */
+  @Command(name = "check-rules", description = "Validate rule files; prints SUCCESS or FAILED per file.")
+  static final class CheckRules implements java.util.concurrent.Callable<Integer> {
+    @Option(names = {"-c", "--config"}, description = "runbookd.yaml whose connect_clusters and notifiers the rules may name; without it those names are not checked.")
+    Path config;
+
+    @Parameters(arity = "1..*", paramLabel = "PATH", description = "Rule files or directories.")
+    List<Path> paths;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = new PrintWriter(System.out, true);
+      RuleLoader.Context ctx = new RuleLoader.Context(null, null);
+      if (config != null) {
+        try {
+          RunbookdConfig cfg = ConfigLoader.load(config);
+          ctx = new RuleLoader.Context(cfg.connectClusters().keySet(), cfg.notifiers().keySet());
+        } catch (ConfigException e) {
+          out.println("FAILED: " + e.getMessage());
+          return 1;
+        }
+      }
+      boolean ok = true;
+      for (Path p : paths) {
+        out.println("Checking '" + p + "'");
+        if (!Files.exists(p)) {
+          out.println("  FAILED: no such file or directory");
+          ok = false;
+          continue;
+        }
+        try {
+          RuleSet set = RuleLoader.load(List.of(p), ctx);
+          out.println("  SUCCESS: " + set.rules().size() + " rules found");
+        } catch (RuleLoadException e) {
+          ok = false;
+          out.println("  FAILED:");
+          e.errors().forEach(err -> out.println("    " + err));
+        }
+      }
+      return ok ? 0 : 1;
+    }
+  }
+}

@@ -1,0 +1,148 @@
+package io.runbookd;
+
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.runbookd.config.RunbookdConfig;
+import io.runbookd.connect.ConnectApi;
+import io.runbookd.connect.ConnectApis;
+import io.runbookd.connect.ConnectClusters;
+import io.runbookd.connect.ConnectEndpoint;
+import io.runbookd.http.ApiServer;
+import io.runbookd.incident.EngineDeps;
+import io.runbookd.incident.IncidentEngine;
+import io.runbookd.metrics.RunbookdMetrics;
+import io.runbookd.notify.Notifiers;
+import io.runbookd.rules.RuleLoadException;
+import io.runbookd.rules.RuleLoader;
+import io.runbookd.store.AlertRecorder;
+import io.runbookd.store.Store;
+import io.runbookd.store.StoreSettings;
+import io.runbookd.store.Stores;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running daemon: store, rules, Connect clients, notifiers, the incident engine and the HTTP
+ * listener, started in that order and stopped in reverse.
+ */
+public final class Runbookd {
+  private static final Logger LOG = LoggerFactory.getLogger(Runbookd.class);
+
+  private final Vertx vertx;
+  private final Store store;
+  private final ApiServer api;
+  private final RunbookdMetrics metrics;
+  private final ActiveRules rules;
+
+  private Runbookd(Vertx vertx, Store store, ApiServer api, RunbookdMetrics metrics, ActiveRules rules) {
+    this.vertx = vertx;
+    this.store = store;
+    this.api = api;
+    this.metrics = metrics;
+    this.rules = rules;
+  }
+
+  /**
+   * Starts a daemon.
+   *
+   * @param config the parsed configuration
+   * @param clock the clock every decision uses
+   * @param registry where metrics are registered (a fresh one per daemon in tests)
+   * @param jvmMetrics also register JVM and process metrics (once per JVM)
+   * @return the running daemon; fails when rules do not load, the store cannot open, or the port is taken
+   */
+  public static Future<Runbookd> start(RunbookdConfig config, Clock clock, PrometheusRegistry registry, boolean jvmMetrics) {
+    RunbookdMetrics metrics = new RunbookdMetrics(registry, jvmMetrics);
+    ActiveRules rules = new ActiveRules(config.rules().paths().stream().map(Path::of).toList(),
+        new RuleLoader.Context(config.connectClusters().keySet(), config.notifiers().keySet()), metrics, clock);
+    try {
+      rules.reload();
+    } catch (RuleLoadException e) {
+      return Future.failedFuture(new IllegalStateException("rules failed to load:\n" + e.getMessage(), e));
+    }
+    Store store;
+    try {
+      store = Stores.open(storeSettings(config.store()));
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    Vertx vertx = Vertx.vertx();
+    WebClient http = WebClient.create(vertx, new WebClientOptions().setUserAgent("runbookd").setConnectTimeout(10_000));
+    Map<String, ConnectApi> apis = new HashMap<>();
+    config.connectClusters().forEach((name, c) -> apis.put(name, ConnectApis.create(vertx, endpoint(name, c),
+        (cluster, method, code, nanos) -> metrics.connectRequest(cluster, method, code))));
+    String owner = ownerId();
+    EngineDeps deps = new EngineDeps(vertx, clock, store, rules, new ConnectClusters(apis),
+        Notifiers.create(http, config.notifiers()), metrics, config.engine(), config.dryRun(), owner);
+    AlertRecorder recorder = new AlertRecorder(vertx, store);
+    ApiServer api = new ApiServer(config.server(), store, recorder, rules, metrics, clock);
+    return vertx.deployVerticle(new IncidentEngine(deps, 64))
+        .compose(id -> vertx.deployVerticle(api))
+        .map(id -> {
+          LOG.info("owner={} port={} store={} dry_run={} msg=\"runbookd started\"", owner, api.port(),
+              config.store().jdbcUrl() == null ? "sqlite:" + config.store().dataDir() : "postgresql", config.dryRun());
+          return new Runbookd(vertx, store, api, metrics, rules);
+        })
+        .recover(err -> vertx.close().eventually(() -> {
+          store.close();
+          return Future.succeededFuture();
+        }).compose(v -> Future.failedFuture(err)));
+  }
+
+  static StoreSettings storeSettings(RunbookdConfig.StoreConfig s) {
+    return new StoreSettings(s.jdbcUrl(), Path.of(s.dataDir()), s.username(),
+        s.password() == null ? null : s.password().reveal(), s.maxPoolSize(), Duration.ofSeconds(3));
+  }
+
+  static ConnectEndpoint endpoint(String name, RunbookdConfig.ConnectCluster c) {
+    return ConnectEndpoint.builder(name, c.url())
+        .basicAuth(c.username(), c.password() == null ? null : c.password().reveal())
+        .caFile(c.caFile())
+        .insecureSkipVerify(c.insecureSkipVerify())
+        .requestTimeout(c.requestTimeout())
+        .build();
+  }
+
+  private static String ownerId() {
+    String runtime = ManagementFactory.getRuntimeMXBean().getName();
+    return runtime + "/" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** The bound HTTP port. */
+  public int port() {
+    return api.port();
+  }
+
+  public Store store() {
+    return store;
+  }
+
+  public RunbookdMetrics metrics() {
+    return metrics;
+  }
+
+  public ActiveRules rules() {
+    return rules;
+  }
+
+  /** Stops the listener and the engine, then closes the store. */
+  public Future<Void> stop() {
+    return vertx.close().eventually(() -> {
+      store.close();
+      return Future.succeededFuture();
+    });
+  }
+
+}

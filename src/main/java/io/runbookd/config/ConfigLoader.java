@@ -1,0 +1,119 @@
+package io.runbookd.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.runbookd.rules.Durations;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Loads runbookd.yaml strictly: an unknown key, a wrong type or a bad duration is a
+ * {@link ConfigException} naming the file, the line and the key path. Relative paths inside the
+ * config (rules, data directory) are resolved against the config file's directory.
+ */
+public final class ConfigLoader {
+  private ConfigLoader() {}
+
+  private static ObjectMapper mapper() {
+    SimpleModule module = new SimpleModule("runbookd-config");
+    module.addDeserializer(Duration.class, new JsonDeserializer<>() {
+      @Override
+      public Duration deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+        try {
+          return Durations.parse(p.getValueAsString());
+        } catch (IllegalArgumentException e) {
+          throw JsonMappingException.from(p, e.getMessage());
+        }
+      }
+    });
+    module.addDeserializer(Secret.class, new JsonDeserializer<>() {
+      @Override
+      public Secret deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+        String key = p.currentName() == null ? "secret" : p.currentName();
+        return Secret.resolve(p.getValueAsString(), key);
+      }
+    });
+    return new ObjectMapper(new YAMLFactory())
+        .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+        .registerModule(module);
+  }
+
+  /**
+   * Reads and validates {@code file}.
+   *
+   * @throws ConfigException when the file cannot be read or is invalid
+   */
+  public static RunbookdConfig load(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
+    }
+    RunbookdConfig raw = parse(text, file.toString());
+    Path base = file.toAbsolutePath().getParent();
+    return resolvePaths(raw, base);
+  }
+
+  /** Parses config text; {@code name} is used in messages. Paths stay as written. */
+  public static RunbookdConfig parse(String text, String name) {
+    try {
+      RunbookdConfig c = mapper().readValue(text, RunbookdConfig.class);
+      if (c == null) {
+        return new RunbookdConfig(null, null, null, null, null, null, false);
+      }
+      return c;
+    } catch (UnrecognizedPropertyException e) {
+      throw new ConfigException(where(name, e.getLocation()) + "unknown key \"" + e.getPropertyName() + "\" in "
+          + path(e) + " (allowed: " + e.getKnownPropertyIds() + ")");
+    } catch (ValueInstantiationException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw new ConfigException(where(name, e.getLocation()) + path(e) + ": " + cause.getMessage());
+    } catch (JsonMappingException e) {
+      throw new ConfigException(where(name, e.getLocation()) + path(e) + ": " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new ConfigException(name + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static String where(String name, JsonLocation loc) {
+    return loc == null ? name + ": " : name + ":" + loc.getLineNr() + ": ";
+  }
+
+  private static String path(JsonMappingException e) {
+    StringBuilder out = new StringBuilder();
+    for (JsonMappingException.Reference r : e.getPath()) {
+      if (r.getFieldName() != null) {
+        if (out.length() > 0) {
+          out.append('.');
+        }
+        out.append(r.getFieldName());
+      } else if (r.getIndex() >= 0) {
+        out.append('[').append(r.getIndex()).append(']');
+      }
+    }
+    return out.length() == 0 ? "(top level)" : out.toString();
+  }
+
+  private static RunbookdConfig resolvePaths(RunbookdConfig c, Path base) {
+    var rules = new RunbookdConfig.RulesConfig(c.rules().paths().stream().map(p -> base.resolve(p).normalize().toString()).toList());
+    var s = c.store();
+    var store = new RunbookdConfig.StoreConfig(base.resolve(s.dataDir()).normalize().toString(), s.jdbcUrl(), s.username(),
+        s.password(), null, s.maxPoolSize());
+    return new RunbookdConfig(c.server(), store, rules, c.connectClusters(), c.notifiers(), c.engine(), c.dryRun());
+  }
+}

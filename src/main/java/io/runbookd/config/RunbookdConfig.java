@@ -1,0 +1,177 @@
+package io.runbookd.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * runbookd.yaml, parsed strictly (an unknown key is an error) and with defaults applied.
+ *
+ * @param server the HTTP listener
+ * @param store where state is kept (SQLite by default, PostgreSQL with a JDBC URL)
+ * @param rules rule files and directories
+ * @param connectClusters named Kafka Connect clusters, referenced by rules' {@code target.cluster}
+ * @param notifiers named notifiers, referenced by rules' {@code notify} steps and escalations
+ * @param engine timing of the incident engine
+ * @param dryRun global shadow mode: record what would be done, do nothing
+ */
+public record RunbookdConfig(
+    Server server,
+    StoreConfig store,
+    RulesConfig rules,
+    Map<String, ConnectCluster> connectClusters,
+    Map<String, Notifier> notifiers,
+    Engine engine,
+    boolean dryRun) {
+
+  public RunbookdConfig {
+    server = server == null ? new Server(null, 0) : server;
+    store = store == null ? new StoreConfig(null, null, null, null, null, 0) : store;
+    rules = rules == null ? new RulesConfig(null) : rules;
+    connectClusters = connectClusters == null ? Map.of() : Map.copyOf(connectClusters);
+    notifiers = notifiers == null ? Map.of() : Map.copyOf(notifiers);
+    engine = engine == null ? new Engine(null, null, null, null, null) : engine;
+  }
+
+  /**
+   * @param listen {@code host:port}; default {@code 0.0.0.0:9095}
+   * @param maxBodyBytes webhook body limit in bytes; default 4 MiB; larger bodies get 413
+   */
+  public record Server(String listen, long maxBodyBytes) {
+    public Server {
+      listen = listen == null || listen.isBlank() ? "0.0.0.0:9095" : listen;
+      maxBodyBytes = maxBodyBytes <= 0 ? 4L * 1024 * 1024 : maxBodyBytes;
+    }
+
+    /** The host part of {@link #listen()}. */
+    public String host() {
+      int i = listen.lastIndexOf(':');
+      return i <= 0 ? "0.0.0.0" : listen.substring(0, i);
+    }
+
+    /** The port part of {@link #listen()}; 0 picks a free port. */
+    public int port() {
+      int i = listen.lastIndexOf(':');
+      try {
+        return Integer.parseInt(listen.substring(i + 1));
+      } catch (NumberFormatException e) {
+        throw new ConfigException("server.listen: \"" + listen + "\" is not host:port");
+      }
+    }
+  }
+
+  /**
+   * @param dataDir directory of the SQLite file; default {@code ./data}
+   * @param jdbcUrl a {@code jdbc:postgresql://...} URL; empty means SQLite
+   * @param username database user
+   * @param password database password ({@code ${env:VAR}} allowed)
+   * @param passwordFile file holding the password
+   * @param maxPoolSize connection pool size; default 8 (SQLite always uses one writer)
+   */
+  public record StoreConfig(
+      String dataDir, String jdbcUrl, String username, Secret password, String passwordFile, int maxPoolSize) {
+    public StoreConfig {
+      dataDir = dataDir == null || dataDir.isBlank() ? "./data" : dataDir;
+      jdbcUrl = jdbcUrl == null || jdbcUrl.isBlank() ? null : jdbcUrl;
+      maxPoolSize = maxPoolSize <= 0 ? 8 : maxPoolSize;
+      if (password == null && passwordFile != null) {
+        password = Secret.fromFile(java.nio.file.Path.of(passwordFile), "store.password_file");
+      }
+    }
+  }
+
+  /** @param paths rule files or directories; default {@code [rules/]} */
+  public record RulesConfig(List<String> paths) {
+    public RulesConfig {
+      paths = paths == null || paths.isEmpty() ? List.of("rules") : List.copyOf(paths);
+    }
+  }
+
+  /**
+   * A Kafka Connect cluster.
+   *
+   * @param url base URL of any worker's REST API, e.g. {@code http://connect:8083}
+   * @param username basic-auth user (Connect's BasicAuthSecurityRestExtension)
+   * @param password basic-auth password
+   * @param passwordFile file holding the password
+   * @param caFile PEM CA bundle for an https URL
+   * @param insecureSkipVerify trust any certificate (tests only)
+   * @param requestTimeout HTTP timeout; default 100s, above Connect's own 90 s
+   */
+  public record ConnectCluster(
+      String url,
+      String username,
+      Secret password,
+      String passwordFile,
+      String caFile,
+      boolean insecureSkipVerify,
+      Duration requestTimeout) {
+    public ConnectCluster {
+      if (url == null || url.isBlank()) {
+        throw new ConfigException("connect_clusters: url is required");
+      }
+      if (password == null && passwordFile != null) {
+        password = Secret.fromFile(java.nio.file.Path.of(passwordFile), "connect_clusters.password_file");
+      }
+      requestTimeout = requestTimeout == null ? Duration.ofSeconds(100) : requestTimeout;
+    }
+  }
+
+  /**
+   * A notifier.
+   *
+   * @param type {@code webhook} (generic JSON), {@code slack} (Slack-compatible incoming webhook) or
+   *     {@code pagerduty} (Events API v2)
+   * @param url endpoint URL (a secret: Slack URLs embed a token)
+   * @param urlFile file holding the URL
+   * @param routingKey PagerDuty integration key
+   * @param routingKeyFile file holding the routing key
+   * @param headers extra HTTP headers for {@code webhook}
+   * @param timeout HTTP timeout; default 10s
+   */
+  public record Notifier(
+      String type,
+      Secret url,
+      String urlFile,
+      Secret routingKey,
+      String routingKeyFile,
+      Map<String, String> headers,
+      Duration timeout) {
+    public Notifier {
+      type = type == null ? "webhook" : type;
+      if (!List.of("webhook", "slack", "pagerduty").contains(type)) {
+        throw new ConfigException("notifiers: unknown type \"" + type + "\" (use webhook, slack or pagerduty)");
+      }
+      if (url == null && urlFile != null) {
+        url = Secret.fromFile(java.nio.file.Path.of(urlFile), "notifiers.url_file");
+      }
+      if (routingKey == null && routingKeyFile != null) {
+        routingKey = Secret.fromFile(java.nio.file.Path.of(routingKeyFile), "notifiers.routing_key_file");
+      }
+      if (url == null && !"pagerduty".equals(type)) {
+        throw new ConfigException("notifiers: url or url_file is required for type " + type);
+      }
+      headers = headers == null ? Map.of() : Map.copyOf(headers);
+      timeout = timeout == null ? Duration.ofSeconds(10) : timeout;
+    }
+  }
+
+  /**
+   * Timing of the incident engine.
+   *
+   * @param tick how often due work (alerts, incidents, escalations) is polled from the store; default 1s
+   * @param pollInterval how often Connect status is polled while verifying; default 2s
+   * @param lease how long a replica holds an incident or escalation without renewing; default 60s
+   * @param retention closed incidents older than this are pruned; default 30d
+   * @param verifyOnResolve how long a resolved alert waits before its verification; default 0s
+   */
+  public record Engine(Duration tick, Duration pollInterval, Duration lease, Duration retention, Duration verifyOnResolve) {
+    public Engine {
+      tick = tick == null ? Duration.ofSeconds(1) : tick;
+      pollInterval = pollInterval == null ? Duration.ofSeconds(2) : pollInterval;
+      lease = lease == null ? Duration.ofSeconds(60) : lease;
+      retention = retention == null ? Duration.ofDays(30) : retention;
+      verifyOnResolve = verifyOnResolve == null ? Duration.ZERO : verifyOnResolve;
+    }
+  }
+}

@@ -1,0 +1,214 @@
+package io.runbookd.http;
+
+import io.runbookd.ActiveRules;
+import io.runbookd.config.RunbookdConfig;
+import io.runbookd.incident.IncidentState;
+import io.runbookd.metrics.RunbookdMetrics;
+import io.runbookd.rules.Durations;
+import io.runbookd.rules.Rule;
+import io.runbookd.rules.RuleLoadException;
+import io.runbookd.rules.Step;
+import io.runbookd.store.AlertRecorder;
+import io.runbookd.store.IncidentQuery;
+import io.runbookd.store.Store;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP listener: the webhook receiver and API under {@code /api/v1}, and the management endpoints
+ * {@code /-/healthy}, {@code /-/ready}, {@code /-/reload} and {@code /metrics} following Prometheus'
+ * conventions. Handlers are thin; state lives in the store and the engine.
+ */
+public final class ApiServer extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
+
+  private final RunbookdConfig.Server config;
+  private final Store store;
+  private final AlertRecorder recorder;
+  private final ActiveRules rules;
+  private final RunbookdMetrics metrics;
+  private final Clock clock;
+  private HttpServer server;
+
+  public ApiServer(RunbookdConfig.Server config, Store store, AlertRecorder recorder, ActiveRules rules,
+      RunbookdMetrics metrics, Clock clock) {
+    this.config = config;
+    this.store = store;
+    this.recorder = recorder;
+    this.rules = rules;
+    this.metrics = metrics;
+    this.clock = clock;
+  }
+
+  /** The port actually bound (useful with port 0). */
+  public int port() {
+    return server.actualPort();
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    router.post("/api/v1/alerts").handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))
+        .handler(new WebhookHandler(recorder, metrics, clock));
+    router.get("/api/v1/rules").handler(this::rules);
+    router.get("/api/v1/incidents").handler(this::incidents);
+    router.get("/api/v1/incidents/:id").handler(this::incident);
+    router.get("/-/healthy").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain").end("runbookd is Healthy.\n"));
+    router.get("/-/ready").handler(this::ready);
+    router.post("/-/reload").handler(this::reload);
+    router.get("/metrics").handler(this::metrics);
+    router.errorHandler(413, ctx -> {
+      metrics.webhookRequest(413);
+      ErrorResponse.send(ctx, 413, "request body larger than " + config.maxBodyBytes() + " bytes");
+    });
+    router.errorHandler(404, ctx -> ErrorResponse.send(ctx, 404, "no such endpoint: " + ctx.request().method() + " " + ctx.request().path()));
+    router.errorHandler(405, ctx -> ErrorResponse.send(ctx, 405, "method not allowed: " + ctx.request().method() + " " + ctx.request().path()));
+    router.errorHandler(500, ctx -> {
+      LOG.error("path={} msg=\"request failed\"", ctx.request().path(), ctx.failure());
+      ErrorResponse.send(ctx, 500, "internal error");
+    });
+    return vertx.createHttpServer().requestHandler(router).listen(config.port(), config.host()).onSuccess(s -> {
+      server = s;
+      LOG.info("listen={}:{} msg=\"HTTP server listening\"", config.host(), s.actualPort());
+    });
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  private void rules(RoutingContext ctx) {
+    JsonArray out = new JsonArray();
+    var set = rules.get();
+    for (Rule r : set.rules()) {
+      JsonArray steps = new JsonArray();
+      for (Step s : r.steps()) {
+        steps.add(s.type());
+      }
+      JsonArray escalation = new JsonArray();
+      for (Rule.EscalationLevel l : r.escalation()) {
+        escalation.add(new JsonObject().put("after", Durations.format(l.after())).put("notify", l.notifier()));
+      }
+      out.add(new JsonObject()
+          .put("name", r.name())
+          .put("description", r.description())
+          .put("source", r.source().toString())
+          .put("match", new JsonObject()
+              .put("alert", new JsonArray(r.alertMatchers().stream().map(Object::toString).toList()))
+              .put("trace", r.trace().map(java.util.regex.Pattern::pattern).orElse(null)))
+          .put("target", new JsonObject().put("cluster", r.target().cluster().source()).put("connector", r.target().connector().source()))
+          .put("retry", new JsonObject().put("max_attempts", r.retry().maxAttempts())
+              .put("backoff", new JsonArray(r.retry().backoff().stream().map(Durations::format).toList()))
+              .put("reset_after", Durations.format(r.retry().resetAfter())))
+          .put("steps", steps)
+          .put("escalation", escalation)
+          .put("dry_run", r.dryRun()));
+    }
+    json(ctx, 200, new JsonObject().put("loaded_at", set.loadedAt().toString()).put("files", new JsonArray(set.files())).put("rules", out));
+  }
+
+  private void incidents(RoutingContext ctx) {
+    IncidentQuery q;
+    try {
+      q = IncidentsJson.query(ctx.queryParams());
+    } catch (IllegalArgumentException e) {
+      ErrorResponse.send(ctx, 400, e.getMessage());
+      return;
+    }
+    vertx.executeBlocking(() -> store.list(q), false).onComplete(ar -> {
+      if (ar.failed()) {
+        ErrorResponse.send(ctx, 503, "store unavailable: " + ar.cause().getMessage());
+        return;
+      }
+      JsonArray items = new JsonArray();
+      ar.result().forEach(i -> items.add(IncidentsJson.incident(i)));
+      json(ctx, 200, new JsonObject().put("incidents", items).put("limit", q.limit()).put("offset", q.offset()));
+    });
+  }
+
+  private void incident(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    vertx.executeBlocking(() -> IncidentsJson.detail(store, id), false).onComplete(ar -> {
+      if (ar.failed()) {
+        ErrorResponse.send(ctx, 503, "store unavailable: " + ar.cause().getMessage());
+      } else if (ar.result() == null) {
+        ErrorResponse.send(ctx, 404, "no incident " + id);
+      } else {
+        json(ctx, 200, ar.result());
+      }
+    });
+  }
+
+  private void ready(RoutingContext ctx) {
+    vertx.executeBlocking(() -> {
+      store.ping();
+      return rules.get() != null;
+    }, false).onComplete(ar -> {
+      if (ar.succeeded() && ar.result()) {
+        ctx.response().putHeader("Content-Type", "text/plain").end("runbookd is Ready.\n");
+      } else {
+        ErrorResponse.send(ctx, 503, "not ready: " + (ar.failed() ? ar.cause().getMessage() : "no rules loaded"));
+      }
+    });
+  }
+
+  private void reload(RoutingContext ctx) {
+    vertx.executeBlocking(() -> {
+      try {
+        return rules.reload().rules().size();
+      } catch (RuleLoadException e) {
+        throw new IllegalStateException(e.getMessage(), e);
+      }
+    }, false).onComplete(ar -> {
+      if (ar.succeeded()) {
+        json(ctx, 200, new JsonObject().put("status", "success").put("rules", ar.result()));
+      } else {
+        ErrorResponse.send(ctx, 500, "failed to reload rules; the last good rules stay active: " + ar.cause().getMessage());
+      }
+    });
+  }
+
+  private void metrics(RoutingContext ctx) {
+    vertx.executeBlocking(metrics::scrape, false).onComplete(ar -> {
+      if (ar.failed()) {
+        ErrorResponse.send(ctx, 500, ar.cause().getMessage());
+        return;
+      }
+      ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+          .end(io.vertx.core.buffer.Buffer.buffer(ar.result()));
+    });
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+
+  static IncidentState state(String s) {
+    try {
+      return IncidentState.valueOf(s.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("unknown state \"" + s + "\"");
+    }
+  }
+
+  static Instant instant(String s) {
+    try {
+      return Instant.parse(s);
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException("since must be an RFC 3339 time, got \"" + s + "\"");
+    }
+  }
+}

@@ -1,0 +1,161 @@
+package io.runbookd.metrics;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Every {@code runbookd_*} metric of DESIGN.md "Metrics", built once against one registry. Labels are
+ * bounded: rule names, action types, outcomes, cluster names, HTTP codes; never fingerprints, connector
+ * names or free text.
+ */
+public final class RunbookdMetrics {
+  private static final double[] DURATION_BUCKETS = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600};
+
+  private final PrometheusRegistry registry;
+  private final Counter alertsReceived;
+  private final Counter webhookRequests;
+  private final Counter ruleMatches;
+  private final Counter alertsUnmatched;
+  private final Counter remediations;
+  private final Histogram remediationDuration;
+  private final Counter actions;
+  private final Histogram actionDuration;
+  private final Counter escalations;
+  private final Gauge incidentsOpen;
+  private final Histogram timeToRecover;
+  private final Counter connectRequests;
+  private final Gauge rulesLoaded;
+  private final Counter rulesReload;
+  private final Gauge rulesLastReloadSuccess;
+  private final Counter notifications;
+
+  /** Registers everything in {@code registry}; with {@code jvm} also the JVM and process metrics. */
+  public RunbookdMetrics(PrometheusRegistry registry, boolean jvm) {
+    this.registry = registry;
+    alertsReceived = Counter.builder().name("runbookd_alerts_received_total")
+        .help("Alerts received from Alertmanager, by alertname and the alert's own status.")
+        .labelNames("alertname", "status").register(registry);
+    webhookRequests = Counter.builder().name("runbookd_webhook_requests_total")
+        .help("Webhook requests by HTTP response code.").labelNames("code").register(registry);
+    ruleMatches = Counter.builder().name("runbookd_rule_matches_total")
+        .help("Alerts that opened an incident, by the rule that matched.").labelNames("rule").register(registry);
+    alertsUnmatched = Counter.builder().name("runbookd_alerts_unmatched_total")
+        .help("Firing alerts that no rule matched.").register(registry);
+    remediations = Counter.builder().name("runbookd_remediations_total")
+        .help("Remediation attempts by rule and outcome (recovered, failed, escalated, skipped, shadow, awaiting_approval).")
+        .labelNames("rule", "outcome").register(registry);
+    remediationDuration = Histogram.builder().name("runbookd_remediation_duration_seconds")
+        .help("Duration of one remediation attempt, steps and verification included.")
+        .classicUpperBounds(DURATION_BUCKETS).register(registry);
+    actions = Counter.builder().name("runbookd_actions_total")
+        .help("Steps run, by rule, action (step type) and outcome (ok, failed, shadow, skipped).")
+        .labelNames("rule", "action", "outcome").register(registry);
+    actionDuration = Histogram.builder().name("runbookd_action_duration_seconds")
+        .help("Duration of one step.").labelNames("action").classicUpperBounds(DURATION_BUCKETS).register(registry);
+    escalations = Counter.builder().name("runbookd_escalations_total")
+        .help("Escalations delivered, by rule and level (ladder index or gave_up).")
+        .labelNames("rule", "level").register(registry);
+    incidentsOpen = Gauge.builder().name("runbookd_incidents_open")
+        .help("Open incidents by rule.").labelNames("rule").register(registry);
+    timeToRecover = Histogram.builder().name("runbookd_time_to_recover_seconds")
+        .help("From an incident's opening to its verified recovery.")
+        .classicUpperBounds(DURATION_BUCKETS).register(registry);
+    connectRequests = Counter.builder().name("runbookd_connect_requests_total")
+        .help("Kafka Connect REST requests by cluster, method and HTTP code (-1 = no response).")
+        .labelNames("cluster", "method", "code").register(registry);
+    rulesLoaded = Gauge.builder().name("runbookd_rules_loaded").help("Rules in the active rule set.").register(registry);
+    rulesReload = Counter.builder().name("runbookd_rules_reload_total")
+        .help("Rule reloads by outcome (success, failure).").labelNames("outcome").register(registry);
+    rulesLastReloadSuccess = Gauge.builder().name("runbookd_rules_last_reload_success_timestamp_seconds")
+        .help("Unix time of the last successful rule load.").register(registry);
+    notifications = Counter.builder().name("runbookd_notifications_total")
+        .help("Notifications sent, by notifier and outcome (ok, failed).").labelNames("notifier", "outcome").register(registry);
+    if (jvm) {
+      JvmMetrics.builder().register(registry);
+    }
+  }
+
+  public PrometheusRegistry registry() {
+    return registry;
+  }
+
+  public void alertReceived(String alertname, String status) {
+    alertsReceived.labelValues(alertname, status).inc();
+  }
+
+  public void webhookRequest(int code) {
+    webhookRequests.labelValues(Integer.toString(code)).inc();
+  }
+
+  public void ruleMatched(String rule) {
+    ruleMatches.labelValues(rule).inc();
+  }
+
+  public void alertUnmatched() {
+    alertsUnmatched.inc();
+  }
+
+  public void remediation(String rule, String outcome, Duration took) {
+    remediations.labelValues(rule, outcome).inc();
+    if (took != null) {
+      remediationDuration.observe(took.toMillis() / 1000.0);
+    }
+  }
+
+  public void action(String rule, String action, String outcome, Duration took) {
+    actions.labelValues(rule, action, outcome).inc();
+    actionDuration.labelValues(action).observe(took.toMillis() / 1000.0);
+  }
+
+  public void escalation(String rule, String level) {
+    escalations.labelValues(rule, level).inc();
+  }
+
+  /** Sets {@code runbookd_incidents_open} from a full count per rule; rules absent from the map read 0. */
+  public void incidentsOpen(Map<String, Integer> byRule, Iterable<String> knownRules) {
+    for (String r : knownRules) {
+      incidentsOpen.labelValues(r).set(byRule.getOrDefault(r, 0));
+    }
+    byRule.forEach((r, n) -> incidentsOpen.labelValues(r).set(n));
+  }
+
+  public void recovered(Duration timeToRecoverValue) {
+    timeToRecover.observe(timeToRecoverValue.toMillis() / 1000.0);
+  }
+
+  public void connectRequest(String cluster, String method, int code) {
+    connectRequests.labelValues(cluster, method, Integer.toString(code)).inc();
+  }
+
+  public void rulesLoaded(int count, boolean success, long epochMillis) {
+    rulesReload.labelValues(success ? "success" : "failure").inc();
+    if (success) {
+      rulesLoaded.set(count);
+      rulesLastReloadSuccess.set(epochMillis / 1000.0);
+    }
+  }
+
+  public void notification(String notifier, boolean ok) {
+    notifications.labelValues(notifier, ok ? "ok" : "failed").inc();
+  }
+
+  /** The registry in the Prometheus text format 0.0.4. */
+  public byte[] scrape() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
+    try {
+      new PrometheusTextFormatWriter(false).write(out, registry.scrape());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+}
