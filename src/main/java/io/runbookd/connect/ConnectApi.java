@@ -11,6 +11,9 @@ import java.util.Map;
  * Every connector name is percent-encoded as a single path segment. A 409 (rebalance) is retried with
  * capped exponential backoff and jitter before it fails. Every other failure completes the future with
  * {@link ConnectRestException}. The read timeout is above Connect's own 90 s request timeout.
+ *
+ * <p>An empty connector name, plugin class or negative task id fails the future with {@link
+ * IllegalArgumentException} before any request is sent. Implementations: {@link ConnectApis#create}.
  */
 public interface ConnectApi {
 
@@ -67,6 +70,29 @@ public interface ConnectApi {
 
   /** {@code GET /connectors/{name}/offsets} (KIP-875, Kafka 3.5+): the raw JSON body. */
   Future<io.vertx.core.json.JsonObject> offsets(String connector);
+
+  /**
+   * {@code PATCH /connectors/{name}/offsets} (KIP-875, Kafka 3.6+): alters the connector's offsets.
+   *
+   * <p>The connector must exist and be STOPPED with no tasks; otherwise Connect answers 400 {@code
+   * Connectors must be in the STOPPED state before their offsets can be modified...} (REFERENCE §1
+   * "Offsets"). For a sink, its consumer group {@code connect-<name>} must have no active members.
+   *
+   * @param offsets {@code {"offsets":[{"partition":{...},"offset":{...}|null}]}}; a null offset resets
+   *     that partition
+   * @return Connect's 200 {@code message}, e.g. {@code The offsets for this connector have been altered
+   *     successfully}
+   */
+  Future<String> alterOffsets(String connector, io.vertx.core.json.JsonObject offsets);
+
+  /**
+   * {@code DELETE /connectors/{name}/offsets} (KIP-875, Kafka 3.6+): resets all of the connector's
+   * offsets. Same preconditions and 400 as {@link #alterOffsets}.
+   *
+   * @return Connect's 200 {@code message}, e.g. {@code The offsets for this connector have been reset
+   *     successfully}
+   */
+  Future<String> resetOffsets(String connector);
 
   /**
    * {@code GET /health} (Kafka 3.9+). Succeeds on 200; fails with {@link ConnectRestException} on
