@@ -107,12 +107,14 @@ public final class Runbookd {
   }
 
   static ConnectEndpoint endpoint(String name, RunbookdConfig.ConnectCluster c) {
-    return ConnectEndpoint.builder(name, c.url())
-        .basicAuth(c.username(), c.password() == null ? null : c.password().reveal())
-        .caFile(c.caFile())
-        .insecureSkipVerify(c.insecureSkipVerify())
-        .requestTimeout(c.requestTimeout())
-        .build();
+    ConnectEndpoint e = ConnectEndpoint.of(name, c.url()).withRequestTimeout(c.requestTimeout());
+    if (c.username() != null) {
+      e = e.withBasicAuth(c.username(), c.password() == null ? "" : c.password().reveal());
+    }
+    if (c.caFile() != null || c.insecureSkipVerify()) {
+      e = e.withTls(new ConnectEndpoint.Tls(java.util.Optional.ofNullable(c.caFile()).map(Path::of), c.insecureSkipVerify()));
+    }
+    return e;
   }
 
   private static String ownerId() {
