@@ -1,0 +1,1093 @@
+package io.runbookd.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.zaxxer.hikari.HikariDataSource;
+import io.runbookd.incident.AlertEvent;
+import io.runbookd.incident.Budget;
+import io.runbookd.incident.Escalation;
+import io.runbookd.incident.Incident;
+import io.runbookd.incident.IncidentEvent;
+import io.runbookd.incident.IncidentState;
+import io.runbookd.incident.StepRun;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLDataException;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The {@link Store} on SQLite or PostgreSQL, over a HikariCP pool; the schema comes from the Flyway
+ * migrations in {@code db/migration}. Built by {@link Stores#open}.
+ *
+ * <p>Each method runs in exactly one transaction on one pooled connection, and every
+ * {@link SQLException} becomes a {@link StoreException} whose message starts with the method's name.
+ * Only prepared statements are used. Instants are stored as epoch milliseconds, so they come back
+ * truncated to the millisecond. A null argument where a value is required is a
+ * {@link NullPointerException}, an invalid one an {@link IllegalArgumentException}; both are thrown
+ * before anything is written.
+ *
+ * <p>Choices where {@link Store}'s Javadoc leaves room (the safer reading each time):
+ * <ul>
+ *   <li>Leases are held strictly before their expiry: a lease until {@code t} is free at {@code now >= t}.
+ *   <li>An incident is open while {@code closedAt} is null. Incidents written must be consistent: state
+ *       CLOSED exactly when {@code closedAt} is set, {@code nextAction} set exactly when
+ *       {@code nextActionAt} is, {@code leaseOwner} set exactly when {@code leaseUntil} is.
+ *   <li>{@link #updateIncident} with {@code expectedOwner == null} succeeds when the row has no live
+ *       lease: no owner, or a lease that expired at or before the incident's {@code updatedAt} (the
+ *       caller's now).
+ *   <li>{@link #noteAlertResolved} treats an incident as leased while its lease is live at {@code at};
+ *       it never schedules anything on a closed incident.
+ *   <li>Escalations are only claimed (and only count for {@link #nextEscalationDue}) while their incident
+ *       is open, so a closed incident never pages even if its escalations were not cancelled.
+ *       {@link #nextEscalationDue} reports, for an escalation leased to a claimer, the lease expiry when
+ *       that is later than its due time: the earliest instant {@link #claimDueEscalations} could return
+ *       it, so a timer armed on it never spins.
+ *   <li>Operations that name a row which does not exist ({@link #markAlertProcessed},
+ *       {@link #updateIncident}, {@link #noteAlertResolved}, {@link #finishStep},
+ *       {@link #markEscalationFired}, and the foreign keys of {@link #linkAlert}, {@link #addEvent},
+ *       {@link #startStep}, {@link #scheduleEscalation}) throw {@link StoreException}.
+ *   <li>{@link #markAlertProcessed} and {@link #markEscalationFired} keep the first outcome and time when
+ *       repeated; {@link #linkAlert} never moves an alert's last status back to an older {@code at}.
+ * </ul>
+ */
+final class JdbcStore implements Store {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() {};
+
+  private static final String ALERT_COLUMNS =
+      "id, received_at, fingerprint, status, starts_at, ends_at, labels, annotations, receiver, group_key";
+  private static final String INCIDENT_COLUMNS =
+      "id, cluster, connector, rule, state, outcome, attempts, cause, trace, opened_at, updated_at, closed_at,"
+          + " next_action_at, next_action, alert_resolved_at, lease_owner, lease_until";
+  /** The columns {@link #updateIncident} writes, in {@link #bindMutable} order. */
+  private static final List<String> MUTABLE_COLUMNS = List.of("state", "outcome", "attempts", "cause", "trace",
+      "updated_at", "closed_at", "next_action_at", "next_action", "alert_resolved_at", "lease_owner", "lease_until");
+  private static final String STEP_COLUMNS =
+      "id, incident_id, attempt, step_index, type, params, started_at, ended_at, outcome, error, before_state,"
+          + " after_state";
+  private static final String ESCALATION_COLUMNS =
+      "incident_id, level, due_at, notifier, message, fired_at, cancelled_at";
+  private static final String INCIDENT_IS_OPEN =
+      "EXISTS (SELECT 1 FROM incidents i WHERE i.id = e.incident_id AND i.closed_at IS NULL)";
+  private static final String PENDING_ESCALATION = "e.fired_at IS NULL AND e.cancelled_at IS NULL";
+  private static final String CLOSED_BEFORE = "SELECT id FROM incidents WHERE closed_at IS NOT NULL AND closed_at < ?";
+  private static final List<String> INCIDENT_CHILDREN =
+      List.of("incident_alerts", "step_runs", "incident_events", "escalations");
+
+  private final HikariDataSource pool;
+  private final Dialect dialect;
+  private final String where;
+  private final Duration pingTimeout;
+
+  /**
+   * @param pool the connections; owned by this store and closed with it
+   * @param dialect the database
+   * @param where the database for messages, without secrets
+   * @param pingTimeout the longest a {@link #ping()} round trip may take
+   */
+  JdbcStore(HikariDataSource pool, Dialect dialect, String where, Duration pingTimeout) {
+    this.pool = Objects.requireNonNull(pool, "pool");
+    this.dialect = Objects.requireNonNull(dialect, "dialect");
+    this.where = Objects.requireNonNull(where, "where");
+    this.pingTimeout = Objects.requireNonNull(pingTimeout, "pingTimeout");
+  }
+
+  // ---- intake ---------------------------------------------------------------------------------
+
+  @Override
+  public List<AlertEvent> recordAlerts(List<AlertEvent> events) {
+    Objects.requireNonNull(events, "events");
+    if (events.isEmpty()) {
+      return List.of();
+    }
+    List<String[]> json = new ArrayList<>(events.size());
+    for (AlertEvent e : events) {
+      json.add(new String[] {toJson(e.labels()), toJson(e.annotations())});
+    }
+    return write("recordAlerts", c -> {
+      List<AlertEvent> stored = new ArrayList<>(events.size());
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO alert_events (received_at, fingerprint, status, starts_at, ends_at, labels, annotations,"
+              + " receiver, group_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " + ALERT_COLUMNS)) {
+        for (int i = 0; i < events.size(); i++) {
+          AlertEvent e = events.get(i);
+          setInstant(ps, 1, e.receivedAt());
+          ps.setString(2, e.fingerprint());
+          ps.setString(3, e.status());
+          setInstant(ps, 4, e.startsAt());
+          setInstant(ps, 5, e.endsAt());
+          ps.setString(6, json.get(i)[0]);
+          ps.setString(7, json.get(i)[1]);
+          setString(ps, 8, e.receiver());
+          setString(ps, 9, e.groupKey());
+          try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+              throw new SQLException("insert returned no row");
+            }
+            stored.add(alert(rs));
+          }
+        }
+      }
+      return Collections.unmodifiableList(stored);
+    });
+  }
+
+  @Override
+  public List<AlertEvent> claimAlerts(String owner, Instant now, Duration lease, int limit) {
+    Objects.requireNonNull(owner, "owner");
+    Objects.requireNonNull(now, "now");
+    requireLease(lease);
+    if (limit <= 0) {
+      return List.of();
+    }
+    long nowMs = now.toEpochMilli();
+    long until = now.plus(lease).toEpochMilli();
+    List<AlertEvent> claimed = write("claimAlerts", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE alert_events SET claimed_by = ?, claimed_until = ? WHERE id IN ("
+              + "SELECT id FROM alert_events WHERE processed_at IS NULL"
+              + " AND (claimed_until IS NULL OR claimed_until <= ?)"
+              + " ORDER BY id LIMIT ?" + dialect.claimLock() + ") RETURNING " + ALERT_COLUMNS)) {
+        ps.setString(1, owner);
+        ps.setLong(2, until);
+        ps.setLong(3, nowMs);
+        ps.setInt(4, limit);
+        return list(ps, JdbcStore::alert);
+      }
+    });
+    claimed.sort(Comparator.comparingLong(AlertEvent::id));
+    return Collections.unmodifiableList(claimed);
+  }
+
+  @Override
+  public void markAlertProcessed(long eventId, Instant at, String outcome, String incidentId) {
+    Objects.requireNonNull(at, "at");
+    Objects.requireNonNull(outcome, "outcome");
+    write("markAlertProcessed", c -> {
+      int n;
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE alert_events SET processed_at = ?, outcome = ?, incident_id = ?, claimed_by = NULL,"
+              + " claimed_until = NULL WHERE id = ? AND processed_at IS NULL")) {
+        ps.setLong(1, at.toEpochMilli());
+        ps.setString(2, outcome);
+        setString(ps, 3, incidentId);
+        ps.setLong(4, eventId);
+        n = ps.executeUpdate();
+      }
+      if (n == 0) {
+        requireRow(c, "SELECT 1 FROM alert_events WHERE id = ?", eventId, "no alert event " + eventId);
+      }
+      return null;
+    });
+  }
+
+  // ---- incidents ------------------------------------------------------------------------------
+
+  @Override
+  public Optional<Incident> openIncident(Incident incident, List<Escalation> escalations, IncidentEvent opened) {
+    Objects.requireNonNull(incident, "incident");
+    Objects.requireNonNull(escalations, "escalations");
+    requireEvent(opened);
+    requireConsistent(incident);
+    if (!incident.state().isOpen()) {
+      throw new IllegalArgumentException(incident.context() + ": openIncident needs an open incident, got "
+          + incident.state());
+    }
+    for (Escalation e : escalations) {
+      if (!e.incidentId().equals(incident.id())) {
+        throw new IllegalArgumentException(incident.context() + ": escalation level " + e.level()
+            + " belongs to incident " + e.incidentId());
+      }
+    }
+    return write("openIncident", c -> {
+      int n;
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO incidents (id, cluster, connector, rule, opened_at, " + String.join(", ", MUTABLE_COLUMNS)
+              + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+              + " ON CONFLICT (cluster, connector) WHERE closed_at IS NULL DO NOTHING")) {
+        ps.setString(1, incident.id());
+        ps.setString(2, incident.cluster());
+        ps.setString(3, incident.connector());
+        ps.setString(4, incident.rule());
+        ps.setLong(5, incident.openedAt().toEpochMilli());
+        bindMutable(ps, 6, incident);
+        n = ps.executeUpdate();
+      }
+      if (n == 0) {
+        return Optional.<Incident>empty();
+      }
+      insertEvent(c, incident.id(), opened);
+      for (Escalation e : escalations) {
+        insertEscalation(c, e);
+      }
+      return selectIncident(c, "SELECT " + INCIDENT_COLUMNS + " FROM incidents WHERE id = ?", incident.id());
+    });
+  }
+
+  @Override
+  public Optional<Incident> findOpen(String cluster, String connector) {
+    Objects.requireNonNull(cluster, "cluster");
+    Objects.requireNonNull(connector, "connector");
+    return read("findOpen", c -> selectIncident(c,
+        "SELECT " + INCIDENT_COLUMNS + " FROM incidents WHERE cluster = ? AND connector = ? AND closed_at IS NULL",
+        cluster, connector));
+  }
+
+  /** {@inheritDoc} If several open incidents have it, the most recently opened. */
+  @Override
+  public Optional<Incident> findOpenByFingerprint(String fingerprint) {
+    Objects.requireNonNull(fingerprint, "fingerprint");
+    return read("findOpenByFingerprint", c -> selectIncident(c,
+        "SELECT " + prefixed("i.", INCIDENT_COLUMNS) + " FROM incidents i"
+            + " JOIN incident_alerts a ON a.incident_id = i.id"
+            + " WHERE a.fingerprint = ? AND i.closed_at IS NULL ORDER BY i.opened_at DESC, i.id DESC LIMIT 1",
+        fingerprint));
+  }
+
+  @Override
+  public Optional<Incident> get(String incidentId) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    return read("get", c -> selectIncident(c,
+        "SELECT " + INCIDENT_COLUMNS + " FROM incidents WHERE id = ?", incidentId));
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * @throws IllegalArgumentException when {@code limit} is outside 1..1000 or {@code offset} is negative
+   */
+  @Override
+  public List<Incident> list(IncidentQuery query) {
+    Objects.requireNonNull(query, "query");
+    if (query.limit() < 1 || query.limit() > 1000) {
+      throw new IllegalArgumentException("incident query limit must be 1..1000, got " + query.limit());
+    }
+    if (query.offset() < 0) {
+      throw new IllegalArgumentException("incident query offset must be >= 0, got " + query.offset());
+    }
+    StringBuilder sql = new StringBuilder("SELECT " + INCIDENT_COLUMNS + " FROM incidents WHERE 1 = 1");
+    List<Object> params = new ArrayList<>();
+    if (query.state() != null) {
+      sql.append(" AND state = ?");
+      params.add(query.state().name());
+    }
+    if (query.open() != null) {
+      sql.append(query.open() ? " AND closed_at IS NULL" : " AND closed_at IS NOT NULL");
+    }
+    if (query.cluster() != null) {
+      sql.append(" AND cluster = ?");
+      params.add(query.cluster());
+    }
+    if (query.connector() != null) {
+      sql.append(" AND connector = ?");
+      params.add(query.connector());
+    }
+    if (query.rule() != null) {
+      sql.append(" AND rule = ?");
+      params.add(query.rule());
+    }
+    if (query.since() != null) {
+      sql.append(" AND opened_at >= ?");
+      params.add(query.since().toEpochMilli());
+    }
+    sql.append(" ORDER BY opened_at DESC, id DESC LIMIT ? OFFSET ?");
+    params.add(query.limit());
+    params.add(query.offset());
+    return read("list", c -> {
+      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        for (int i = 0; i < params.size(); i++) {
+          Object p = params.get(i);
+          if (p instanceof String s) {
+            ps.setString(i + 1, s);
+          } else if (p instanceof Long l) {
+            ps.setLong(i + 1, l);
+          } else {
+            ps.setInt(i + 1, (Integer) p);
+          }
+        }
+        return Collections.unmodifiableList(list(ps, JdbcStore::incident));
+      }
+    });
+  }
+
+  /** {@inheritDoc} Sorted by rule name; rules with no open incident are absent. */
+  @Override
+  public Map<String, Integer> countOpenByRule() {
+    return read("countOpenByRule", c -> {
+      Map<String, Integer> counts = new TreeMap<>();
+      try (PreparedStatement ps = c.prepareStatement(
+              "SELECT rule, COUNT(*) FROM incidents WHERE closed_at IS NULL GROUP BY rule");
+          ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          counts.put(rs.getString(1), rs.getInt(2));
+        }
+      }
+      return Collections.unmodifiableMap(counts);
+    });
+  }
+
+  /**
+   * {@inheritDoc} A link whose last time is later than {@code at} is left as it is, so an alert delivered
+   * late cannot overwrite a newer status.
+   */
+  @Override
+  public void linkAlert(String incidentId, String fingerprint, String alertname, String status, Instant at) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    Objects.requireNonNull(fingerprint, "fingerprint");
+    Objects.requireNonNull(alertname, "alertname");
+    Objects.requireNonNull(status, "status");
+    Objects.requireNonNull(at, "at");
+    write("linkAlert", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO incident_alerts (incident_id, fingerprint, alertname, status, first_seen_at, last_seen_at)"
+              + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id, fingerprint) DO UPDATE SET"
+              + " alertname = excluded.alertname, status = excluded.status, last_seen_at = excluded.last_seen_at"
+              + " WHERE incident_alerts.last_seen_at <= excluded.last_seen_at")) {
+        ps.setString(1, incidentId);
+        ps.setString(2, fingerprint);
+        ps.setString(3, alertname);
+        ps.setString(4, status);
+        ps.setLong(5, at.toEpochMilli());
+        ps.setLong(6, at.toEpochMilli());
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  /** {@inheritDoc} The claim does not change {@code updatedAt}; ties on {@code nextActionAt} go by id. */
+  @Override
+  public List<Incident> claimDueIncidents(String owner, Instant now, Duration lease, int limit) {
+    Objects.requireNonNull(owner, "owner");
+    Objects.requireNonNull(now, "now");
+    requireLease(lease);
+    if (limit <= 0) {
+      return List.of();
+    }
+    long nowMs = now.toEpochMilli();
+    long until = now.plus(lease).toEpochMilli();
+    List<Incident> claimed = write("claimDueIncidents", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE incidents SET lease_owner = ?, lease_until = ? WHERE id IN ("
+              + "SELECT id FROM incidents WHERE closed_at IS NULL"
+              + " AND next_action_at IS NOT NULL AND next_action_at <= ?"
+              + " AND (lease_until IS NULL OR lease_until <= ?)"
+              + " ORDER BY next_action_at, id LIMIT ?" + dialect.claimLock() + ") RETURNING " + INCIDENT_COLUMNS)) {
+        ps.setString(1, owner);
+        ps.setLong(2, until);
+        ps.setLong(3, nowMs);
+        ps.setLong(4, nowMs);
+        ps.setInt(5, limit);
+        return list(ps, JdbcStore::incident);
+      }
+    });
+    claimed.sort(Comparator.comparing(Incident::nextActionAt).thenComparing(Incident::id));
+    return Collections.unmodifiableList(claimed);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>With {@code expectedOwner == null} the row must hold no live lease: no lease owner, or a lease that
+   * ended at or before {@code incident.updatedAt()}, which is taken as the caller's now.
+   *
+   * @throws IllegalArgumentException when the incident is inconsistent (see the class Javadoc)
+   * @throws StoreException when no incident has this id
+   */
+  @Override
+  public boolean updateIncident(Incident incident, String expectedOwner) {
+    Objects.requireNonNull(incident, "incident");
+    requireConsistent(incident);
+    String set = "UPDATE incidents SET " + String.join(" = ?, ", MUTABLE_COLUMNS) + " = ? WHERE id = ?";
+    return write("updateIncident", c -> {
+      int n;
+      try (PreparedStatement ps = c.prepareStatement(set + (expectedOwner == null
+          ? " AND (lease_owner IS NULL OR lease_until <= ?)"
+          : " AND lease_owner = ?"))) {
+        int i = bindMutable(ps, 1, incident);
+        ps.setString(i++, incident.id());
+        if (expectedOwner == null) {
+          ps.setLong(i, incident.updatedAt().toEpochMilli());
+        } else {
+          ps.setString(i, expectedOwner);
+        }
+        n = ps.executeUpdate();
+      }
+      if (n == 0) {
+        requireRow(c, "SELECT 1 FROM incidents WHERE id = ?", incident.id(), "no incident " + incident.id());
+      }
+      return n == 1;
+    });
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>"Not leased" means no live lease at {@code at}. Nothing is scheduled on a closed incident. An
+   * action at or before {@code verifyAt} is kept; a later one is replaced by the verification.
+   *
+   * @throws StoreException when no incident has this id
+   */
+  @Override
+  public void noteAlertResolved(String incidentId, Instant at, Instant verifyAt) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    Objects.requireNonNull(at, "at");
+    long atMs = at.toEpochMilli();
+    write("noteAlertResolved", c -> {
+      int n;
+      if (verifyAt == null) {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE incidents SET alert_resolved_at = ? WHERE id = ?")) {
+          ps.setLong(1, atMs);
+          ps.setString(2, incidentId);
+          n = ps.executeUpdate();
+        }
+      } else {
+        String schedule = "closed_at IS NULL AND (lease_owner IS NULL OR lease_until <= ?)"
+            + " AND (next_action_at IS NULL OR next_action_at > ?)";
+        long verifyMs = verifyAt.toEpochMilli();
+        try (PreparedStatement ps = c.prepareStatement("UPDATE incidents SET alert_resolved_at = ?,"
+            + " next_action = CASE WHEN " + schedule + " THEN ? ELSE next_action END,"
+            + " next_action_at = CASE WHEN " + schedule + " THEN ? ELSE next_action_at END"
+            + " WHERE id = ?")) {
+          ps.setLong(1, atMs);
+          ps.setLong(2, atMs);
+          ps.setLong(3, verifyMs);
+          ps.setString(4, Incident.VERIFY);
+          ps.setLong(5, atMs);
+          ps.setLong(6, verifyMs);
+          ps.setLong(7, verifyMs);
+          ps.setString(8, incidentId);
+          n = ps.executeUpdate();
+        }
+      }
+      if (n == 0) {
+        throw new SQLDataException("no incident " + incidentId);
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public void addEvent(String incidentId, IncidentEvent event) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    requireEvent(event);
+    write("addEvent", c -> {
+      insertEvent(c, incidentId, event);
+      return null;
+    });
+  }
+
+  /** {@inheritDoc} Ties on time go by insertion order. */
+  @Override
+  public List<IncidentEvent> events(String incidentId) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    return read("events", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT event_at, kind, message FROM incident_events WHERE incident_id = ? ORDER BY event_at, id")) {
+        ps.setString(1, incidentId);
+        return Collections.unmodifiableList(
+            list(ps, rs -> new IncidentEvent(instant(rs, 1), rs.getString(2), rs.getString(3))));
+      }
+    });
+  }
+
+  // ---- steps ----------------------------------------------------------------------------------
+
+  /** {@inheritDoc} The stored step keeps {@code endedAt}, {@code outcome} etc. as given. */
+  @Override
+  public Optional<StepRun> startStep(StepRun step) {
+    Objects.requireNonNull(step, "step");
+    return write("startStep", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO step_runs (incident_id, attempt, step_index, idempotency_key, type, params, started_at,"
+              + " ended_at, outcome, error, before_state, after_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+              + " ON CONFLICT (idempotency_key) DO NOTHING RETURNING " + STEP_COLUMNS)) {
+        ps.setString(1, step.incidentId());
+        ps.setInt(2, step.attempt());
+        ps.setInt(3, step.index());
+        ps.setString(4, step.idempotencyKey());
+        ps.setString(5, step.type());
+        setString(ps, 6, step.params());
+        setInstant(ps, 7, step.startedAt());
+        setInstant(ps, 8, step.endedAt());
+        setString(ps, 9, step.outcome());
+        setString(ps, 10, step.error());
+        setString(ps, 11, step.before());
+        setString(ps, 12, step.after());
+        List<StepRun> rows = list(ps, JdbcStore::step);
+        return rows.isEmpty() ? Optional.<StepRun>empty() : Optional.of(rows.get(0));
+      }
+    });
+  }
+
+  /**
+   * {@inheritDoc} Repeating it overwrites the end (a retried call is harmless).
+   *
+   * @throws StoreException when no step has this id
+   */
+  @Override
+  public void finishStep(long stepId, Instant endedAt, String outcome, String error, String after) {
+    Objects.requireNonNull(endedAt, "endedAt");
+    Objects.requireNonNull(outcome, "outcome");
+    write("finishStep", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE step_runs SET ended_at = ?, outcome = ?, error = ?, after_state = ? WHERE id = ?")) {
+        ps.setLong(1, endedAt.toEpochMilli());
+        ps.setString(2, outcome);
+        setString(ps, 3, error);
+        setString(ps, 4, after);
+        ps.setLong(5, stepId);
+        if (ps.executeUpdate() == 0) {
+          throw new SQLDataException("no step run " + stepId);
+        }
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public List<StepRun> steps(String incidentId) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    return read("steps", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT " + STEP_COLUMNS + " FROM step_runs WHERE incident_id = ? ORDER BY started_at, id")) {
+        ps.setString(1, incidentId);
+        return Collections.unmodifiableList(list(ps, JdbcStore::step));
+      }
+    });
+  }
+
+  // ---- budgets --------------------------------------------------------------------------------
+
+  @Override
+  public Budget budget(String cluster, String connector, String rule) {
+    Objects.requireNonNull(cluster, "cluster");
+    Objects.requireNonNull(connector, "connector");
+    Objects.requireNonNull(rule, "rule");
+    return read("budget", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT attempts, last_attempt_at, last_recovered_at FROM budgets"
+              + " WHERE cluster = ? AND connector = ? AND rule = ?")) {
+        ps.setString(1, cluster);
+        ps.setString(2, connector);
+        ps.setString(3, rule);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            return Budget.empty(cluster, connector, rule);
+          }
+          return new Budget(cluster, connector, rule, rs.getInt(1), instant(rs, 2), instant(rs, 3));
+        }
+      }
+    });
+  }
+
+  @Override
+  public void saveBudget(Budget budget) {
+    Objects.requireNonNull(budget, "budget");
+    write("saveBudget", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO budgets (cluster, connector, rule, attempts, last_attempt_at, last_recovered_at)"
+              + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (cluster, connector, rule) DO UPDATE SET"
+              + " attempts = excluded.attempts, last_attempt_at = excluded.last_attempt_at,"
+              + " last_recovered_at = excluded.last_recovered_at")) {
+        ps.setString(1, budget.cluster());
+        ps.setString(2, budget.connector());
+        ps.setString(3, budget.rule());
+        ps.setInt(4, budget.attempts());
+        setInstant(ps, 5, budget.lastAttemptAt());
+        setInstant(ps, 6, budget.lastRecoveredAt());
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  // ---- escalations ----------------------------------------------------------------------------
+
+  /** {@inheritDoc} The first timer stored for (incident, level) wins. */
+  @Override
+  public void scheduleEscalation(Escalation escalation) {
+    Objects.requireNonNull(escalation, "escalation");
+    write("scheduleEscalation", c -> {
+      insertEscalation(c, escalation);
+      return null;
+    });
+  }
+
+  /** {@inheritDoc} Only escalations of open incidents are claimed; ordered by due time. */
+  @Override
+  public List<Escalation> claimDueEscalations(String owner, Instant now, Duration lease, int limit) {
+    Objects.requireNonNull(owner, "owner");
+    Objects.requireNonNull(now, "now");
+    requireLease(lease);
+    if (limit <= 0) {
+      return List.of();
+    }
+    long nowMs = now.toEpochMilli();
+    long until = now.plus(lease).toEpochMilli();
+    List<Escalation> claimed = write("claimDueEscalations", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE escalations SET claimed_by = ?, claimed_until = ? WHERE (incident_id, level) IN ("
+              + "SELECT e.incident_id, e.level FROM escalations e WHERE " + PENDING_ESCALATION
+              + " AND e.due_at <= ? AND (e.claimed_until IS NULL OR e.claimed_until <= ?) AND " + INCIDENT_IS_OPEN
+              + " ORDER BY e.due_at, e.incident_id, e.level LIMIT ?" + dialect.claimLock() + ")"
+              + " RETURNING " + ESCALATION_COLUMNS)) {
+        ps.setString(1, owner);
+        ps.setLong(2, until);
+        ps.setLong(3, nowMs);
+        ps.setLong(4, nowMs);
+        ps.setInt(5, limit);
+        return list(ps, JdbcStore::escalation);
+      }
+    });
+    claimed.sort(Comparator.comparing(Escalation::dueAt)
+        .thenComparing(Escalation::incidentId)
+        .thenComparingInt(Escalation::level));
+    return Collections.unmodifiableList(claimed);
+  }
+
+  /**
+   * {@inheritDoc} Repeating it keeps the first delivery time.
+   *
+   * @throws StoreException when the escalation does not exist
+   */
+  @Override
+  public void markEscalationFired(String incidentId, int level, Instant at) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    Objects.requireNonNull(at, "at");
+    write("markEscalationFired", c -> {
+      int n;
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE escalations SET fired_at = ? WHERE incident_id = ? AND level = ? AND fired_at IS NULL")) {
+        ps.setLong(1, at.toEpochMilli());
+        ps.setString(2, incidentId);
+        ps.setInt(3, level);
+        n = ps.executeUpdate();
+      }
+      if (n == 0) {
+        try (PreparedStatement ps = c.prepareStatement(
+            "SELECT 1 FROM escalations WHERE incident_id = ? AND level = ?")) {
+          ps.setString(1, incidentId);
+          ps.setInt(2, level);
+          try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+              throw new SQLDataException("no escalation " + incidentId + " level " + level);
+            }
+          }
+        }
+      }
+      return null;
+    });
+  }
+
+  /** {@inheritDoc} Escalations already cancelled keep their first cancellation time. */
+  @Override
+  public void cancelEscalations(String incidentId, Instant at) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    Objects.requireNonNull(at, "at");
+    write("cancelEscalations", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE escalations SET cancelled_at = ? WHERE incident_id = ? AND fired_at IS NULL AND cancelled_at IS NULL")) {
+        ps.setLong(1, at.toEpochMilli());
+        ps.setString(2, incidentId);
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public List<Escalation> escalations(String incidentId) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    return read("escalations", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT " + ESCALATION_COLUMNS + " FROM escalations WHERE incident_id = ? ORDER BY level")) {
+        ps.setString(1, incidentId);
+        return Collections.unmodifiableList(list(ps, JdbcStore::escalation));
+      }
+    });
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Precisely: the earliest instant at which {@link #claimDueEscalations} could return a pending
+   * escalation of an open incident. That is its due time, or, while a claimer's lease on it runs past the
+   * due time, the lease expiry (the claimer is delivering it; it becomes claimable again only if the
+   * claimer dies). The result may lie in the past: the escalation is due now.
+   */
+  @Override
+  public Optional<Instant> nextEscalationDue() {
+    return read("nextEscalationDue", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+              "SELECT MIN(CASE WHEN e.claimed_until IS NOT NULL AND e.claimed_until > e.due_at"
+                  + " THEN e.claimed_until ELSE e.due_at END) FROM escalations e WHERE " + PENDING_ESCALATION
+                  + " AND " + INCIDENT_IS_OPEN);
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return Optional.ofNullable(instant(rs, 1));
+      }
+    });
+  }
+
+  // ---- housekeeping ---------------------------------------------------------------------------
+
+  /**
+   * {@inheritDoc} It commits a one-row update, so it also proves the database accepts writes. On
+   * PostgreSQL each round trip is bounded by the connection timeout, so a half-open connection to a
+   * partitioned server fails the ping quickly instead of after the socket timeout.
+   */
+  @Override
+  public void ping() {
+    write("ping", c -> {
+      dialect.limitRoundTrips(c, pingTimeout);
+      try (PreparedStatement ps = c.prepareStatement("UPDATE store_heartbeat SET beats = beats + 1 WHERE id = 1")) {
+        if (ps.executeUpdate() != 1) {
+          throw new SQLDataException("store_heartbeat row is missing");
+        }
+      }
+      return null;
+    });
+  }
+
+  /** {@inheritDoc} Budgets are kept. Unprocessed alert events are kept whatever their age. */
+  @Override
+  public int prune(Instant before) {
+    Objects.requireNonNull(before, "before");
+    long beforeMs = before.toEpochMilli();
+    return write("prune", c -> {
+      for (String table : INCIDENT_CHILDREN) {
+        try (PreparedStatement ps = c.prepareStatement(
+            "DELETE FROM " + table + " WHERE incident_id IN (" + CLOSED_BEFORE + ")")) {
+          ps.setLong(1, beforeMs);
+          ps.executeUpdate();
+        }
+      }
+      int incidents;
+      try (PreparedStatement ps = c.prepareStatement(
+          "DELETE FROM incidents WHERE closed_at IS NOT NULL AND closed_at < ?")) {
+        ps.setLong(1, beforeMs);
+        incidents = ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement(
+          "DELETE FROM alert_events WHERE processed_at IS NOT NULL AND received_at < ?")) {
+        ps.setLong(1, beforeMs);
+        ps.executeUpdate();
+      }
+      return incidents;
+    });
+  }
+
+  /** Closes the pool; later calls fail with {@link StoreException}. Idempotent. */
+  @Override
+  public void close() {
+    pool.close();
+  }
+
+  @Override
+  public String toString() {
+    return "JdbcStore[" + where + "]";
+  }
+
+  // ---- transactions ---------------------------------------------------------------------------
+
+  @FunctionalInterface
+  private interface Work<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  @FunctionalInterface
+  private interface RowMapper<T> {
+    T map(ResultSet rs) throws SQLException;
+  }
+
+  private <T> T write(String op, Work<T> work) {
+    return inTransaction(op, true, work);
+  }
+
+  private <T> T read(String op, Work<T> work) {
+    return inTransaction(op, false, work);
+  }
+
+  /**
+   * Runs {@code work} in one transaction on one connection: commits when it returns, rolls back when it
+   * throws. A connection whose rollback failed is evicted from the pool rather than reused.
+   */
+  private <T> T inTransaction(String op, boolean write, Work<T> work) {
+    Connection c;
+    try {
+      c = pool.getConnection();
+    } catch (SQLException e) {
+      throw new StoreException(op + " failed: no connection to the " + where + ": " + e.getMessage(), e);
+    }
+    try {
+      boolean begun = false;
+      try {
+        dialect.begin(c, write);
+        begun = true;
+        T result = work.run(c);
+        dialect.commit(c);
+        return result;
+      } catch (Throwable t) {
+        if (begun) {
+          rollback(c, t);
+        }
+        throw t;
+      }
+    } catch (SQLException e) {
+      throw new StoreException(op + " failed (" + where + "): " + e.getMessage(), e);
+    } finally {
+      try {
+        c.close();
+      } catch (SQLException ignored) {
+        // the pool logs and discards a connection it cannot reset
+      }
+    }
+  }
+
+  private void rollback(Connection c, Throwable cause) {
+    try {
+      dialect.rollback(c);
+    } catch (SQLException | RuntimeException e) {
+      cause.addSuppressed(e);
+      pool.evictConnection(c);
+    }
+  }
+
+  // ---- statements -----------------------------------------------------------------------------
+
+  private Optional<Incident> selectIncident(Connection c, String sql, String... params) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.length; i++) {
+        ps.setString(i + 1, params[i]);
+      }
+      List<Incident> rows = list(ps, JdbcStore::incident);
+      return rows.isEmpty() ? Optional.empty() : Optional.of(rows.get(0));
+    }
+  }
+
+  private static void insertEvent(Connection c, String incidentId, IncidentEvent event) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO incident_events (incident_id, event_at, kind, message) VALUES (?, ?, ?, ?)")) {
+      ps.setString(1, incidentId);
+      ps.setLong(2, event.at().toEpochMilli());
+      ps.setString(3, event.kind());
+      setString(ps, 4, event.message());
+      ps.executeUpdate();
+    }
+  }
+
+  private static void insertEscalation(Connection c, Escalation e) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO escalations (" + ESCALATION_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)"
+            + " ON CONFLICT (incident_id, level) DO NOTHING")) {
+      ps.setString(1, e.incidentId());
+      ps.setInt(2, e.level());
+      setInstant(ps, 3, e.dueAt());
+      ps.setString(4, e.notifier());
+      setString(ps, 5, e.message());
+      setInstant(ps, 6, e.firedAt());
+      setInstant(ps, 7, e.cancelledAt());
+      ps.executeUpdate();
+    }
+  }
+
+  /** Binds the {@link #MUTABLE_COLUMNS} from parameter {@code first} on; returns the next parameter index. */
+  private static int bindMutable(PreparedStatement ps, int first, Incident in) throws SQLException {
+    int i = first;
+    ps.setString(i++, in.state().name());
+    setString(ps, i++, in.outcome());
+    ps.setInt(i++, in.attempts());
+    setString(ps, i++, in.cause());
+    setString(ps, i++, in.trace());
+    setInstant(ps, i++, in.updatedAt());
+    setInstant(ps, i++, in.closedAt());
+    setInstant(ps, i++, in.nextActionAt());
+    setString(ps, i++, in.nextAction());
+    setInstant(ps, i++, in.alertResolvedAt());
+    setString(ps, i++, in.leaseOwner());
+    setInstant(ps, i++, in.leaseUntil());
+    return i;
+  }
+
+  private static void requireRow(Connection c, String sql, Object key, String missing) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      if (key instanceof Long l) {
+        ps.setLong(1, l);
+      } else {
+        ps.setString(1, (String) key);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new SQLDataException(missing);
+        }
+      }
+    }
+  }
+
+  private static <T> List<T> list(PreparedStatement ps, RowMapper<T> mapper) throws SQLException {
+    List<T> rows = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        rows.add(mapper.map(rs));
+      }
+    }
+    return rows;
+  }
+
+  // ---- rows -----------------------------------------------------------------------------------
+
+  private static AlertEvent alert(ResultSet rs) throws SQLException {
+    return new AlertEvent(
+        rs.getLong(1),
+        instant(rs, 2),
+        rs.getString(3),
+        rs.getString(4),
+        instant(rs, 5),
+        instant(rs, 6),
+        fromJson(rs.getString(7)),
+        fromJson(rs.getString(8)),
+        rs.getString(9),
+        rs.getString(10));
+  }
+
+  private static Incident incident(ResultSet rs) throws SQLException {
+    IncidentState state;
+    try {
+      state = IncidentState.valueOf(rs.getString(5));
+    } catch (IllegalArgumentException e) {
+      throw new SQLDataException("incident " + rs.getString(1) + " has unknown state " + rs.getString(5), e);
+    }
+    return new Incident(
+        rs.getString(1),
+        rs.getString(2),
+        rs.getString(3),
+        rs.getString(4),
+        state,
+        rs.getString(6),
+        rs.getInt(7),
+        rs.getString(8),
+        rs.getString(9),
+        instant(rs, 10),
+        instant(rs, 11),
+        instant(rs, 12),
+        instant(rs, 13),
+        rs.getString(14),
+        instant(rs, 15),
+        rs.getString(16),
+        instant(rs, 17));
+  }
+
+  private static StepRun step(ResultSet rs) throws SQLException {
+    return new StepRun(
+        rs.getLong(1),
+        rs.getString(2),
+        rs.getInt(3),
+        rs.getInt(4),
+        rs.getString(5),
+        rs.getString(6),
+        instant(rs, 7),
+        instant(rs, 8),
+        rs.getString(9),
+        rs.getString(10),
+        rs.getString(11),
+        rs.getString(12));
+  }
+
+  private static Escalation escalation(ResultSet rs) throws SQLException {
+    return new Escalation(
+        rs.getString(1),
+        rs.getInt(2),
+        instant(rs, 3),
+        rs.getString(4),
+        rs.getString(5),
+        instant(rs, 6),
+        instant(rs, 7));
+  }
+
+  // ---- values ---------------------------------------------------------------------------------
+
+  private static Instant instant(ResultSet rs, int column) throws SQLException {
+    long ms = rs.getLong(column);
+    return rs.wasNull() ? null : Instant.ofEpochMilli(ms);
+  }
+
+  private static void setInstant(PreparedStatement ps, int i, Instant at) throws SQLException {
+    if (at == null) {
+      ps.setNull(i, Types.BIGINT);
+    } else {
+      ps.setLong(i, at.toEpochMilli());
+    }
+  }
+
+  private static void setString(PreparedStatement ps, int i, String s) throws SQLException {
+    if (s == null) {
+      ps.setNull(i, Types.VARCHAR);
+    } else {
+      ps.setString(i, s);
+    }
+  }
+
+  private static String toJson(Map<String, String> map) {
+    try {
+      return JSON.writeValueAsString(new TreeMap<>(map));
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("cannot serialize " + map.keySet() + " as JSON", e);
+    }
+  }
+
+  private static Map<String, String> fromJson(String json) throws SQLException {
+    try {
+      return JSON.readValue(json, STRING_MAP);
+    } catch (JsonProcessingException e) {
+      throw new SQLDataException("stored JSON is not a string map: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  private static String prefixed(String prefix, String columns) {
+    return prefix + columns.replace(", ", ", " + prefix);
+  }
+
+  private static void requireLease(Duration lease) {
+    Objects.requireNonNull(lease, "lease");
+    if (lease.isNegative() || lease.isZero()) {
+      throw new IllegalArgumentException("lease must be positive, got " + lease);
+    }
+  }
+
+  private static void requireEvent(IncidentEvent event) {
+    Objects.requireNonNull(event, "event");
+    Objects.requireNonNull(event.at(), "event.at");
+    Objects.requireNonNull(event.kind(), "event.kind");
+  }
+
+  /** The invariants every stored incident keeps; see the class Javadoc. */
+  private static void requireConsistent(Incident in) {
+    if ((in.state() == IncidentState.CLOSED) != (in.closedAt() != null)) {
+      throw new IllegalArgumentException(in.context() + ": state " + in.state() + " with closedAt "
+          + in.closedAt() + " (a CLOSED incident has closedAt, an open one has none)");
+    }
+    if ((in.nextAction() == null) != (in.nextActionAt() == null)) {
+      throw new IllegalArgumentException(in.context() + ": nextAction " + in.nextAction() + " with nextActionAt "
+          + in.nextActionAt() + " (both set or both null)");
+    }
+    if ((in.leaseOwner() == null) != (in.leaseUntil() == null)) {
+      throw new IllegalArgumentException(in.context() + ": leaseOwner " + in.leaseOwner() + " with leaseUntil "
+          + in.leaseUntil() + " (both set or both null)");
+    }
+  }
+}

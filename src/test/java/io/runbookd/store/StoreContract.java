@@ -1,0 +1,891 @@
+package io.runbookd.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.groups.Tuple.tuple;
+
+import io.runbookd.incident.AlertEvent;
+import io.runbookd.incident.Budget;
+import io.runbookd.incident.Escalation;
+import io.runbookd.incident.Incident;
+import io.runbookd.incident.IncidentEvent;
+import io.runbookd.incident.IncidentState;
+import io.runbookd.incident.StepRun;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The documented semantics of {@link Store}, run against each database by a concrete {@code *StoreIT}.
+ * Time is always passed in: every test works from the fixed instant {@link #T0}.
+ */
+abstract class StoreContract {
+
+  /** A fixed "now" with a millisecond part, so that precision bugs show. */
+  static final Instant T0 = Instant.parse("2025-03-01T12:00:00.123Z");
+  static final Duration LEASE = Duration.ofSeconds(30);
+  static final int THREADS = 8;
+
+  Store store;
+
+  /** Gives the next {@link #openStore} an empty database. */
+  abstract void resetDatabase() throws Exception;
+
+  /** A new store on the current database (a restart, or a second replica), with {@code poolSize}. */
+  abstract Store openStore(int poolSize);
+
+  @BeforeEach
+  void openFreshStore() throws Exception {
+    resetDatabase();
+    store = openStore(THREADS + 2);
+  }
+
+  @AfterEach
+  void closeStore() {
+    if (store != null) {
+      store.close();
+    }
+  }
+
+  // ---- fixtures -------------------------------------------------------------------------------
+
+  static AlertEvent alert(String fingerprint, String status, Instant receivedAt) {
+    return new AlertEvent(0, receivedAt, fingerprint, status, receivedAt.minusSeconds(60), null,
+        Map.of("alertname", "KafkaConnectTaskFailure", "connector", "orders-sink", "connect_cluster", "main"),
+        Map.of("summary", "Task 0 of orders-sink failed"), "runbookd", "{}:{connector=\"orders-sink\"}");
+  }
+
+  static Incident incident(String id, String connector, Instant nextActionAt) {
+    return new Incident(id, "main", connector, "connect-db-connection-refused", IncidentState.OPEN, null, 0,
+        "java.net.ConnectException: Connection refused", "trace...", T0, T0, null, nextActionAt,
+        nextActionAt == null ? null : Incident.REMEDIATE, null, null, null);
+  }
+
+  static IncidentEvent opened(Instant at) {
+    return new IncidentEvent(at, "opened", "opened by KafkaConnectTaskFailure");
+  }
+
+  static Escalation escalation(String incidentId, int level, Instant dueAt) {
+    return new Escalation(incidentId, level, dueAt, "oncall", "still failing", null, null);
+  }
+
+  Incident open(String id, String connector, Instant nextActionAt, Escalation... escalations) {
+    return store.openIncident(incident(id, connector, nextActionAt), List.of(escalations), opened(T0)).orElseThrow();
+  }
+
+  static StepRun step(String incidentId, int attempt, int index, Instant startedAt) {
+    return new StepRun(0, incidentId, attempt, index, "restart", "{\"include_tasks\":true}", startedAt, null, null,
+        null, "{\"state\":\"FAILED\"}", null);
+  }
+
+  static Incident leased(Incident in, String owner, Instant until) {
+    return new Incident(in.id(), in.cluster(), in.connector(), in.rule(), in.state(), in.outcome(), in.attempts(),
+        in.cause(), in.trace(), in.openedAt(), in.updatedAt(), in.closedAt(), in.nextActionAt(), in.nextAction(),
+        in.alertResolvedAt(), owner, until);
+  }
+
+  // ---- intake ---------------------------------------------------------------------------------
+
+  @Test
+  void recordAlertsAssignsIncreasingIdsInOrderAndKeepsEveryField() {
+    AlertEvent full = alert("fp-1", "firing", T0);
+    AlertEvent sparse = new AlertEvent(0, T0, "fp-2", "resolved", null, null, Map.of(), Map.of(), null, null);
+
+    List<AlertEvent> stored = store.recordAlerts(List.of(full, sparse));
+
+    assertThat(stored).hasSize(2);
+    assertThat(stored.get(0).id()).isPositive();
+    assertThat(stored.get(1).id()).isGreaterThan(stored.get(0).id());
+    assertThat(stored.get(0)).isEqualTo(full.withId(stored.get(0).id()));
+    assertThat(stored.get(1)).isEqualTo(sparse.withId(stored.get(1).id()));
+    assertThat(store.claimAlerts("a", T0, LEASE, 10)).containsExactlyElementsOf(stored);
+  }
+
+  @Test
+  void recordAlertsOfNothingIsNothing() {
+    assertThat(store.recordAlerts(List.of())).isEmpty();
+  }
+
+  @Test
+  void claimedAlertIsNotClaimedAgainUntilItsLeaseExpires() {
+    List<AlertEvent> stored = store.recordAlerts(
+        List.of(alert("fp-1", "firing", T0), alert("fp-2", "firing", T0), alert("fp-3", "firing", T0)));
+
+    assertThat(store.claimAlerts("a", T0, LEASE, 2)).containsExactly(stored.get(0), stored.get(1));
+    assertThat(store.claimAlerts("b", T0.plusSeconds(1), LEASE, 10)).containsExactly(stored.get(2));
+    assertThat(store.claimAlerts("b", T0.plus(LEASE).minusMillis(1), LEASE, 10)).isEmpty();
+    // a lease until t is free at t: the claimer died
+    assertThat(store.claimAlerts("b", T0.plus(LEASE), LEASE, 10)).containsExactly(stored.get(0), stored.get(1));
+  }
+
+  @Test
+  void processedAlertIsNeverClaimedAgain() {
+    List<AlertEvent> stored = store.recordAlerts(List.of(alert("fp-1", "firing", T0), alert("fp-2", "firing", T0)));
+    store.claimAlerts("a", T0, LEASE, 10);
+
+    store.markAlertProcessed(stored.get(0).id(), T0.plusSeconds(1), "opened", null);
+
+    assertThat(store.claimAlerts("b", T0.plus(Duration.ofHours(1)), LEASE, 10)).containsExactly(stored.get(1));
+  }
+
+  @Test
+  void markAlertProcessedTwiceIsHarmlessAndOfUnknownEventFails() {
+    long id = store.recordAlerts(List.of(alert("fp-1", "firing", T0))).get(0).id();
+    store.markAlertProcessed(id, T0, "opened", null);
+    store.markAlertProcessed(id, T0.plusSeconds(5), "joined", null);
+
+    assertThatThrownBy(() -> store.markAlertProcessed(id + 1000, T0, "opened", null))
+        .isInstanceOf(StoreException.class)
+        .hasMessageStartingWith("markAlertProcessed failed")
+        .hasMessageContaining("no alert event " + (id + 1000));
+  }
+
+  // ---- incidents ------------------------------------------------------------------------------
+
+  @Test
+  void openIncidentWritesIncidentFirstEventAndEscalations() {
+    Incident in = incident("inc-1", "orders-sink", T0);
+    Escalation e0 = escalation("inc-1", 0, T0.plus(Duration.ofMinutes(15)));
+    Escalation e1 = escalation("inc-1", 1, T0.plus(Duration.ofMinutes(45)));
+
+    Optional<Incident> opened = store.openIncident(in, List.of(e1, e0), opened(T0));
+
+    assertThat(opened).contains(in);
+    assertThat(store.get("inc-1")).contains(in);
+    assertThat(store.findOpen("main", "orders-sink")).contains(in);
+    assertThat(store.events("inc-1")).containsExactly(opened(T0));
+    assertThat(store.escalations("inc-1")).containsExactly(e0, e1);
+  }
+
+  @Test
+  void secondOpenIncidentForTheSameConnectorIsEmptyAndWritesNothing() {
+    open("inc-1", "orders-sink", T0);
+
+    Optional<Incident> second = store.openIncident(incident("inc-2", "orders-sink", T0),
+        List.of(escalation("inc-2", 0, T0)), opened(T0));
+
+    assertThat(second).isEmpty();
+    assertThat(store.get("inc-2")).isEmpty();
+    assertThat(store.events("inc-2")).isEmpty();
+    assertThat(store.escalations("inc-2")).isEmpty();
+    assertThat(store.findOpen("main", "orders-sink")).map(Incident::id).contains("inc-1");
+    // another connector is independent
+    assertThat(store.openIncident(incident("inc-3", "users-source", T0), List.of(), opened(T0))).isPresent();
+  }
+
+  @Test
+  void afterCloseANewIncidentCanOpenForTheConnector() {
+    Incident first = open("inc-1", "orders-sink", T0);
+    assertThat(store.updateIncident(first.closed("recovered", T0.plusSeconds(60)), null)).isTrue();
+
+    assertThat(store.findOpen("main", "orders-sink")).isEmpty();
+    assertThat(store.openIncident(incident("inc-2", "orders-sink", T0), List.of(), opened(T0))).isPresent();
+    assertThat(store.findOpen("main", "orders-sink")).map(Incident::id).contains("inc-2");
+    assertThat(store.get("inc-1")).map(Incident::state).contains(IncidentState.CLOSED);
+  }
+
+  @Test
+  void openIncidentIsAtomic() {
+    // the second escalation violates a constraint after the incident row was inserted
+    assertThatThrownBy(() -> store.openIncident(incident("inc-1", "orders-sink", T0),
+        List.of(escalation("inc-1", 0, T0), escalation("inc-1", -1, T0)), opened(T0)))
+        .isInstanceOf(StoreException.class)
+        .hasMessageStartingWith("openIncident failed");
+
+    assertThat(store.get("inc-1")).isEmpty();
+    assertThat(store.events("inc-1")).isEmpty();
+    assertThat(store.escalations("inc-1")).isEmpty();
+    assertThat(store.findOpen("main", "orders-sink")).isEmpty();
+  }
+
+  @Test
+  void openIncidentRejectsInconsistentInput() {
+    Incident closed = incident("inc-1", "orders-sink", null).closed("recovered", T0);
+    assertThatThrownBy(() -> store.openIncident(closed, List.of(), opened(T0)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> store.openIncident(incident("inc-1", "orders-sink", T0),
+        List.of(escalation("inc-9", 0, T0)), opened(T0)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("belongs to incident inc-9");
+    assertThat(store.get("inc-1")).isEmpty();
+  }
+
+  @Test
+  void concurrentOpensForOneConnectorOpenExactlyOne() throws Exception {
+    List<Optional<Incident>> results = concurrently(i ->
+        store.openIncident(incident("inc-" + i, "orders-sink", T0), List.of(escalation("inc-" + i, 0, T0)),
+            opened(T0)));
+
+    assertThat(results.stream().filter(Optional::isPresent)).hasSize(1);
+    String winner = results.stream().flatMap(Optional::stream).findFirst().orElseThrow().id();
+    assertThat(store.list(IncidentQuery.all())).extracting(Incident::id).containsExactly(winner);
+    assertThat(store.nextEscalationDue()).contains(T0);
+  }
+
+  @Test
+  void findOpenByFingerprintFindsTheOpenIncidentTheAlertJoined() {
+    open("inc-1", "orders-sink", T0);
+    store.linkAlert("inc-1", "fp-1", "KafkaConnectTaskFailure", "firing", T0);
+    store.linkAlert("inc-1", "fp-1", "KafkaConnectTaskFailure", "firing", T0.plusSeconds(60));
+
+    assertThat(store.findOpenByFingerprint("fp-1")).map(Incident::id).contains("inc-1");
+    assertThat(store.findOpenByFingerprint("fp-2")).isEmpty();
+
+    store.updateIncident(store.get("inc-1").orElseThrow().closed("recovered", T0.plusSeconds(90)), null);
+    assertThat(store.findOpenByFingerprint("fp-1")).isEmpty();
+
+    open("inc-2", "orders-sink", T0);
+    store.linkAlert("inc-2", "fp-1", "KafkaConnectTaskFailure", "firing", T0.plusSeconds(120));
+    assertThat(store.findOpenByFingerprint("fp-1")).map(Incident::id).contains("inc-2");
+  }
+
+  @Test
+  void linkAlertToUnknownIncidentFails() {
+    assertThatThrownBy(() -> store.linkAlert("inc-x", "fp-1", "KafkaConnectTaskFailure", "firing", T0))
+        .isInstanceOf(StoreException.class)
+        .hasMessageStartingWith("linkAlert failed");
+  }
+
+  @Test
+  void getAndFindOpenOfUnknownAreEmpty() {
+    assertThat(store.get("nope")).isEmpty();
+    assertThat(store.findOpen("main", "nope")).isEmpty();
+  }
+
+  @Test
+  void claimDueIncidentsTakesOnlyDueOpenUnleasedIncidentsInDueOrder() {
+    open("inc-late", "c1", T0.plusSeconds(10));
+    open("inc-first", "c2", T0.minusSeconds(10));
+    open("inc-now", "c3", T0);
+    open("inc-idle", "c4", null);
+    Incident closed = open("inc-closed", "c5", T0.minusSeconds(20));
+    // closed, yet still carrying a due action: the closed_at filter must hold on its own
+    store.updateIncident(closed.closed("skipped", T0).withNextAction(Incident.REMEDIATE, T0.minusSeconds(20), T0),
+        null);
+
+    List<Incident> claimed = store.claimDueIncidents("a", T0, LEASE, 10);
+
+    assertThat(claimed).extracting(Incident::id).containsExactly("inc-first", "inc-now");
+    assertThat(claimed).allSatisfy(in -> {
+      assertThat(in.leaseOwner()).isEqualTo("a");
+      assertThat(in.leaseUntil()).isEqualTo(T0.plus(LEASE));
+    });
+    assertThat(store.get("inc-now").orElseThrow().leaseOwner()).isEqualTo("a");
+    assertThat(store.claimDueIncidents("b", T0, LEASE, 10)).isEmpty();
+    assertThat(store.claimDueIncidents("b", T0.plusSeconds(10), LEASE, 10))
+        .extracting(Incident::id).containsExactly("inc-late");
+  }
+
+  @Test
+  void claimDueIncidentsRespectsLimit() {
+    open("inc-1", "c1", T0.minusSeconds(3));
+    open("inc-2", "c2", T0.minusSeconds(2));
+    open("inc-3", "c3", T0.minusSeconds(1));
+
+    assertThat(store.claimDueIncidents("a", T0, LEASE, 2)).extracting(Incident::id).containsExactly("inc-1", "inc-2");
+    assertThat(store.claimDueIncidents("b", T0, LEASE, 2)).extracting(Incident::id).containsExactly("inc-3");
+    assertThat(store.claimDueIncidents("b", T0, LEASE, 0)).isEmpty();
+  }
+
+  @Test
+  void incidentLeaseIsExclusiveUntilItExpires() {
+    open("inc-1", "orders-sink", T0);
+
+    assertThat(store.claimDueIncidents("a", T0, LEASE, 10)).hasSize(1);
+    assertThat(store.claimDueIncidents("b", T0.plus(LEASE).minusMillis(1), LEASE, 10)).isEmpty();
+
+    List<Incident> reclaimed = store.claimDueIncidents("b", T0.plus(LEASE), LEASE, 10);
+    assertThat(reclaimed).extracting(Incident::leaseOwner).containsExactly("b");
+    assertThat(reclaimed.get(0).leaseUntil()).isEqualTo(T0.plus(LEASE).plus(LEASE));
+  }
+
+  @Test
+  void updateIncidentWritesEveryMutableFieldForTheLeaseOwner() {
+    open("inc-1", "orders-sink", T0);
+    Incident claimed = store.claimDueIncidents("a", T0, LEASE, 1).get(0);
+    Instant t1 = T0.plusSeconds(5);
+    Incident changed = new Incident("inc-1", "main", "orders-sink", "connect-db-connection-refused",
+        IncidentState.REMEDIATING, null, 1, "new cause", "new trace", T0, t1, null, t1.plusSeconds(30),
+        Incident.VERIFY, t1, "a", t1.plus(LEASE));
+
+    assertThat(store.updateIncident(changed, "a")).isTrue();
+    assertThat(store.get("inc-1")).contains(changed);
+
+    Incident released = changed.released(t1.plusSeconds(1));
+    assertThat(store.updateIncident(released, claimed.leaseOwner())).isTrue();
+    assertThat(store.get("inc-1")).contains(released);
+  }
+
+  @Test
+  void updateIncidentWithWrongExpectedOwnerWritesNothing() {
+    Incident in = open("inc-1", "orders-sink", T0);
+    store.claimDueIncidents("a", T0, LEASE, 1);
+    Incident stolen = leased(in.withState(IncidentState.REMEDIATING, T0.plusSeconds(1)), "b", T0.plus(LEASE));
+
+    assertThat(store.updateIncident(stolen, "b")).isFalse();
+    // null means "nobody holds it": false while a's lease is live
+    assertThat(store.updateIncident(in.withAttempts(5, T0.plusSeconds(1)), null)).isFalse();
+
+    Incident stored = store.get("inc-1").orElseThrow();
+    assertThat(stored.state()).isEqualTo(IncidentState.OPEN);
+    assertThat(stored.attempts()).isZero();
+    assertThat(stored.leaseOwner()).isEqualTo("a");
+  }
+
+  @Test
+  void updateIncidentFencesAnOwnerWhoseExpiredLeaseWasTakenOver() {
+    open("inc-1", "orders-sink", T0);
+    Incident byA = store.claimDueIncidents("a", T0, LEASE, 1).get(0);
+    store.claimDueIncidents("b", T0.plus(LEASE), LEASE, 1);
+
+    assertThat(store.updateIncident(byA.withAttempts(1, T0.plus(LEASE).plusSeconds(1)), "a")).isFalse();
+    assertThat(store.get("inc-1").orElseThrow().leaseOwner()).isEqualTo("b");
+  }
+
+  @Test
+  void updateIncidentWithoutOwnerSucceedsWhenNoLeaseIsLive() {
+    Incident in = open("inc-1", "orders-sink", T0);
+    assertThat(store.updateIncident(in.withAttempts(1, T0.plusSeconds(1)), null)).isTrue();
+
+    store.claimDueIncidents("a", T0.plusSeconds(1), LEASE, 1);
+    // a's lease ended at T0+1s+30s; an operator closing it after that needs no owner
+    Incident closedByOperator = store.get("inc-1").orElseThrow()
+        .closed("closed_by_operator", T0.plusSeconds(1).plus(LEASE));
+    assertThat(store.updateIncident(closedByOperator, null)).isTrue();
+    assertThat(store.get("inc-1")).contains(closedByOperator);
+  }
+
+  @Test
+  void updateIncidentOfUnknownIncidentFailsAndInconsistentOneIsRejected() {
+    assertThatThrownBy(() -> store.updateIncident(incident("inc-x", "c", T0), null))
+        .isInstanceOf(StoreException.class)
+        .hasMessageStartingWith("updateIncident failed")
+        .hasMessageContaining("no incident inc-x");
+
+    Incident in = open("inc-1", "orders-sink", T0);
+    assertThatThrownBy(() -> store.updateIncident(in.withState(IncidentState.CLOSED, T0), null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("closedAt");
+    assertThatThrownBy(() -> store.updateIncident(in.withNextAction(null, T0, T0), null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("nextAction");
+  }
+
+  @Test
+  void reopeningAClosedIncidentWhileAnotherIsOpenFails() {
+    Incident first = open("inc-1", "orders-sink", T0);
+    Incident closed = first.closed("recovered", T0.plusSeconds(1));
+    store.updateIncident(closed, null);
+    open("inc-2", "orders-sink", T0);
+
+    Incident reopened = new Incident("inc-1", "main", "orders-sink", first.rule(), IncidentState.OPEN, null, 0, null,
+        null, T0, T0.plusSeconds(2), null, null, null, null, null, null);
+    assertThatThrownBy(() -> store.updateIncident(reopened, null))
+        .isInstanceOf(StoreException.class)
+        .hasMessageStartingWith("updateIncident failed");
+    assertThat(store.get("inc-1")).contains(closed);
+  }
+
+  @Test
+  void noteAlertResolvedWithoutVerifyOnlySetsResolvedTime() {
+    Incident in = open("inc-1", "orders-sink", T0.plusSeconds(600));
+
+    store.noteAlertResolved("inc-1", T0.plusSeconds(1), null);
+
+    assertThat(store.get("inc-1")).contains(in.withAlertResolvedAt(T0.plusSeconds(1), T0));
+  }
+
+  @Test
+  void noteAlertResolvedSchedulesVerifyWhenNothingIsScheduled() {
+    Incident in = open("inc-1", "orders-sink", null);
+
+    store.noteAlertResolved("inc-1", T0.plusSeconds(1), T0.plusSeconds(31));
+
+    Incident stored = store.get("inc-1").orElseThrow();
+    assertThat(stored.alertResolvedAt()).isEqualTo(T0.plusSeconds(1));
+    assertThat(stored.nextAction()).isEqualTo(Incident.VERIFY);
+    assertThat(stored.nextActionAt()).isEqualTo(T0.plusSeconds(31));
+    assertThat(stored.updatedAt()).isEqualTo(in.updatedAt());
+  }
+
+  @Test
+  void noteAlertResolvedKeepsAnEarlierOrEqualActionAndReplacesALaterOne() {
+    open("inc-early", "c1", T0.plusSeconds(10));
+    open("inc-equal", "c2", T0.plusSeconds(31));
+    open("inc-later", "c3", T0.plusSeconds(600));
+
+    for (String id : List.of("inc-early", "inc-equal", "inc-later")) {
+      store.noteAlertResolved(id, T0.plusSeconds(1), T0.plusSeconds(31));
+    }
+
+    assertThat(store.get("inc-early").orElseThrow())
+        .extracting(Incident::nextAction, Incident::nextActionAt)
+        .containsExactly(Incident.REMEDIATE, T0.plusSeconds(10));
+    assertThat(store.get("inc-equal").orElseThrow())
+        .extracting(Incident::nextAction, Incident::nextActionAt)
+        .containsExactly(Incident.REMEDIATE, T0.plusSeconds(31));
+    assertThat(store.get("inc-later").orElseThrow())
+        .extracting(Incident::nextAction, Incident::nextActionAt)
+        .containsExactly(Incident.VERIFY, T0.plusSeconds(31));
+  }
+
+  @Test
+  void noteAlertResolvedDoesNotScheduleOnALeasedOrClosedIncident() {
+    open("inc-leased", "c1", T0);
+    store.claimDueIncidents("a", T0, LEASE, 10);
+    Incident closed = open("inc-closed", "c2", null).closed("recovered", T0);
+    store.updateIncident(closed, null);
+
+    store.noteAlertResolved("inc-leased", T0.plusSeconds(1), T0.minusSeconds(60));
+    store.noteAlertResolved("inc-closed", T0.plusSeconds(1), T0.plusSeconds(31));
+
+    Incident leased = store.get("inc-leased").orElseThrow();
+    assertThat(leased.alertResolvedAt()).isEqualTo(T0.plusSeconds(1));
+    assertThat(leased.nextAction()).isEqualTo(Incident.REMEDIATE);
+    assertThat(leased.nextActionAt()).isEqualTo(T0);
+    Incident stillClosed = store.get("inc-closed").orElseThrow();
+    assertThat(stillClosed.nextActionAt()).isNull();
+    assertThat(stillClosed.alertResolvedAt()).isEqualTo(T0.plusSeconds(1));
+  }
+
+  @Test
+  void noteAlertResolvedSchedulesOnceTheLeaseHasExpired() {
+    open("inc-1", "orders-sink", T0);
+    Incident claimed = store.claimDueIncidents("a", T0, LEASE, 1).get(0);
+    // a is acting on it: nothing scheduled while it holds the lease
+    assertThat(store.updateIncident(claimed.withNextAction(null, null, T0.plusSeconds(1)), "a")).isTrue();
+
+    store.noteAlertResolved("inc-1", T0.plus(LEASE).minusMillis(1), T0.plusSeconds(60));
+    assertThat(store.get("inc-1").orElseThrow().nextActionAt()).isNull();
+
+    // a died; its lease is over
+    store.noteAlertResolved("inc-1", T0.plus(LEASE), T0.plusSeconds(60));
+    assertThat(store.get("inc-1").orElseThrow())
+        .extracting(Incident::nextAction, Incident::nextActionAt, Incident::alertResolvedAt)
+        .containsExactly(Incident.VERIFY, T0.plusSeconds(60), T0.plus(LEASE));
+  }
+
+  @Test
+  void noteAlertResolvedOfUnknownIncidentFails() {
+    assertThatThrownBy(() -> store.noteAlertResolved("inc-x", T0, T0))
+        .isInstanceOf(StoreException.class)
+        .hasMessageStartingWith("noteAlertResolved failed");
+  }
+
+  @Test
+  void timelineIsOldestFirst() {
+    open("inc-1", "orders-sink", T0);
+    IncidentEvent later = new IncidentEvent(T0.plusSeconds(20), "step", "restart ok");
+    IncidentEvent earlier = new IncidentEvent(T0.plusSeconds(10), "attempt", "attempt 1");
+    IncidentEvent sameTime = new IncidentEvent(T0.plusSeconds(20), "verified", null);
+
+    store.addEvent("inc-1", later);
+    store.addEvent("inc-1", earlier);
+    store.addEvent("inc-1", sameTime);
+
+    assertThat(store.events("inc-1")).containsExactly(opened(T0), earlier, later, sameTime);
+    assertThatThrownBy(() -> store.addEvent("inc-x", earlier)).isInstanceOf(StoreException.class);
+  }
+
+  @Test
+  void listFiltersPagesAndOrdersNewestFirst() {
+    // opened at T0+i; i = 0..5, alternating rules and clusters
+    for (int i = 0; i < 6; i++) {
+      Incident in = new Incident("inc-" + i, i % 2 == 0 ? "main" : "edge", "c" + i, i % 3 == 0 ? "r-a" : "r-b",
+          IncidentState.OPEN, null, 0, null, null, T0.plusSeconds(i), T0.plusSeconds(i), null, null, null, null,
+          null, null);
+      store.openIncident(in, List.of(), opened(T0.plusSeconds(i))).orElseThrow();
+    }
+    // same openedAt as inc-5: id breaks the tie, descending
+    store.openIncident(new Incident("inc-9", "main", "c9", "r-a", IncidentState.OPEN, null, 0, null, null,
+        T0.plusSeconds(5), T0.plusSeconds(5), null, null, null, null, null, null), List.of(), opened(T0)).orElseThrow();
+    store.updateIncident(store.get("inc-1").orElseThrow().closed("recovered", T0.plusSeconds(60)), null);
+    store.updateIncident(store.get("inc-2").orElseThrow().withState(IncidentState.ESCALATED, T0.plusSeconds(60)),
+        null);
+
+    assertThat(ids(IncidentQuery.all())).containsExactly("inc-9", "inc-5", "inc-4", "inc-3", "inc-2", "inc-1", "inc-0");
+    assertThat(ids(new IncidentQuery(null, null, null, null, null, null, 3, 0)))
+        .containsExactly("inc-9", "inc-5", "inc-4");
+    assertThat(ids(new IncidentQuery(null, null, null, null, null, null, 3, 3)))
+        .containsExactly("inc-3", "inc-2", "inc-1");
+    assertThat(ids(new IncidentQuery(null, null, null, null, null, null, 3, 6))).containsExactly("inc-0");
+    assertThat(ids(new IncidentQuery(null, null, null, null, null, null, 3, 7))).isEmpty();
+    assertThat(ids(new IncidentQuery(IncidentState.ESCALATED, null, null, null, null, null, 100, 0)))
+        .containsExactly("inc-2");
+    assertThat(ids(new IncidentQuery(null, false, null, null, null, null, 100, 0))).containsExactly("inc-1");
+    assertThat(ids(new IncidentQuery(null, true, null, null, null, null, 100, 0)))
+        .containsExactly("inc-9", "inc-5", "inc-4", "inc-3", "inc-2", "inc-0");
+    assertThat(ids(new IncidentQuery(null, null, "edge", null, null, null, 100, 0)))
+        .containsExactly("inc-5", "inc-3", "inc-1");
+    assertThat(ids(new IncidentQuery(null, null, null, "c4", null, null, 100, 0))).containsExactly("inc-4");
+    assertThat(ids(new IncidentQuery(null, null, null, null, "r-a", null, 100, 0)))
+        .containsExactly("inc-9", "inc-3", "inc-0");
+    assertThat(ids(new IncidentQuery(null, null, null, null, null, T0.plusSeconds(4), 100, 0)))
+        .containsExactly("inc-9", "inc-5", "inc-4");
+    assertThat(ids(new IncidentQuery(null, true, "main", null, "r-a", T0.plusSeconds(1), 100, 0)))
+        .containsExactly("inc-9");
+
+    assertThatThrownBy(() -> store.list(new IncidentQuery(null, null, null, null, null, null, 0, 0)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> store.list(new IncidentQuery(null, null, null, null, null, null, 1001, 0)))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  private List<String> ids(IncidentQuery q) {
+    return store.list(q).stream().map(Incident::id).toList();
+  }
+
+  @Test
+  void countOpenByRuleCountsOnlyOpenIncidents() {
+    assertThat(store.countOpenByRule()).isEmpty();
+    open("inc-1", "c1", null);
+    open("inc-2", "c2", null);
+    store.openIncident(new Incident("inc-3", "main", "c3", "catch-all", IncidentState.ESCALATED, null, 3, null, null,
+        T0, T0, null, null, null, null, null, null), List.of(), opened(T0));
+    store.updateIncident(store.get("inc-2").orElseThrow().closed("recovered", T0), null);
+
+    assertThat(store.countOpenByRule()).containsExactly(
+        Map.entry("catch-all", 1), Map.entry("connect-db-connection-refused", 1));
+  }
+
+  // ---- steps ----------------------------------------------------------------------------------
+
+  @Test
+  void aStepStartsAtMostOnce() {
+    open("inc-1", "orders-sink", T0);
+    StepRun s = step("inc-1", 1, 0, T0);
+
+    Optional<StepRun> started = store.startStep(s);
+    assertThat(started).isPresent();
+    assertThat(started.get().id()).isPositive();
+    assertThat(started.get()).isEqualTo(new StepRun(started.get().id(), "inc-1", 1, 0, "restart",
+        "{\"include_tasks\":true}", T0, null, null, null, "{\"state\":\"FAILED\"}", null));
+
+    assertThat(store.startStep(step("inc-1", 1, 0, T0.plusSeconds(5)))).isEmpty();
+    assertThat(store.startStep(step("inc-1", 2, 0, T0.plusSeconds(5)))).isPresent();
+    assertThat(store.startStep(step("inc-1", 1, -1, T0.plusSeconds(6)))).isPresent();
+    assertThat(store.steps("inc-1")).hasSize(3);
+  }
+
+  @Test
+  void finishStepRecordsTheEndAndStepsAreInStartOrder() {
+    open("inc-1", "orders-sink", T0);
+    StepRun second = store.startStep(step("inc-1", 1, 1, T0.plusSeconds(10))).orElseThrow();
+    StepRun first = store.startStep(step("inc-1", 1, 0, T0)).orElseThrow();
+
+    store.finishStep(first.id(), T0.plusSeconds(2), "ok", null, "{\"state\":\"RUNNING\"}");
+    store.finishStep(second.id(), T0.plusSeconds(12), "failed", "409 Conflict", null);
+
+    List<StepRun> steps = store.steps("inc-1");
+    assertThat(steps).extracting(StepRun::id).containsExactly(first.id(), second.id());
+    assertThat(steps.get(0)).extracting(StepRun::endedAt, StepRun::outcome, StepRun::error, StepRun::after)
+        .containsExactly(T0.plusSeconds(2), "ok", null, "{\"state\":\"RUNNING\"}");
+    assertThat(steps.get(1)).extracting(StepRun::endedAt, StepRun::outcome, StepRun::error, StepRun::before)
+        .containsExactly(T0.plusSeconds(12), "failed", "409 Conflict", "{\"state\":\"FAILED\"}");
+
+    assertThatThrownBy(() -> store.finishStep(second.id() + 1000, T0, "ok", null, null))
+        .isInstanceOf(StoreException.class)
+        .hasMessageStartingWith("finishStep failed");
+    assertThatThrownBy(() -> store.startStep(step("inc-x", 1, 0, T0)))
+        .isInstanceOf(StoreException.class)
+        .hasMessageStartingWith("startStep failed");
+  }
+
+  // ---- budgets --------------------------------------------------------------------------------
+
+  @Test
+  void budgetsRoundTrip() {
+    assertThat(store.budget("main", "orders-sink", "r")).isEqualTo(Budget.empty("main", "orders-sink", "r"));
+
+    Budget b1 = new Budget("main", "orders-sink", "r", 2, T0, null);
+    store.saveBudget(b1);
+    assertThat(store.budget("main", "orders-sink", "r")).isEqualTo(b1);
+
+    Budget b2 = new Budget("main", "orders-sink", "r", 0, T0.plusSeconds(60), T0.plusSeconds(120));
+    store.saveBudget(b2);
+    assertThat(store.budget("main", "orders-sink", "r")).isEqualTo(b2);
+    assertThat(store.budget("main", "orders-sink", "other")).isEqualTo(Budget.empty("main", "orders-sink", "other"));
+    assertThat(store.budget("edge", "orders-sink", "r")).isEqualTo(Budget.empty("edge", "orders-sink", "r"));
+  }
+
+  // ---- escalations ----------------------------------------------------------------------------
+
+  @Test
+  void scheduleEscalationKeepsTheFirstTimerPerLevel() {
+    open("inc-1", "orders-sink", T0);
+    Escalation first = escalation("inc-1", 0, T0.plusSeconds(900));
+    store.scheduleEscalation(first);
+    store.scheduleEscalation(escalation("inc-1", 0, T0.plusSeconds(1)));
+    Escalation gaveUp = escalation("inc-1", Escalation.GAVE_UP, T0.plusSeconds(60));
+    store.scheduleEscalation(gaveUp);
+
+    assertThat(store.escalations("inc-1")).containsExactly(first, gaveUp);
+    assertThatThrownBy(() -> store.scheduleEscalation(escalation("inc-x", 0, T0)))
+        .isInstanceOf(StoreException.class)
+        .hasMessageStartingWith("scheduleEscalation failed");
+  }
+
+  @Test
+  void claimDueEscalationsTakesOnlyDueOnesInDueOrderAndLeasesThem() {
+    open("inc-1", "c1", T0, escalation("inc-1", 0, T0.minusSeconds(5)), escalation("inc-1", 1, T0.plusSeconds(5)));
+    open("inc-2", "c2", T0, escalation("inc-2", 0, T0.minusSeconds(10)), escalation("inc-2", 1, T0));
+
+    assertThat(store.claimDueEscalations("a", T0, LEASE, 10))
+        .extracting(Escalation::incidentId, Escalation::level)
+        .containsExactly(tuple("inc-2", 0), tuple("inc-1", 0),
+            tuple("inc-2", 1));
+    assertThat(store.claimDueEscalations("b", T0.plusSeconds(5), LEASE, 10))
+        .extracting(Escalation::incidentId, Escalation::level)
+        .containsExactly(tuple("inc-1", 1));
+    assertThat(store.claimDueEscalations("b", T0.plus(LEASE).minusMillis(1), LEASE, 10)).isEmpty();
+  }
+
+  @Test
+  void escalationLeaseExpiresButFiredAndCancelledAreNeverClaimed() {
+    open("inc-1", "c1", T0, escalation("inc-1", 0, T0), escalation("inc-1", 1, T0), escalation("inc-1", 2, T0));
+    assertThat(store.claimDueEscalations("a", T0, LEASE, 10)).hasSize(3);
+
+    store.markEscalationFired("inc-1", 0, T0.plusSeconds(1));
+    store.markEscalationFired("inc-1", 0, T0.plusSeconds(2));
+    store.cancelEscalations("inc-1", T0.plusSeconds(3));
+
+    List<Escalation> all = store.escalations("inc-1");
+    assertThat(all.get(0).firedAt()).isEqualTo(T0.plusSeconds(1));
+    assertThat(all.get(0).cancelledAt()).isNull();
+    assertThat(all.get(1).cancelledAt()).isEqualTo(T0.plusSeconds(3));
+    assertThat(all.get(2).cancelledAt()).isEqualTo(T0.plusSeconds(3));
+    assertThat(store.claimDueEscalations("b", T0.plus(Duration.ofHours(1)), LEASE, 10)).isEmpty();
+    assertThat(store.nextEscalationDue()).isEmpty();
+  }
+
+  @Test
+  void expiredEscalationLeaseCanBeReclaimed() {
+    open("inc-1", "c1", T0, escalation("inc-1", 0, T0));
+    store.claimDueEscalations("a", T0, LEASE, 10);
+
+    assertThat(store.claimDueEscalations("b", T0.plus(LEASE), LEASE, 10)).hasSize(1);
+    assertThat(store.claimDueEscalations("c", T0.plus(LEASE), LEASE, 10)).isEmpty();
+  }
+
+  @Test
+  void escalationsOfAClosedIncidentAreNotClaimed() {
+    Incident in = open("inc-1", "c1", T0, escalation("inc-1", 0, T0));
+    store.updateIncident(in.closed("recovered", T0), null);
+
+    assertThat(store.claimDueEscalations("a", T0.plusSeconds(1), LEASE, 10)).isEmpty();
+    assertThat(store.nextEscalationDue()).isEmpty();
+  }
+
+  @Test
+  void markEscalationFiredOfUnknownEscalationFails() {
+    assertThatThrownBy(() -> store.markEscalationFired("inc-x", 0, T0))
+        .isInstanceOf(StoreException.class)
+        .hasMessageStartingWith("markEscalationFired failed");
+  }
+
+  @Test
+  void nextEscalationDueIsTheEarliestClaimableTime() {
+    assertThat(store.nextEscalationDue()).isEmpty();
+    open("inc-1", "c1", T0, escalation("inc-1", 0, T0.plusSeconds(900)), escalation("inc-1", 1, T0.plusSeconds(60)));
+    open("inc-2", "c2", T0, escalation("inc-2", 0, T0.plusSeconds(300)));
+
+    assertThat(store.nextEscalationDue()).contains(T0.plusSeconds(60));
+
+    // claimed and being delivered: it is claimable again only when the lease ends
+    store.claimDueEscalations("a", T0.plusSeconds(60), LEASE, 1);
+    assertThat(store.nextEscalationDue()).contains(T0.plusSeconds(60).plus(LEASE));
+
+    store.markEscalationFired("inc-1", 1, T0.plusSeconds(61));
+    assertThat(store.nextEscalationDue()).contains(T0.plusSeconds(300));
+
+    store.cancelEscalations("inc-2", T0.plusSeconds(62));
+    assertThat(store.nextEscalationDue()).contains(T0.plusSeconds(900));
+  }
+
+  // ---- housekeeping ---------------------------------------------------------------------------
+
+  @Test
+  void pingSucceedsOnAHealthyStore() {
+    store.ping();
+    store.ping();
+  }
+
+  @Test
+  void pruneDeletesOldClosedIncidentsWithEverythingTheyOwnAndOldProcessedAlerts() {
+    Instant cutoff = T0.plus(Duration.ofDays(30));
+    Incident old = open("inc-old", "c1", T0, escalation("inc-old", 0, T0));
+    store.linkAlert("inc-old", "fp-old", "KafkaConnectTaskFailure", "firing", T0);
+    store.startStep(step("inc-old", 1, 0, T0));
+    store.addEvent("inc-old", new IncidentEvent(T0, "closed", "recovered"));
+    store.updateIncident(old.closed("recovered", cutoff.minusMillis(1)), null);
+    Incident recent = open("inc-recent", "c2", T0);
+    store.updateIncident(recent.closed("recovered", cutoff), null);
+    open("inc-open", "c3", T0);
+    store.saveBudget(new Budget("main", "c1", "r", 3, T0, null));
+    List<AlertEvent> alerts = store.recordAlerts(List.of(alert("fp-1", "firing", T0), alert("fp-2", "firing", T0),
+        alert("fp-3", "firing", cutoff)));
+    store.markAlertProcessed(alerts.get(0).id(), T0, "opened", "inc-old");
+    store.markAlertProcessed(alerts.get(2).id(), cutoff, "joined", "inc-open");
+
+    assertThat(store.prune(cutoff)).isEqualTo(1);
+
+    assertThat(store.get("inc-old")).isEmpty();
+    assertThat(store.events("inc-old")).isEmpty();
+    assertThat(store.steps("inc-old")).isEmpty();
+    assertThat(store.escalations("inc-old")).isEmpty();
+    assertThat(store.findOpenByFingerprint("fp-old")).isEmpty();
+    assertThat(store.get("inc-recent")).isPresent();
+    assertThat(store.get("inc-open")).isPresent();
+    assertThat(store.budget("main", "c1", "r").attempts()).isEqualTo(3);
+    // the unprocessed old alert is kept (and still claimable); the processed recent one is kept too
+    assertThat(store.claimAlerts("a", cutoff, LEASE, 10)).extracting(AlertEvent::id)
+        .containsExactly(alerts.get(1).id());
+    assertThat(store.prune(cutoff)).isZero();
+  }
+
+  @Test
+  void instantsRoundTripAtMillisecondPrecision() {
+    Instant withNanos = Instant.parse("2025-03-01T12:00:00.123456789Z");
+    Instant epoch = Instant.EPOCH;
+    Instant farFuture = Instant.parse("2999-12-31T23:59:59.999Z");
+    Incident in = new Incident("inc-1", "main", "c1", "r", IncidentState.OPEN, null, 0, null, null, withNanos,
+        farFuture, null, epoch, Incident.REMEDIATE, withNanos, null, null);
+
+    Incident stored = store.openIncident(in, List.of(), opened(withNanos)).orElseThrow();
+
+    Instant millis = Instant.parse("2025-03-01T12:00:00.123Z");
+    assertThat(stored.openedAt()).isEqualTo(millis);
+    assertThat(stored.updatedAt()).isEqualTo(farFuture);
+    assertThat(stored.nextActionAt()).isEqualTo(epoch);
+    assertThat(stored.alertResolvedAt()).isEqualTo(millis);
+    assertThat(store.events("inc-1").get(0).at()).isEqualTo(millis);
+    assertThat(store.recordAlerts(List.of(alert("fp", "firing", withNanos))).get(0).receivedAt()).isEqualTo(millis);
+  }
+
+  @Test
+  void committedStateSurvivesARestart() {
+    open("inc-1", "orders-sink", T0, escalation("inc-1", 0, T0.plusSeconds(900)));
+    AlertEvent a = store.recordAlerts(List.of(alert("fp-1", "firing", T0))).get(0);
+    store.close();
+
+    store = openStore(2);
+
+    assertThat(store.findOpen("main", "orders-sink")).map(Incident::id).contains("inc-1");
+    assertThat(store.nextEscalationDue()).contains(T0.plusSeconds(900));
+    assertThat(store.claimAlerts("a", T0, LEASE, 10)).containsExactly(a);
+  }
+
+  @Test
+  void aClosedStoreFailsWithStoreException() {
+    store.close();
+    assertThatThrownBy(() -> store.ping()).isInstanceOf(StoreException.class).hasMessageStartingWith("ping failed");
+    assertThatThrownBy(() -> store.recordAlerts(List.of(alert("fp", "firing", T0))))
+        .isInstanceOf(StoreException.class);
+    store = null;
+  }
+
+  // ---- concurrency: every row claimed exactly once ---------------------------------------------
+
+  @Test
+  void concurrentClaimersGetEachDueIncidentExactlyOnce() throws Exception {
+    int incidents = 60;
+    for (int i = 0; i < incidents; i++) {
+      open("inc-" + i, "c" + i, T0.minusSeconds(i % 7));
+    }
+
+    List<List<String>> perThread = concurrently(t -> drain(() ->
+        store.claimDueIncidents("owner-" + t, T0, LEASE, 1 + t % 4).stream().map(Incident::id).toList()));
+
+    assertClaimedExactlyOnce(perThread, incidents);
+    assertThat(store.claimDueIncidents("late", T0, LEASE, 100)).isEmpty();
+  }
+
+  @Test
+  void concurrentClaimersGetEachDueEscalationExactlyOnce() throws Exception {
+    int incidents = 20;
+    for (int i = 0; i < incidents; i++) {
+      open("inc-" + i, "c" + i, null, escalation("inc-" + i, 0, T0.minusSeconds(i)), escalation("inc-" + i, 1, T0),
+          escalation("inc-" + i, Escalation.GAVE_UP, T0.minusSeconds(1)));
+    }
+
+    List<List<String>> perThread = concurrently(t -> drain(() ->
+        store.claimDueEscalations("owner-" + t, T0, LEASE, 1 + t % 4).stream()
+            .map(e -> e.incidentId() + "/" + e.level()).toList()));
+
+    assertClaimedExactlyOnce(perThread, incidents * 3);
+    assertThat(store.claimDueEscalations("late", T0, LEASE, 100)).isEmpty();
+  }
+
+  @Test
+  void concurrentClaimersGetEachAlertExactlyOnce() throws Exception {
+    List<AlertEvent> batch = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      batch.add(alert("fp-" + i, "firing", T0));
+    }
+    store.recordAlerts(batch);
+
+    List<List<String>> perThread = concurrently(t -> drain(() ->
+        store.claimAlerts("owner-" + t, T0, LEASE, 1 + t % 4).stream().map(AlertEvent::fingerprint).toList()));
+
+    assertClaimedExactlyOnce(perThread, 100);
+  }
+
+  /** Claims until a claim comes back empty; returns everything claimed. */
+  static List<String> drain(Callable<List<String>> claim) throws Exception {
+    List<String> all = new ArrayList<>();
+    for (List<String> got = claim.call(); !got.isEmpty(); got = claim.call()) {
+      all.addAll(got);
+    }
+    return all;
+  }
+
+  static void assertClaimedExactlyOnce(List<List<String>> perThread, int expected) {
+    List<String> all = perThread.stream().flatMap(List::stream).toList();
+    Set<String> distinct = new HashSet<>(all);
+    assertThat(all).as("claims over all threads").hasSize(distinct.size());
+    assertThat(distinct).hasSize(expected);
+  }
+
+  /** Runs {@code task(threadIndex)} on {@link #THREADS} threads released together; returns results in index order. */
+  static <T> List<T> concurrently(ThrowingFunction<Integer, T> task) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+    try {
+      CyclicBarrier start = new CyclicBarrier(THREADS);
+      List<Future<T>> futures = new ArrayList<>();
+      for (int t = 0; t < THREADS; t++) {
+        int index = t;
+        futures.add(pool.submit(() -> {
+          start.await(10, TimeUnit.SECONDS);
+          return task.apply(index);
+        }));
+      }
+      List<T> results = new ArrayList<>();
+      for (Future<T> f : futures) {
+        results.add(f.get(60, TimeUnit.SECONDS));
+      }
+      return Collections.unmodifiableList(results);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @FunctionalInterface
+  interface ThrowingFunction<A, R> {
+    R apply(A a) throws Exception;
+  }
+}
