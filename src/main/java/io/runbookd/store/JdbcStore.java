@@ -259,6 +259,18 @@ final class JdbcStore implements Store {
   }
 
   @Override
+  public Optional<AlertEvent> lastAlert(String incidentId) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    return read("lastAlert", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT " + ALERT_COLUMNS + " FROM alert_events WHERE incident_id = ? ORDER BY id DESC LIMIT 1")) {
+        ps.setString(1, incidentId);
+        return list(ps, JdbcStore::alert).stream().findFirst();
+      }
+    });
+  }
+
+  @Override
   public Optional<Incident> get(String incidentId) {
     Objects.requireNonNull(incidentId, "incidentId");
     return read("get", c -> selectIncident(c,
