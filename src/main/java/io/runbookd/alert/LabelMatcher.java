@@ -109,7 +109,9 @@ public final class LabelMatcher {
       value = unquote(raw, text);
     } else {
       if (raw.contains("\"") || raw.contains(",")) {
-        throw new IllegalArgumentException("matcher \"" + text + "\" has an unquoted value with '\"' or ','");
+        throw new IllegalArgumentException(
+            "matcher \"" + text + "\" has '\"' or ',' in an unquoted value; quote the whole value, e.g. "
+                + name + op.symbol() + "\"...\"");
       }
       value = raw;
     }

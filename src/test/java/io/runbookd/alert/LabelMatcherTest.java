@@ -141,7 +141,7 @@ class LabelMatcherTest {
       "`=\"x\"`                        | matcher \"=\"x\"\" does not start with a label name",
       "`connector`                     | matcher \"connector\" has no operator after \"connector\" (use =, !=, =~ or !~)",
       "`connector~\"x\"`               | matcher \"connector~\"x\"\" has no operator after \"connector\" (use =, !=, =~ or !~)",
-      "`connector==\"x\"`              | matcher \"connector==\"x\"\" has an unquoted value with '\"' or ','",
+      "`connector==\"x\"`              | matcher \"connector==\"x\"\" has '\"' or ',' in an unquoted value; quote the whole value, e.g. connector=\"...\"",
       "`connector=\"x`                 | matcher \"connector=\"x\" has an unterminated quoted value",
       "`connector=\"x\\\"`             | matcher \"connector=\"x\\\"\" has an unterminated quoted value",
       "`connector=\"x\"y`              | matcher \"connector=\"x\"y\" has text after the closing quote",
