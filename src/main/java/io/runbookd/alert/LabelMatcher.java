@@ -109,7 +109,9 @@ public final class LabelMatcher {
       value = unquote(raw, text);
     } else {
       if (raw.contains("\"") || raw.contains(",")) {
-        throw new IllegalArgumentException("matcher \"" + text + "\" has an unquoted value with '\"' or ','");
+        throw new IllegalArgumentException(
+            "matcher \"" + text + "\" has '\"' or ',' in an unquoted value; quote the whole value, e.g. "
+                + name + op.symbol() + "\"...\"");
       }
       value = raw;
     }
@@ -135,6 +137,10 @@ public final class LabelMatcher {
         i += 2;
       } else if (c == '"') {
         if (i != raw.length() - 1) {
+          if (raw.substring(i + 1).strip().startsWith(",")) {
+            throw new IllegalArgumentException(
+                "matcher \"" + text + "\" has more than one matcher; write one matcher per list item");
+          }
           throw new IllegalArgumentException("matcher \"" + text + "\" has text after the closing quote");
         }
         return out.toString();
@@ -146,9 +152,12 @@ public final class LabelMatcher {
     throw new IllegalArgumentException("matcher \"" + text + "\" has an unterminated quoted value");
   }
 
-  /** True when the labels satisfy this matcher (a missing label is the empty string). */
+  /** True when the labels satisfy this matcher (a missing label, or a null value, is the empty string). */
   public boolean matches(Map<String, String> labels) {
-    String v = labels.getOrDefault(name, "");
+    String v = labels.get(name);
+    if (v == null) {
+      v = "";
+    }
     return switch (op) {
       case EQUAL -> v.equals(value);
       case NOT_EQUAL -> !v.equals(value);

@@ -64,6 +64,10 @@ public final class Template {
       throw new TemplateException(e.getPebbleMessage() == null ? e.getMessage() : e.getPebbleMessage(), e);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    } catch (RuntimeException e) {
+      // Pebble's filters can fail without a PebbleException, e.g. a NullPointerException from
+      // "abbreviate" called without its argument: still the template's fault, not the caller's.
+      throw new TemplateException(e.toString(), e);
     }
     return out.toString();
   }
