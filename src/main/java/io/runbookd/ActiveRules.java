@@ -40,7 +40,7 @@ public final class ActiveRules implements Supplier<RuleSet> {
    */
   public synchronized RuleSet reload() throws RuleLoadException {
     try {
-      RuleSet next = RuleLoader.load(paths, context);
+      RuleSet next = new RuleLoader(context, clock).load(paths);
       current.set(next);
       metrics.rulesLoaded(next.rules().size(), true, clock.millis());
       LOG.info("rules={} files={} msg=\"rules loaded\"", next.rules().size(), next.files().size());

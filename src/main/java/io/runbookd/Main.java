@@ -87,7 +87,7 @@ public final class Main implements Runnable {
     @Override
     public Integer call() {
       PrintWriter out = new PrintWriter(System.out, true);
-      RuleLoader.Context ctx = new RuleLoader.Context(null, null);
+      RuleLoader.Context ctx = RuleLoader.Context.unchecked();
       if (config != null) {
         try {
           RunbookdConfig cfg = ConfigLoader.load(config);
@@ -106,7 +106,7 @@ public final class Main implements Runnable {
           continue;
         }
         try {
-          RuleSet set = RuleLoader.load(List.of(p), ctx);
+          RuleSet set = new RuleLoader(ctx, Clock.systemUTC()).load(List.of(p));
           out.println("  SUCCESS: " + set.rules().size() + " rules found");
         } catch (RuleLoadException e) {
           ok = false;

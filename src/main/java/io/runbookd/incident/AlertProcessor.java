@@ -157,13 +157,14 @@ final class AlertProcessor {
       Map<ConnectorTarget, Lookup> statuses) {
     RuleEvaluator.Evaluation ev = RuleEvaluator.select(candidates,
         t -> Optional.ofNullable(statuses.get(t)).map(Lookup::status));
-    if (ev.rule().isEmpty()) {
+    if (ev.match().isEmpty()) {
       deps.metrics().alertUnmatched();
       LOG.info("alertname={} fingerprint={} msg=\"no rule matches: {}\"", e.alertname(), e.fingerprint(), ev.explain().replace('"', '\''));
       return Future.succeededFuture(new Processed("unmatched", null));
     }
-    Rule rule = ev.rule().get();
-    ConnectorTarget target = ev.target().orElseThrow();
+    RuleEvaluator.Match match = ev.match().get();
+    Rule rule = match.rule();
+    ConnectorTarget target = match.target();
     Lookup lookup = statuses.get(target);
     if (lookup != null && NOT_FOUND.equals(lookup.error())) {
       LOG.info("cluster={} connector={} rule={} msg=\"connector does not exist (deleted?); nothing to do\"", target.cluster(), target.connector(), rule.name());
@@ -174,8 +175,8 @@ final class AlertProcessor {
       return Future.succeededFuture(new Processed("healthy", null));
     }
     Instant now = deps.now();
-    String trace = ev.trace().orElse(lookup == null || lookup.status() == null ? null : lookup.status().firstTrace().orElse(null));
-    String cause = ev.cause().orElse(trace != null ? Traces.cause(trace) : (lookup == null ? null : lookup.error()));
+    String trace = match.trace().map(RuleEvaluator.TraceMatch::text).orElse(null);
+    String cause = match.cause().orElse(lookup == null ? null : lookup.error());
     return deps.blocking(() -> {
       Budget budget = deps.store().budget(target.cluster(), target.connector(), rule.name());
       Budget fresh = RemediationPolicy.onIncidentOpened(rule.retry(), budget, now);

@@ -95,7 +95,7 @@ final class EscalationSender {
     }
     Template t = rule.get().escalation().get(e.level()).message();
     try {
-      return t.render(TemplateContext.of(inc, alert.map(AlertEvent::labels).orElse(Map.of()),
+      return t.render(IncidentMessages.context(inc, alert.map(AlertEvent::labels).orElse(Map.of()),
           alert.map(AlertEvent::annotations).orElse(Map.of()), null));
     } catch (Template.TemplateException ex) {
       return fallback + " (message template failed: " + ex.getMessage() + ")";

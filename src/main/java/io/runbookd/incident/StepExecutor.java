@@ -21,7 +21,10 @@ import java.util.Map;
  * outcome.
  */
 final class StepExecutor {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .registerModule(new com.fasterxml.jackson.datatype.jdk8.Jdk8Module())
+      .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
+      .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS);
 
   /**
    * The result of one step.
@@ -183,7 +186,7 @@ final class StepExecutor {
     Incident inc = t.incident();
     String text;
     try {
-      text = message.render(TemplateContext.of(inc, t.labels(), t.annotations(), null));
+      text = message.render(IncidentMessages.context(inc, t.labels(), t.annotations(), null));
     } catch (Template.TemplateException e) {
       text = "[" + inc.rule() + "] " + inc.cluster() + "/" + inc.connector() + ": " + inc.cause()
           + " (message template failed: " + e.getMessage() + ")";

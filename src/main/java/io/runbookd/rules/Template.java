@@ -72,7 +72,8 @@ public final class Template {
     return out.toString();
   }
 
-  /** The template text as written in the rule. */
+  /** The template text as written in the rule (also its JSON form). */
+  @com.fasterxml.jackson.annotation.JsonValue
   public String source() {
     return source;
   }
