@@ -1,5 +1,6 @@
 package io.runbookd.rules;
 
+import io.pebbletemplates.pebble.error.PebbleException;
 import io.runbookd.alert.LabelMatcher;
 import io.runbookd.connect.ConnectorState;
 import java.io.IOException;
@@ -14,13 +15,16 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import java.util.stream.Stream;
@@ -143,12 +147,12 @@ public final class RuleLoader {
    *     exist, cannot be read, or is a directory without rule files, or when no path is given
    */
   public RuleSet load(List<Path> paths) throws RuleLoadException {
-    List<RuleError> errors = new ArrayList<>();
-    List<Map.Entry<String, String>> sources = new ArrayList<>();
-    Set<Path> seen = new HashSet<>();
     if (paths.isEmpty()) {
       throw new RuleLoadException(List.of(new RuleError("<none>", 0, null, "no rule files or directories given")));
     }
+    List<RuleError> errors = new ArrayList<>();
+    List<Map.Entry<String, String>> sources = new ArrayList<>();
+    Set<Path> seen = new HashSet<>();
     for (Path path : paths) {
       List<Path> files;
       if (Files.isDirectory(path)) {
@@ -224,7 +228,7 @@ public final class RuleLoader {
     /** The name of the rule being parsed, for error messages; null outside rules. */
     private String rule;
     /** Per mapping, the keys suggested for its unknown keys: not reported again as missing. */
-    private final Map<Node, Set<String>> suggested = new java.util.IdentityHashMap<>();
+    private final Map<Node, Set<String>> suggested = new IdentityHashMap<>();
 
     FileParser(String file, Map<String, Rule.Source> names) {
       this.file = file;
@@ -912,7 +916,7 @@ public final class RuleLoader {
               : ""));
           return null;
         }
-        java.util.regex.Matcher unknown = UNKNOWN_CALLABLE.matcher(String.valueOf(e.getMessage()));
+        Matcher unknown = UNKNOWN_CALLABLE.matcher(String.valueOf(e.getMessage()));
         if (unknown.matches()) {
           String kind = unknown.group(1).equals("Filter") ? "filter" : "function";
           error(node, path + ": invalid template: unknown " + kind + " \"" + unknown.group(2) + "\"");
@@ -935,7 +939,7 @@ public final class RuleLoader {
     }
 
     private String templateLine(Template.TemplateException e, String text) {
-      if (text.contains("\n") && e.getCause() instanceof io.pebbletemplates.pebble.error.PebbleException p
+      if (text.contains("\n") && e.getCause() instanceof PebbleException p
           && p.getLineNumber() != null && p.getLineNumber() > 0) {
         return " (line " + p.getLineNumber() + " of the template)";
       }
@@ -972,7 +976,7 @@ public final class RuleLoader {
   }
 
   /** How a node looks to a rule author, for "got ..." in messages. */
-  static String describe(Node node) {
+  private static String describe(Node node) {
     if (node instanceof MappingNode) {
       return "a mapping";
     }
@@ -1013,7 +1017,7 @@ public final class RuleLoader {
     String best = null;
     int bestDistance = Integer.MAX_VALUE;
     for (String c : candidates) {
-      int d = editDistance(word.toLowerCase(java.util.Locale.ROOT), c);
+      int d = editDistance(word.toLowerCase(Locale.ROOT), c);
       if (d < bestDistance) {
         best = c;
         bestDistance = d;
