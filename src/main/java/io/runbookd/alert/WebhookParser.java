@@ -46,7 +46,15 @@ public final class WebhookParser {
     try {
       root = MAPPER.readTree(body);
     } catch (JsonProcessingException e) {
-      throw new InvalidWebhookException("malformed JSON: " + e.getOriginalMessage());
+      String why = e.getOriginalMessage();
+      for (String cut : new String[] {" (start marker", "\n", " at [Source"}) {
+        int i = why.indexOf(cut);
+        if (i > 0) {
+          why = why.substring(0, i);
+        }
+      }
+      String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+      throw new InvalidWebhookException("malformed JSON" + where + ": " + why);
     } catch (java.io.IOException e) {
       throw new InvalidWebhookException("unreadable body: " + e.getMessage());
     }

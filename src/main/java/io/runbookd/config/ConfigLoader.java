@@ -1,6 +1,5 @@
 package io.runbookd.config;
 
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -48,7 +47,6 @@ public final class ConfigLoader {
     return new ObjectMapper(new YAMLFactory())
         .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
         .registerModule(module);
   }
 
@@ -78,20 +76,50 @@ public final class ConfigLoader {
       }
       return c;
     } catch (UnrecognizedPropertyException e) {
-      throw new ConfigException(where(name, e.getLocation()) + "unknown key \"" + e.getPropertyName() + "\" in "
+      throw new ConfigException(where(name, text, e) + "unknown key \"" + e.getPropertyName() + "\" in "
           + path(e) + " (allowed: " + e.getKnownPropertyIds() + ")");
     } catch (ValueInstantiationException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
-      throw new ConfigException(where(name, e.getLocation()) + path(e) + ": " + cause.getMessage());
+      throw new ConfigException(where(name, text, e) + path(e) + ": " + cause.getMessage());
     } catch (JsonMappingException e) {
-      throw new ConfigException(where(name, e.getLocation()) + path(e) + ": " + e.getOriginalMessage());
+      throw new ConfigException(where(name, text, e) + path(e) + ": " + e.getOriginalMessage());
     } catch (IOException e) {
       throw new ConfigException(name + ": " + e.getMessage(), e);
     }
   }
 
-  private static String where(String name, JsonLocation loc) {
-    return loc == null ? name + ": " : name + ":" + loc.getLineNr() + ": ";
+  /**
+   * {@code name:line: } for the YAML node at the exception's path (Jackson buffers record properties,
+   * so its own location often points past the offending key).
+   */
+  private static String where(String name, String text, JsonMappingException e) {
+    int line = -1;
+    try {
+      org.yaml.snakeyaml.nodes.Node node = new org.yaml.snakeyaml.Yaml().compose(new java.io.StringReader(text));
+      for (JsonMappingException.Reference r : e.getPath()) {
+        if (node instanceof org.yaml.snakeyaml.nodes.MappingNode m && r.getFieldName() != null) {
+          org.yaml.snakeyaml.nodes.Node next = null;
+          for (org.yaml.snakeyaml.nodes.NodeTuple t : m.getValue()) {
+            if (t.getKeyNode() instanceof org.yaml.snakeyaml.nodes.ScalarNode k && k.getValue().equals(r.getFieldName())) {
+              line = k.getStartMark().getLine() + 1;
+              next = t.getValueNode();
+            }
+          }
+          node = next;
+        } else if (node instanceof org.yaml.snakeyaml.nodes.SequenceNode q && r.getIndex() >= 0 && r.getIndex() < q.getValue().size()) {
+          node = q.getValue().get(r.getIndex());
+          line = node.getStartMark().getLine() + 1;
+        } else {
+          break;
+        }
+      }
+    } catch (RuntimeException ignored) {
+      // fall back to Jackson's location
+    }
+    if (line < 0 && e.getLocation() != null) {
+      line = e.getLocation().getLineNr();
+    }
+    return line < 0 ? name + ": " : name + ":" + line + ": ";
   }
 
   private static String path(JsonMappingException e) {

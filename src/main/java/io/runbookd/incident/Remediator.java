@@ -56,6 +56,11 @@ final class Remediator {
     }
     return work
         .recover(err -> {
+          if (err instanceof java.util.concurrent.RejectedExecutionException) {
+            LOG.info("{} msg=\"daemon stopping mid-remediation; the incident resumes (verification first) at the next start\"",
+                claimed.context());
+            return Future.succeededFuture();
+          }
           LOG.error("{} msg=\"remediation failed unexpectedly\"", claimed.context(), err);
           return Future.succeededFuture();
         })
@@ -112,16 +117,18 @@ final class Remediator {
             return Future.succeededFuture(new StabilityWatcher.Verdict(false, null, stepsOutcome.error));
           }
           if (stepsOutcome.verified) {
-            return Future.succeededFuture(new StabilityWatcher.Verdict(true, null, null));
+            return Future.succeededFuture(new StabilityWatcher.Verdict(true, null, "wait_for step: RUNNING and stable for "
+                + Durations.format(stepsOutcome.stableFor)));
           }
-          return watcher.await(api, acting.connector(), ConnectorState.RUNNING, rule.verify().within(), rule.verify().stableFor());
+          return watcher.await(api, acting.connector(), ConnectorState.RUNNING, rule.verify().within(), rule.verify().stableFor())
+              .map(v -> v.stable() ? new StabilityWatcher.Verdict(true, v.last(), "RUNNING and stable for "
+                  + Durations.format(rule.verify().stableFor())) : v);
         })
         .compose(verdict -> {
           Duration took = Duration.between(started, deps.now());
           if (verdict.stable()) {
             deps.metrics().remediation(rule.name(), "recovered", took);
-            return close(lease, "recovered", "verified: RUNNING and stable for "
-                + Durations.format(rule.verify().stableFor()) + " after attempt " + attempt);
+            return close(lease, "recovered", "verified (" + verdict.reason() + ") after attempt " + attempt);
           }
           Budget ended = new Budget(spent.cluster(), spent.connector(), spent.rule(), spent.attempts(), deps.now(), spent.lastRecoveredAt());
           return deps.blocking(() -> {
@@ -141,12 +148,12 @@ final class Remediator {
   }
 
   /** Outcome of the steps of one attempt. */
-  private record StepsOutcome(boolean failed, boolean verified, String error) {}
+  private record StepsOutcome(boolean failed, boolean verified, String error, Duration stableFor) {}
 
   private Future<StepsOutcome> runStep(Lease lease, Rule rule, ConnectApi api, AlertContext ctx, int attempt, int index,
       boolean verifiedSoFar) {
     if (index >= rule.steps().size()) {
-      return Future.succeededFuture(new StepsOutcome(false, verifiedSoFar, null));
+      return Future.succeededFuture(new StepsOutcome(false, verifiedSoFar, null, verifiedFor(rule)));
     }
     Step step = rule.steps().get(index);
     Incident inc = lease.incident();
@@ -168,13 +175,24 @@ final class Remediator {
             })
             .compose(v -> {
               if (!result.succeeded()) {
-                return Future.succeededFuture(new StepsOutcome(true, false, step.type() + " failed: " + result.error()));
+                return Future.succeededFuture(new StepsOutcome(true, false, step.type() + " failed: " + result.error(), null));
               }
               boolean verified = step instanceof Step.WaitFor ? result.verified() : verifiedSoFar && !(mutates(step));
               return runStep(lease, rule, api, ctx, attempt, index + 1, verified);
             });
       });
     });
+  }
+
+  /** The stable_for of the rule's last wait_for RUNNING step, used when that step verified the fix. */
+  private static Duration verifiedFor(Rule rule) {
+    Duration d = rule.verify().stableFor();
+    for (Step s : rule.steps()) {
+      if (s instanceof Step.WaitFor w && !w.configChange() && w.state() == ConnectorState.RUNNING) {
+        d = w.stableFor();
+      }
+    }
+    return d;
   }
 
   /** Steps after which an earlier verification no longer holds. */

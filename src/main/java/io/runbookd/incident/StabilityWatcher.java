@@ -24,7 +24,7 @@ public final class StabilityWatcher {
    *
    * @param stable true when the state held for {@code stableFor}
    * @param last the last status seen, may be null when Connect never answered
-   * @param reason human-readable reason when not stable
+   * @param reason for humans: what held, or why it did not
    */
   public record Verdict(boolean stable, ConnectorStatus last, String reason) {}
 

@@ -1,0 +1,72 @@
+package io.runbookd.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+  @Test
+  void theShippedExampleLoadsWithItsDefaults() {
+    RunbookdConfig c = ConfigLoader.load(Path.of("runbookd.yaml"));
+    assertThat(c.server().port()).isEqualTo(9095);
+    assertThat(c.connectClusters()).containsOnlyKeys("local");
+    assertThat(c.connectClusters().get("local").url()).isEqualTo("http://localhost:8083");
+    assertThat(c.connectClusters().get("local").requestTimeout()).isEqualTo(Duration.ofSeconds(100));
+    assertThat(c.notifiers()).containsOnlyKeys("oncall", "owner");
+    assertThat(c.store().jdbcUrl()).isNull();
+    assertThat(Path.of(c.store().dataDir())).isEqualTo(Path.of("data").toAbsolutePath());
+    assertThat(c.rules().paths()).containsExactly(Path.of("rules").toAbsolutePath().toString());
+    assertThat(c.engine().tick()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(c.dryRun()).isFalse();
+  }
+
+  @Test
+  void unknownKeyNamesTheLineAndTheAllowedKeys() {
+    assertThatThrownBy(() -> ConfigLoader.parse("server:\n  listen: ':9095'\n  lisen: x\n", "runbookd.yaml"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("runbookd.yaml:3: unknown key \"lisen\" in server.lisen (allowed: ");
+  }
+
+  @Test
+  void badDurationNamesTheKey() {
+    assertThatThrownBy(() -> ConfigLoader.parse("engine:\n  tick: soon\n", "runbookd.yaml"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("runbookd.yaml:2: engine.tick: invalid duration \"soon\"");
+  }
+
+  @Test
+  void aClusterWithoutUrlIsAnError() {
+    assertThatThrownBy(() -> ConfigLoader.parse("connect_clusters:\n  prod: { username: u }\n", "runbookd.yaml"))
+        .hasMessageContaining("connect_clusters: url is required");
+  }
+
+  @Test
+  void secretsComeFromFilesAndAreRedactedWhenPrinted(@TempDir Path tmp) throws Exception {
+    Path pw = Files.writeString(tmp.resolve("pw"), "s3cr3t\n");
+    RunbookdConfig c = ConfigLoader.parse("connect_clusters:\n  prod:\n    url: https://connect:8443\n    username: runbookd\n"
+        + "    password_file: '" + pw + "'\n", "runbookd.yaml");
+    Secret secret = c.connectClusters().get("prod").password();
+    assertThat(secret.reveal()).isEqualTo("s3cr3t");
+    assertThat(secret.matches("s3cr3t")).isTrue();
+    assertThat(secret.matches("s3cr3")).isFalse();
+    assertThat(c.toString()).doesNotContain("s3cr3t").contains("<redacted>");
+  }
+
+  @Test
+  void anUnsetEnvironmentVariableIsAnError() {
+    assertThatThrownBy(() -> ConfigLoader.parse("notifiers:\n  oncall: { type: slack, url: '${env:RUNBOOKD_TEST_SURELY_UNSET}' }\n", "runbookd.yaml"))
+        .hasMessageContaining("environment variable RUNBOOKD_TEST_SURELY_UNSET is not set");
+  }
+
+  @Test
+  void unknownNotifierTypeIsAnError() {
+    assertThatThrownBy(() -> ConfigLoader.parse("notifiers:\n  oncall: { type: email, url: 'x' }\n", "runbookd.yaml"))
+        .hasMessageContaining("notifiers: unknown type \"email\" (use webhook, slack or pagerduty)");
+  }
+}
