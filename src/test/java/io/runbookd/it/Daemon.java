@@ -43,7 +43,12 @@ public final class Daemon implements AutoCloseable {
    * @param yaml config text without the {@code server} and {@code store} sections
    */
   public static Daemon start(String yaml, Path dataDir) throws Exception {
-    String full = "server: { listen: 127.0.0.1:0 }\nstore: { data_dir: '" + dataDir + "' }\n" + yaml;
+    return startWithStore(yaml, "store: { data_dir: '" + dataDir + "' }\n");
+  }
+
+  /** Starts a daemon with an explicit {@code store:} section, e.g. a PostgreSQL {@code jdbc_url}. */
+  public static Daemon startWithStore(String yaml, String storeSection) throws Exception {
+    String full = "server: { listen: 127.0.0.1:0 }\n" + storeSection + yaml;
     RunbookdConfig config = ConfigLoader.parse(full, "test-runbookd.yaml");
     Runbookd r = Runbookd.start(config, Clock.systemUTC(), new PrometheusRegistry(), false)
         .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);

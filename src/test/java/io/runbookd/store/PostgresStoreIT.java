@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import io.runbookd.it.TcpProxy;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;

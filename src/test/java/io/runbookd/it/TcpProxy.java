@@ -1,4 +1,4 @@
-package io.runbookd.store;
+package io.runbookd.it;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,7 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * on the same port: a database that goes down and comes back. While blackholed it keeps every connection
  * open but drops all bytes: a network partition.
  */
-final class TcpProxy implements AutoCloseable {
+public final class TcpProxy implements AutoCloseable {
 
   private final String targetHost;
   private final int targetPort;
@@ -24,29 +24,29 @@ final class TcpProxy implements AutoCloseable {
   private ServerSocket server; // guarded by this
   private volatile boolean blackhole;
 
-  TcpProxy(String targetHost, int targetPort) throws IOException {
+  public TcpProxy(String targetHost, int targetPort) throws IOException {
     this.targetHost = targetHost;
     this.targetPort = targetPort;
     this.server = listen(0);
     this.port = server.getLocalPort();
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 
-  synchronized void start() throws IOException {
+  public synchronized void start() throws IOException {
     if (server == null) {
       server = listen(port);
     }
   }
 
   /** Drops every byte from now on (true) or forwards again (false). */
-  void blackhole(boolean on) {
+  public void blackhole(boolean on) {
     blackhole = on;
   }
 
-  synchronized void stop() {
+  public synchronized void stop() {
     if (server != null) {
       closeQuietly(server);
       server = null;
