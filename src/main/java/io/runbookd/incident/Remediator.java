@@ -301,7 +301,12 @@ final class Remediator {
     Incident toWrite = next.leaseOwner() == null ? next : new Incident(next.id(), next.cluster(), next.connector(), next.rule(),
         next.state(), next.outcome(), next.attempts(), next.cause(), next.trace(), next.openedAt(), next.updatedAt(),
         next.closedAt(), next.nextActionAt(), next.nextAction(), next.alertResolvedAt(), deps.owner(), leaseUntil);
-    return deps.blocking(() -> deps.store().updateIncident(toWrite, deps.owner())).compose(ok -> {
+    return deps.blocking(() -> {
+      // A resolved alert may have been noted while this replica held the lease: keep it.
+      Instant resolved = deps.store().get(toWrite.id()).map(Incident::alertResolvedAt).orElse(null);
+      Incident merged = resolved == null || toWrite.state() == IncidentState.CLOSED ? toWrite : toWrite.withAlertResolvedAt(resolved, toWrite.updatedAt());
+      return deps.store().updateIncident(merged, deps.owner());
+    }).compose(ok -> {
       if (!ok) {
         return Future.failedFuture(new IllegalStateException("lease on " + previous.id() + " was lost to another replica"));
       }
@@ -351,7 +356,14 @@ final class Remediator {
       if (cur == null || cur.leaseOwner() == null) {
         return;
       }
-      save(cur, cur).onFailure(err -> LOG.warn("{} msg=\"lease renewal failed: {}\"", cur.context(), err.getMessage()));
+      Instant until = deps.now().plus(deps.config().lease());
+      deps.blocking(() -> deps.store().renewLease(id, deps.owner(), until)).onComplete(ar -> {
+        if (ar.failed()) {
+          LOG.warn("{} msg=\"lease renewal failed: {}\"", cur.context(), ar.cause().getMessage());
+        } else if (!ar.result()) {
+          LOG.warn("{} msg=\"lease lost to another replica\"", cur.context());
+        }
+      });
     }
 
     Future<Void> stop() {

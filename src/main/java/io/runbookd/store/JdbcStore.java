@@ -259,6 +259,22 @@ final class JdbcStore implements Store {
   }
 
   @Override
+  public boolean renewLease(String incidentId, String owner, Instant until) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    Objects.requireNonNull(owner, "owner");
+    Objects.requireNonNull(until, "until");
+    return write("renewLease", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE incidents SET lease_until = ? WHERE id = ? AND lease_owner = ? AND closed_at IS NULL")) {
+        ps.setLong(1, until.toEpochMilli());
+        ps.setString(2, incidentId);
+        ps.setString(3, owner);
+        return ps.executeUpdate() == 1;
+      }
+    });
+  }
+
+  @Override
   public Optional<AlertEvent> lastAlert(String incidentId) {
     Objects.requireNonNull(incidentId, "incidentId");
     return read("lastAlert", c -> {

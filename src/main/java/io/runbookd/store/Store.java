@@ -96,6 +96,13 @@ public interface Store extends AutoCloseable {
   boolean updateIncident(Incident incident, String expectedOwner);
 
   /**
+   * Extends the lease of an incident held by {@code owner} to {@code until}, touching nothing else.
+   *
+   * @return false when {@code owner} no longer holds the lease
+   */
+  boolean renewLease(String incidentId, String owner, Instant until);
+
+  /**
    * Updates only {@code alertResolvedAt} and, when {@code verifyAt} is not null and the incident is
    * not leased, schedules a verification ({@code nextAction=verify, nextActionAt=verifyAt}) unless
    * an earlier action is already scheduled.

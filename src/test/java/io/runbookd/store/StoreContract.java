@@ -292,6 +292,23 @@ abstract class StoreContract {
   }
 
   @Test
+  void renewLeaseExtendsOnlyTheOwnersLeaseAndTouchesNothingElse() {
+    open("inc-1", "c1", T0);
+    store.claimDueIncidents("a", T0, LEASE, 10);
+    store.noteAlertResolved("inc-1", T0.plusSeconds(5), null);
+
+    assertThat(store.renewLease("inc-1", "b", T0.plusSeconds(90))).isFalse();
+    assertThat(store.renewLease("inc-1", "a", T0.plusSeconds(90))).isTrue();
+
+    Incident after = store.get("inc-1").orElseThrow();
+    assertThat(after.leaseUntil()).isEqualTo(T0.plusSeconds(90));
+    assertThat(after.leaseOwner()).isEqualTo("a");
+    assertThat(after.alertResolvedAt()).isEqualTo(T0.plusSeconds(5));
+    // Past the original lease, but renewed: another owner cannot claim it.
+    assertThat(store.claimDueIncidents("b", T0.plus(LEASE).plusSeconds(1), LEASE, 10)).isEmpty();
+  }
+
+  @Test
   void claimDueIncidentsRespectsLimit() {
     open("inc-1", "c1", T0.minusSeconds(3));
     open("inc-2", "c2", T0.minusSeconds(2));
