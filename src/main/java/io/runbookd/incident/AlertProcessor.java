@@ -96,7 +96,7 @@ final class AlertProcessor {
     }
     if (targets.isEmpty()) {
       deps.metrics().alertUnmatched();
-      LOG.info("alertname={} fingerprint={} msg=\"no rule matches the alert labels\"", e.alertname(), e.fingerprint());
+      LOG.debug("alertname={} fingerprint={} msg=\"no rule matches the alert labels\"", e.alertname(), e.fingerprint());
       return Future.succeededFuture(new Processed("unmatched", null));
     }
     return joinOpen(e, targets).compose(joined -> {
