@@ -36,6 +36,12 @@ import org.slf4j.LoggerFactory;
 final class AlertProcessor {
   private static final Logger LOG = LoggerFactory.getLogger(AlertProcessor.class);
   static final Duration CLAIM_LEASE = Duration.ofSeconds(60);
+  /**
+   * While Connect does not answer, an alert is retried (it stays recorded, unprocessed) for this long
+   * before rules without a trace pattern may take it: a trace-specific rule cannot match without a trace.
+   */
+  static final Duration CONNECT_GRACE = Duration.ofMinutes(3);
+  static final String DEFERRED = "deferred";
 
   private final EngineDeps deps;
 
@@ -54,7 +60,7 @@ final class AlertProcessor {
               LOG.error("fingerprint={} alertname={} msg=\"alert processing failed\"", e.fingerprint(), e.alertname(), err);
               return Future.succeededFuture(new Processed("error", null));
             })
-            .compose(p -> deps.blocking(() -> {
+            .compose(p -> DEFERRED.equals(p.outcome()) ? Future.<Void>succeededFuture() : deps.blocking(() -> {
               deps.store().markAlertProcessed(e.id(), deps.now(), p.outcome(), p.incidentId());
               return (Void) null;
             })));
@@ -155,6 +161,14 @@ final class AlertProcessor {
 
   private Future<Processed> open(AlertEvent e, RuleSet rules, List<RuleEvaluator.Candidate> candidates,
       Map<ConnectorTarget, Lookup> statuses) {
+    Instant now = deps.now();
+    boolean unreachable = statuses.values().stream().anyMatch(l -> l.status() == null && !NOT_FOUND.equals(l.error()));
+    if (unreachable && e.receivedAt().plus(CONNECT_GRACE).isAfter(now)) {
+      LOG.warn("alertname={} fingerprint={} msg=\"Connect did not answer ({}); retrying this alert in {}s\"", e.alertname(),
+          e.fingerprint(), statuses.values().stream().map(Lookup::error).filter(java.util.Objects::nonNull).findFirst().orElse("?"),
+          CLAIM_LEASE.toSeconds());
+      return Future.succeededFuture(new Processed(DEFERRED, null));
+    }
     RuleEvaluator.Evaluation ev = RuleEvaluator.select(candidates,
         t -> Optional.ofNullable(statuses.get(t)).map(Lookup::status));
     if (ev.match().isEmpty()) {
@@ -174,7 +188,6 @@ final class AlertProcessor {
       LOG.info("cluster={} connector={} rule={} msg=\"connector is healthy now; stale alert, nothing to do\"", target.cluster(), target.connector(), rule.name());
       return Future.succeededFuture(new Processed("healthy", null));
     }
-    Instant now = deps.now();
     String trace = match.trace().map(RuleEvaluator.TraceMatch::text).orElse(null);
     String cause = match.cause().orElse(lookup == null ? null : lookup.error());
     return deps.blocking(() -> {

@@ -12,8 +12,9 @@ import java.util.Objects;
  * @param connector connector name
  * @param rule the rule that matched when the incident opened
  * @param state lifecycle state
- * @param outcome for a CLOSED incident: {@code recovered}, {@code skipped}, {@code shadow} or
- *     {@code closed_by_operator}; null while open
+ * @param outcome for a CLOSED incident: {@code recovered} (verified after runbookd acted),
+ *     {@code healthy} (verified healthy without any action), {@code shadow} (dry run), or
+ *     {@code connector_deleted}; null while open
  * @param attempts remediation attempts made within this incident
  * @param cause the cause line of the trace (the last "Caused by:" line, or the first line)
  * @param trace the full trace seen when the incident opened (may be null)

@@ -214,6 +214,9 @@ final class Remediator {
             return close(lease, outcome, "verified: RUNNING and stable for " + Durations.format(rule.verify().stableFor()));
           }
           Incident current = lease.incident();
+          if (verdict.connectorGone()) {
+            return close(lease, "connector_deleted", "the connector no longer exists on " + current.cluster());
+          }
           return event(current, "verify_failed", "not closing: " + verdict.reason()).compose(v -> {
             if (current.state() == IncidentState.ESCALATED) {
               return save(current.withNextAction(null, null, deps.now()).released(deps.now()), current);

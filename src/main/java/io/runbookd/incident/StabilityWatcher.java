@@ -26,7 +26,12 @@ public final class StabilityWatcher {
    * @param last the last status seen, may be null when Connect never answered
    * @param reason for humans: what held, or why it did not
    */
-  public record Verdict(boolean stable, ConnectorStatus last, String reason) {}
+  public record Verdict(boolean stable, ConnectorStatus last, String reason) {
+    /** True when Connect answered 404: the connector was deleted. */
+    public boolean connectorGone() {
+      return !stable && last == null && "connector not found".equals(reason);
+    }
+  }
 
   private final EngineDeps deps;
 
@@ -67,6 +72,10 @@ public final class StabilityWatcher {
           }
         } else {
           why = describe(ar.result());
+        }
+        if (ar.failed() && ar.cause() instanceof ConnectRestException e && e.isNotFound()) {
+          result.complete(new Verdict(false, null, why));
+          return;
         }
         result.complete(new Verdict(false, status, "not " + state + " and stable for "
             + io.runbookd.rules.Durations.format(stableFor) + " in time: " + why));

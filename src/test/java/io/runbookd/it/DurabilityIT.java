@@ -254,6 +254,45 @@ class DurabilityIT {
     }
   }
 
+  @Test
+  void anIncidentWhoseConnectorWasDeletedClosesOnItsResolve() throws Exception {
+    String name = "deleted-sink";
+    failing(name);
+    try (Daemon daemon = Daemon.start(config(), tmp)) {
+      Instant startsAt = Instant.now().minusSeconds(60);
+      assertThat(daemon.postAlerts(firing(name, startsAt)).statusCode()).isEqualTo(200);
+      daemon.awaitIncident(name, i -> i.getInteger("attempts") == 1 && "open".equals(i.getString("state")), Duration.ofSeconds(20));
+      connect.deleteConnector(name);
+      // Its series vanish, so the alert resolves.
+      assertThat(daemon.postAlerts(AlertmanagerPayloads.resolved(ALERT, labels(name), startsAt, Instant.now())).statusCode())
+          .isEqualTo(200);
+      JsonObject closed = daemon.awaitIncident(name, i -> "closed".equals(i.getString("state")), Duration.ofSeconds(20));
+      assertThat(closed.getString("outcome")).isEqualTo("connector_deleted");
+    } finally {
+      Failures.clear(name);
+      connect.deleteConnector(name);
+    }
+  }
+
+  @Test
+  void whileConnectDoesNotAnswerAnAlertIsDeferredNotGivenToTheCatchAll(@TempDir Path data) throws Exception {
+    String unreachable = "rules: { paths: ['" + Daemon.shippedRules() + "'] }\n"
+        + "connect_clusters:\n  local: { url: 'http://127.0.0.1:9' }\n"
+        + "notifiers:\n  owner: { url: 'http://127.0.0.1:9/o' }\n  oncall: { url: 'http://127.0.0.1:9/c' }\n"
+        + "engine: { tick: 100ms }\n";
+    try (Daemon daemon = Daemon.start(unreachable, data)) {
+      assertThat(daemon.postAlerts(firing("orders-sink", Instant.now())).statusCode()).isEqualTo(200);
+      // Several ticks pass; without the trace, connect-db-connection-refused cannot match, and the
+      // catch-all must not take the alert while Connect may just be restarting.
+      long until = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+      while (System.nanoTime() < until) {
+        assertThat(daemon.incidents("")).isEmpty();
+        java.util.concurrent.TimeUnit.MILLISECONDS.sleep(200);
+      }
+      assertThat(daemon.metric("runbookd_connect_requests_total", Map.of("code", "-1"))).isPresent();
+    }
+  }
+
   private static List<String> timelineKinds(JsonObject detail) {
     JsonArray t = detail.getJsonArray("timeline");
     List<String> kinds = new ArrayList<>();
