@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
 /** The {@code runbookd} command line. */
 @Command(name = "runbookd", mixinStandardHelpOptions = true, version = "runbookd 0.1.0",
     description = "Runs Kafka Connect runbooks when Alertmanager fires.",
-    subcommands = {Main.Run.class, Main.CheckRules.class})
+    subcommands = {Main.Run.class, Main.CheckRules.class, io.runbookd.cli.TestRulesCommand.class, io.runbookd.cli.ExplainCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec

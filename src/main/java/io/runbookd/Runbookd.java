@@ -106,7 +106,8 @@ public final class Runbookd {
         s.password() == null ? null : s.password().reveal(), s.maxPoolSize(), Duration.ofSeconds(3));
   }
 
-  static ConnectEndpoint endpoint(String name, RunbookdConfig.ConnectCluster c) {
+  /** The Connect client settings of a configured cluster. */
+  public static ConnectEndpoint endpoint(String name, RunbookdConfig.ConnectCluster c) {
     ConnectEndpoint e = ConnectEndpoint.of(name, c.url()).withRequestTimeout(c.requestTimeout());
     if (c.username() != null) {
       e = e.withBasicAuth(c.username(), c.password() == null ? "" : c.password().reveal());

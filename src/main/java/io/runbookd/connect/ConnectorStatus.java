@@ -43,6 +43,19 @@ public record ConnectorStatus(String name, String type, InstanceStatus connector
     }
   }
 
+  /**
+   * Parses a {@code GET /connectors/{name}/status} body as Connect returns it.
+   *
+   * @throws IllegalArgumentException when the body is not such a status
+   */
+  public static ConnectorStatus fromJson(String body) {
+    try {
+      return ConnectJson.status(body);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("not a connector status: " + e.getMessage(), e);
+    }
+  }
+
   /** True when the connector and every task are RUNNING (a connector with no tasks counts). */
   public boolean isHealthy() {
     return connector.state() == ConnectorState.RUNNING

@@ -80,6 +80,9 @@ final class Remediator {
                 + "); verifying stability instead of acting")
                 .compose(v -> verifyOnly(lease, rule, api));
           }
+          if (rule.steps().isEmpty()) {
+            return escalateOnly(lease, rule);
+          }
           return deps.blocking(() -> deps.store().budget(inc.cluster(), inc.connector(), rule.name()))
               .compose(budget -> {
                 if (RemediationPolicy.exhausted(rule.retry(), budget)) {
@@ -254,6 +257,19 @@ final class Remediator {
         }))
         .compose(v -> event(escalated, "gave_up", "attempt budget spent (" + budget.attempts() + " of "
             + rule.retry().maxAttempts() + "); " + notifier.map(n -> "escalating to " + n).orElse("no notifier named by the rule")));
+  }
+
+  /**
+   * A rule without steps (schema mismatch, tolerance exceeded) only escalates: nothing is attempted,
+   * the ladder notifies people, and a resolved alert triggers the verification that closes it.
+   */
+  private Future<Void> escalateOnly(Lease lease, Rule rule) {
+    Instant now = deps.now();
+    Incident inc = lease.incident();
+    Incident watching = inc.withState(IncidentState.OPEN, now).withNextAction(null, null, now).released(now);
+    deps.metrics().remediation(rule.name(), "escalated", null);
+    return save(watching, inc).compose(v -> event(watching, "no_action", "rule " + rule.name()
+        + " has no steps: nothing is done automatically; its escalation ladder tells people, and a resolved alert is verified"));
   }
 
   private Future<Void> shadow(Lease lease, Rule rule) {

@@ -1,0 +1,115 @@
+package io.runbookd.cli;
+
+import io.runbookd.alert.WebhookMessage;
+import io.runbookd.alert.WebhookParser;
+import io.runbookd.config.ConfigException;
+import io.runbookd.config.ConfigLoader;
+import io.runbookd.config.RunbookdConfig;
+import io.runbookd.connect.ConnectApi;
+import io.runbookd.connect.ConnectApis;
+import io.runbookd.connect.ConnectEndpoint;
+import io.runbookd.connect.ConnectRequestListener;
+import io.runbookd.connect.ConnectorStatus;
+import io.runbookd.rules.ConnectorTarget;
+import io.runbookd.rules.RuleEvaluator;
+import io.runbookd.rules.RuleLoadException;
+import io.runbookd.rules.RuleLoader;
+import io.runbookd.rules.RuleSet;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code runbookd explain payload.json}: which rule each alert of a webhook body matches and why,
+ * condition by condition. The connector status comes from {@code --status} (a saved
+ * {@code GET /connectors/{name}/status} body) or, by default, live from the Connect clusters in the
+ * config.
+ */
+@Command(name = "explain", description = "Show which rule matches each alert of an Alertmanager webhook body, and why.")
+public final class ExplainCommand implements Callable<Integer> {
+  @Option(names = {"-c", "--config"}, defaultValue = "runbookd.yaml", description = "Config file (default: ${DEFAULT-VALUE}).")
+  Path config;
+
+  @Option(names = "--status", description = "A saved connector status JSON to use instead of asking Connect.")
+  Path status;
+
+  @Parameters(index = "0", paramLabel = "PAYLOAD", description = "Alertmanager webhook body (JSON).")
+  Path payload;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = new PrintWriter(System.out, true);
+    RunbookdConfig cfg;
+    RuleSet rules;
+    WebhookMessage msg;
+    try {
+      cfg = ConfigLoader.load(config);
+      rules = new RuleLoader(new RuleLoader.Context(cfg.connectClusters().keySet(), cfg.notifiers().keySet()), Clock.systemUTC())
+          .load(cfg.rules().paths().stream().map(Path::of).toList());
+      msg = WebhookParser.parse(Files.readAllBytes(payload));
+    } catch (ConfigException | WebhookParser.InvalidWebhookException | IOException e) {
+      out.println("FAILED: " + e.getMessage());
+      return 1;
+    } catch (RuleLoadException e) {
+      out.println("FAILED: rules do not load:");
+      e.errors().forEach(err -> out.println("  " + err));
+      return 1;
+    }
+    Optional<ConnectorStatus> fixed = Optional.empty();
+    if (status != null) {
+      fixed = Optional.of(ConnectorStatus.fromJson(Files.readString(status)));
+    }
+    Vertx vertx = fixed.isPresent() ? null : Vertx.vertx();
+    try {
+      Map<String, ConnectApi> apis = new HashMap<>();
+      boolean anyMatch = false;
+      for (WebhookMessage.Alert a : msg.alerts()) {
+        out.println("alert " + a.labels().getOrDefault("alertname", "?") + " " + a.labels() + " (" + a.status() + ")");
+        List<RuleEvaluator.Candidate> candidates = RuleEvaluator.candidates(rules, a.labels(),
+            a.annotations() == null ? Map.of() : a.annotations());
+        Optional<ConnectorStatus> given = fixed;
+        RuleEvaluator.Evaluation ev = RuleEvaluator.select(candidates, t -> given.isPresent() ? given : live(vertx, cfg, apis, t, out));
+        out.print(("  " + ev.explain().strip()).replace("\n", "\n  "));
+        out.println();
+        anyMatch |= ev.match().isPresent();
+      }
+      return anyMatch ? 0 : 2;
+    } finally {
+      if (vertx != null) {
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private static Optional<ConnectorStatus> live(Vertx vertx, RunbookdConfig cfg, Map<String, ConnectApi> apis, ConnectorTarget t,
+      PrintWriter out) {
+    RunbookdConfig.ConnectCluster c = cfg.connectClusters().get(t.cluster());
+    if (c == null) {
+      out.println("  (no Connect cluster \"" + t.cluster() + "\" in the config)");
+      return Optional.empty();
+    }
+    ConnectApi api = apis.computeIfAbsent(t.cluster(), n -> ConnectApis.create(vertx, endpoint(n, c), ConnectRequestListener.NONE));
+    try {
+      return Optional.of(api.status(t.connector()).toCompletionStage().toCompletableFuture().get(110, TimeUnit.SECONDS));
+    } catch (Exception e) {
+      out.println("  (status of " + t + " unavailable: " + (e.getCause() == null ? e : e.getCause()).getMessage() + ")");
+      return Optional.empty();
+    }
+  }
+
+  private static ConnectEndpoint endpoint(String name, RunbookdConfig.ConnectCluster c) {
+    return io.runbookd.Runbookd.endpoint(name, c);
+  }
+}
