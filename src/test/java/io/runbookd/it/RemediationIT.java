@@ -194,6 +194,31 @@ class RemediationIT {
     }
   }
 
+  @Test
+  void aSchemaMismatchIsNotRestartedButTheOwnerIsToldAtOnce() throws Exception {
+    String name = "orders-jdbc-sink-mismatch";
+    Failures.set(name, "org.apache.kafka.connect.errors.ConnectException: java.sql.SQLException: Exception chain:\n"
+        + "java.sql.BatchUpdateException: Batch entry 0 INSERT INTO \"orders\" (\"id\",\"currency\") VALUES (42,'EUR') was aborted: "
+        + "ERROR: column \"currency\" of relation \"orders\" does not exist");
+    connect.createFlakyConnector(name, name);
+    connect.awaitTaskFailed(name, Duration.ofSeconds(30));
+    try (Daemon daemon = Daemon.start(config(Daemon.shippedRules()), tmp)) {
+      assertThat(daemon.postAlerts(AlertmanagerPayloads.firing(ALERT, labels(name), Instant.now())).statusCode()).isEqualTo(200);
+      List<LoggedRequest> owner = awaitRequests("/owner", name, 1, Duration.ofSeconds(20));
+      assertThat(new JsonObject(owner.get(0).getBodyAsString()).getString("kind")).isEqualTo("escalation");
+      JsonObject open = daemon.awaitIncident(name, i -> "open".equals(i.getString("state")) && i.getString("next_action") == null,
+          Duration.ofSeconds(10));
+      assertThat(open.getString("rule")).isEqualTo("connect-sink-schema-mismatch");
+      assertThat(open.getInteger("attempts")).isZero();
+      assertThat(daemon.incident(open.getString("id")).getJsonArray("timeline").stream()
+          .map(e -> ((JsonObject) e).getString("kind")).toList()).contains("no_action");
+      assertThat(RestartRequestRecorder.requests(name)).isEmpty();
+    } finally {
+      Failures.clear(name);
+      connect.deleteConnector(name);
+    }
+  }
+
   private static List<LoggedRequest> awaitRequests(String path, String containingText, int n, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     List<LoggedRequest> found = List.of();
