@@ -58,7 +58,7 @@ public final class Main implements Runnable {
             .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
       } catch (Exception e) {
         Throwable cause = e.getCause() == null ? e : e.getCause();
-        System.err.println("runbookd: failed to start: " + cause.getMessage());
+        System.err.println("runbookd: failed to start: " + (cause.getMessage() == null ? cause.toString() : cause.getMessage()));
         return 1;
       }
       CountDownLatch stopped = new CountDownLatch(1);

@@ -95,10 +95,16 @@ public final class Runbookd {
               config.store().jdbcUrl() == null ? "sqlite:" + config.store().dataDir() : "postgresql", config.dryRun());
           return new Runbookd(vertx, store, api, metrics, rules);
         })
-        .recover(err -> vertx.close().eventually(() -> {
-          store.close();
-          return Future.succeededFuture();
-        }).compose(v -> Future.failedFuture(err)));
+        .recover(err -> {
+          // Report the failure now; close Vert.x and the store off its event loops (a callback
+          // registered on a closing Vert.x may never run).
+          Thread cleanup = new Thread(() -> {
+            vertx.close().toCompletionStage().toCompletableFuture().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS)
+                .whenComplete((v, e) -> store.close());
+          }, "runbookd-abort");
+          cleanup.start();
+          return Future.failedFuture(err);
+        });
   }
 
   static StoreSettings storeSettings(RunbookdConfig.StoreConfig s) {
