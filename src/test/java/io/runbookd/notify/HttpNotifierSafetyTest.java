@@ -4,6 +4,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -62,7 +63,7 @@ class HttpNotifierSafetyTest {
       RECEIVER.resetRequests();
       notifier(type, "/hook", Duration.ofSeconds(5)).send(hostile()).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
 
-      List<LoggedRequest> requests = RECEIVER.findAll(postRequestedFor(anyUrl()));
+      List<LoggedRequest> requests = RECEIVER.findAll(postRequestedFor(urlEqualTo("/hook")));
       assertThat(requests).hasSize(1);
       LoggedRequest r = requests.get(0);
       assertThat(r.getUrl()).isEqualTo("/hook");
