@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The rule set in force. A reload validates the complete new set before it replaces the old one; a
  * failed reload keeps the last good set, logs every error with its file and line, and counts
- * {@code runbookd_rules_reload_total{outcome="failure"}}.
+ * {@code runbookd_rules_reload_total{outcome="failure"}}. Reloads come from start-up, file changes
+ * ({@link RuleWatcher}), SIGHUP and {@code POST /-/reload}; they are serialized.
  */
 public final class ActiveRules implements Supplier<RuleSet> {
   private static final Logger LOG = LoggerFactory.getLogger(ActiveRules.class);
@@ -25,6 +26,7 @@ public final class ActiveRules implements Supplier<RuleSet> {
   private final RunbookdMetrics metrics;
   private final Clock clock;
   private final AtomicReference<RuleSet> current = new AtomicReference<>();
+  private volatile String attempted;
 
   public ActiveRules(List<Path> paths, RuleLoader.Context context, RunbookdMetrics metrics, Clock clock) {
     this.paths = List.copyOf(paths);
@@ -33,22 +35,31 @@ public final class ActiveRules implements Supplier<RuleSet> {
     this.clock = clock;
   }
 
+  /** {@link #reload(String)} at start-up or from a caller that does not say why. */
+  public RuleSet reload() throws RuleLoadException {
+    return reload("startup");
+  }
+
   /**
-   * Loads the rules; on success they replace the active set.
+   * Loads the rules; on success they replace the active set. Blocks (reads files): call it on a
+   * worker thread.
    *
+   * @param trigger why, for the log line: {@code startup}, {@code file_change}, {@code sighup}, {@code api}
    * @throws RuleLoadException with every error found; the active set is unchanged
    */
-  public synchronized RuleSet reload() throws RuleLoadException {
+  public synchronized RuleSet reload(String trigger) throws RuleLoadException {
+    attempted = RuleWatcher.fingerprint(paths);
     try {
       RuleSet next = new RuleLoader(context, clock).load(paths);
       current.set(next);
       metrics.rulesLoaded(next.rules().size(), true, clock.millis());
-      LOG.info("rules={} files={} msg=\"rules loaded\"", next.rules().size(), next.files().size());
+      LOG.info("trigger={} rules={} files={} msg=\"rules loaded\"", trigger, next.rules().size(), next.files().size());
       return next;
     } catch (RuleLoadException e) {
       metrics.rulesLoaded(0, false, clock.millis());
+      String keeping = current.get() == null ? "no rules are active" : "keeping the last good rules";
       for (var err : e.errors()) {
-        LOG.error("msg=\"rule reload failed; keeping the last good rules: {}\"", err);
+        LOG.error("trigger={} msg=\"rule reload failed; {}: {}\"", trigger, keeping, err);
       }
       throw e;
     }
@@ -58,5 +69,18 @@ public final class ActiveRules implements Supplier<RuleSet> {
   @Override
   public RuleSet get() {
     return current.get();
+  }
+
+  /** The rule paths, as given. */
+  public List<Path> paths() {
+    return paths;
+  }
+
+  /**
+   * The {@link RuleWatcher#fingerprint} of the files as the last reload (successful or not) found
+   * them; null before the first.
+   */
+  public String attemptedFingerprint() {
+    return attempted;
   }
 }

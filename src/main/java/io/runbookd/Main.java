@@ -61,6 +61,7 @@ public final class Main implements Runnable {
         System.err.println("runbookd: failed to start: " + (cause.getMessage() == null ? cause.toString() : cause.getMessage()));
         return 1;
       }
+      Signals.onHangup(() -> daemon.reloadRules("sighup"));
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         try {

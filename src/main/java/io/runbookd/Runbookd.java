@@ -88,9 +88,11 @@ public final class Runbookd {
         Notifiers.create(http, config.notifiers()), metrics, config.engine(), config.dryRun(), owner);
     AlertRecorder recorder = new AlertRecorder(vertx, store);
     ApiServer api = new ApiServer(config.server(), store, recorder, rules, metrics, clock);
+    RuleWatcher watcher = new RuleWatcher(rules, config.rules().watchInterval());
     return vertx.deployVerticle(new IncidentEngine(deps, 64))
         .compose(id -> vertx.deployVerticle(api))
         .map(id -> {
+          watcher.start(vertx);
           LOG.info("owner={} port={} store={} dry_run={} msg=\"runbookd started\"", owner, api.port(),
               config.store().jdbcUrl() == null ? "sqlite:" + config.store().dataDir() : "postgresql", config.dryRun());
           return new Runbookd(vertx, store, api, metrics, rules);
@@ -144,6 +146,16 @@ public final class Runbookd {
 
   public ActiveRules rules() {
     return rules;
+  }
+
+  /**
+   * Reloads the rules on a worker thread (for SIGHUP); a failure keeps the last good rules, and is
+   * logged and counted by {@link ActiveRules}.
+   *
+   * @param trigger why, for the log line
+   */
+  public Future<io.runbookd.rules.RuleSet> reloadRules(String trigger) {
+    return vertx.executeBlocking(() -> rules.reload(trigger), false);
   }
 
   /** Stops the listener and the engine, then closes the store. */

@@ -41,6 +41,9 @@ public final class ConfigLoader {
       @Override
       public Secret deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
         String key = p.currentName() == null ? "secret" : p.currentName();
+        if (!p.currentToken().isScalarValue()) {
+          throw JsonMappingException.from(p, "must be a string");
+        }
         return Secret.resolve(p.getValueAsString(), key);
       }
     });
@@ -82,7 +85,7 @@ public final class ConfigLoader {
       Throwable cause = e.getCause() == null ? e : e.getCause();
       throw new ConfigException(where(name, text, e) + path(e) + ": " + cause.getMessage());
     } catch (JsonMappingException e) {
-      throw new ConfigException(where(name, text, e) + path(e) + ": " + e.getOriginalMessage());
+      throw new ConfigException(where(name, text, e) + path(e) + ": " + scrub(path(e), e.getOriginalMessage()));
     } catch (IOException e) {
       throw new ConfigException(name + ": " + e.getMessage(), e);
     }
@@ -122,6 +125,18 @@ public final class ConfigLoader {
     return line < 0 ? name + ": " : name + ":" + line + ": ";
   }
 
+  /** Keys under which a value may be a secret: Jackson's messages quote the offending value. */
+  private static final java.util.regex.Pattern SECRET_PATH =
+      java.util.regex.Pattern.compile("(?i).*(auth|password|token|secret|credential|routing_key|url|headers|jdbc).*");
+
+  /** Jackson messages quote the value they could not convert ({@code from String value ('...')}); not for secrets. */
+  static String scrub(String path, String message) {
+    if (message == null || !SECRET_PATH.matcher(path).matches()) {
+      return message;
+    }
+    return message.replaceAll("\\('(?s:.*?)'\\)", "(" + Redact.MASK + ")").replaceAll("\"(?s:[^\"]*)\"", "\"" + Redact.MASK + "\"");
+  }
+
   private static String path(JsonMappingException e) {
     StringBuilder out = new StringBuilder();
     for (JsonMappingException.Reference r : e.getPath()) {
@@ -138,7 +153,8 @@ public final class ConfigLoader {
   }
 
   private static RunbookdConfig resolvePaths(RunbookdConfig c, Path base) {
-    var rules = new RunbookdConfig.RulesConfig(c.rules().paths().stream().map(p -> base.resolve(p).normalize().toString()).toList());
+    var rules = new RunbookdConfig.RulesConfig(c.rules().paths().stream().map(p -> base.resolve(p).normalize().toString()).toList(),
+        c.rules().watchInterval());
     var s = c.store();
     var store = new RunbookdConfig.StoreConfig(base.resolve(s.dataDir()).normalize().toString(), s.jdbcUrl(), s.username(),
         s.password(), null, s.maxPoolSize());

@@ -25,9 +25,9 @@ public record RunbookdConfig(
     boolean dryRun) {
 
   public RunbookdConfig {
-    server = server == null ? new Server(null, 0) : server;
+    server = server == null ? new Server(null, 0, null, null) : server;
     store = store == null ? new StoreConfig(null, null, null, null, null, 0) : store;
-    rules = rules == null ? new RulesConfig(null) : rules;
+    rules = rules == null ? new RulesConfig(null, null) : rules;
     connectClusters = connectClusters == null ? Map.of() : Map.copyOf(connectClusters);
     notifiers = notifiers == null ? Map.of() : Map.copyOf(notifiers);
     engine = engine == null ? new Engine(null, null, null, null, null) : engine;
@@ -36,11 +36,19 @@ public record RunbookdConfig(
   /**
    * @param listen {@code host:port}; default {@code 0.0.0.0:9095}
    * @param maxBodyBytes webhook body limit in bytes; default 4 MiB; larger bodies get 413
+   * @param auth credentials per endpoint scope; default none (every endpoint open, with a warning)
+   * @param tls HTTPS on the same listener; default none (plain HTTP)
    */
-  public record Server(String listen, long maxBodyBytes) {
+  public record Server(String listen, long maxBodyBytes, AuthConfig auth, TlsConfig tls) {
     public Server {
       listen = listen == null || listen.isBlank() ? "0.0.0.0:9095" : listen;
       maxBodyBytes = maxBodyBytes <= 0 ? 4L * 1024 * 1024 : maxBodyBytes;
+      auth = auth == null ? AuthConfig.NONE : auth;
+    }
+
+    /** A listener without authentication or TLS. */
+    public Server(String listen, long maxBodyBytes) {
+      this(listen, maxBodyBytes, null, null);
     }
 
     /** The host part of {@link #listen()}. */
@@ -78,12 +86,32 @@ public record RunbookdConfig(
         password = Secret.fromFile(java.nio.file.Path.of(passwordFile), "store.password_file");
       }
     }
+
+    @Override
+    public String toString() {
+      return "StoreConfig[dataDir=" + dataDir + ", jdbcUrl=" + Redact.url(jdbcUrl) + ", username=" + username
+          + ", password=" + password + ", passwordFile=" + passwordFile + ", maxPoolSize=" + maxPoolSize + "]";
+    }
   }
 
-  /** @param paths rule files or directories; default {@code [rules/]} */
-  public record RulesConfig(List<String> paths) {
+  /**
+   * @param paths rule files or directories; default {@code [rules/]}
+   * @param watchInterval how often the rule files are checked for changes; a change is applied once
+   *     the files have been unchanged for one whole interval. Default 5s; {@code 0s} turns watching off
+   *     (SIGHUP and {@code POST /-/reload} still reload)
+   */
+  public record RulesConfig(List<String> paths, Duration watchInterval) {
     public RulesConfig {
       paths = paths == null || paths.isEmpty() ? List.of("rules") : List.copyOf(paths);
+      watchInterval = watchInterval == null ? Duration.ofSeconds(5) : watchInterval;
+      if (watchInterval.isNegative()) {
+        throw new ConfigException("rules.watch_interval must not be negative");
+      }
+    }
+
+    /** Rules from {@code paths}, watched at the default interval. */
+    public RulesConfig(List<String> paths) {
+      this(paths, null);
     }
   }
 
@@ -115,7 +143,17 @@ public record RunbookdConfig(
       }
       requestTimeout = requestTimeout == null ? Duration.ofSeconds(100) : requestTimeout;
     }
+
+    @Override
+    public String toString() {
+      return "ConnectCluster[url=" + Redact.url(url) + ", username=" + username + ", password=" + password
+          + ", passwordFile=" + passwordFile + ", caFile=" + caFile + ", insecureSkipVerify=" + insecureSkipVerify
+          + ", requestTimeout=" + requestTimeout + "]";
+    }
   }
+
+  /** RFC 9110 field-name: a token. */
+  private static final java.util.regex.Pattern HEADER_NAME = java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
   /**
    * A notifier.
@@ -152,7 +190,23 @@ public record RunbookdConfig(
         throw new ConfigException("notifiers: url or url_file is required for type " + type);
       }
       headers = headers == null ? Map.of() : Map.copyOf(headers);
+      headers.forEach((k, v) -> {
+        if (!HEADER_NAME.matcher(k).matches()) {
+          throw new ConfigException("notifiers: invalid header name \"" + k.replaceAll("[\\r\\n]", "?") + "\"");
+        }
+        if (v == null || v.chars().anyMatch(c -> c == '\r' || c == '\n' || c == 0)) {
+          throw new ConfigException("notifiers: header " + k + ": the value must not be empty or contain CR, LF or NUL");
+        }
+      });
       timeout = timeout == null ? Duration.ofSeconds(10) : timeout;
+    }
+
+    /** Header values often carry credentials: only their names are printed. */
+    @Override
+    public String toString() {
+      return "Notifier[type=" + type + ", url=" + url + ", urlFile=" + urlFile + ", routingKey=" + routingKey
+          + ", routingKeyFile=" + routingKeyFile + ", headers=" + headers.keySet() + " (values " + Redact.MASK + ")"
+          + ", timeout=" + timeout + "]";
     }
   }
 

@@ -67,13 +67,25 @@ public final class Secret {
     return value;
   }
 
-  /** Constant-time comparison with {@code candidate}. */
+  /**
+   * Constant-time comparison with {@code candidate}: compares the SHA-256 digests (always 32 bytes)
+   * with {@link MessageDigest#isEqual}, so the time taken reveals neither the secret's length nor the
+   * length of the common prefix.
+   */
   public boolean matches(String candidate) {
     if (candidate == null) {
       return false;
     }
-    return MessageDigest.isEqual(
-        value.getBytes(StandardCharsets.UTF_8), candidate.getBytes(StandardCharsets.UTF_8));
+    return MessageDigest.isEqual(digest(value), digest(candidate));
+  }
+
+  /** SHA-256 of the UTF-8 bytes of {@code s}. */
+  public static byte[] digest(String s) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+    }
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.runbookd.http;
 
 import io.runbookd.ActiveRules;
 import io.runbookd.config.RunbookdConfig;
+import io.runbookd.config.TlsConfig;
 import io.runbookd.incident.IncidentState;
 import io.runbookd.metrics.RunbookdMetrics;
 import io.runbookd.rules.Durations;
@@ -13,9 +14,13 @@ import io.runbookd.store.IncidentQuery;
 import io.runbookd.store.Store;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -60,6 +65,9 @@ public final class ApiServer extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
+    // First on every request, before any body is read: 401 unless the request's scope is open or its
+    // credentials match (see Auth). Routes added later (approvals) are covered by their path's scope.
+    router.route().handler(new Auth(config.auth(), metrics));
     router.post("/api/v1/alerts").handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))
         .handler(new WebhookHandler(recorder, metrics, clock));
     router.get("/api/v1/rules").handler(this::rules);
@@ -79,10 +87,29 @@ public final class ApiServer extends VerticleBase {
       LOG.error("path={} msg=\"request failed\"", ctx.request().path(), ctx.failure());
       ErrorResponse.send(ctx, 500, "internal error");
     });
-    return vertx.createHttpServer().requestHandler(router).listen(config.port(), config.host()).onSuccess(s -> {
+    for (String warning : Auth.warnings(config.auth(), config.tls(), config.host())) {
+      LOG.warn("msg=\"{}\"", warning);
+    }
+    return vertx.createHttpServer(serverOptions(config.tls())).requestHandler(router).listen(config.port(), config.host()).onSuccess(s -> {
       server = s;
-      LOG.info("listen={}:{} msg=\"HTTP server listening\"", config.host(), s.actualPort());
+      LOG.info("listen={}:{} tls={} client_certs={} msg=\"HTTP server listening\"", config.host(), s.actualPort(),
+          config.tls() != null, config.tls() != null && config.tls().clientCaFile() != null);
     });
+  }
+
+  /** Plain HTTP, or HTTPS with PEM files (and client certificates when {@code client_ca_file} is set). */
+  static HttpServerOptions serverOptions(TlsConfig tls) {
+    HttpServerOptions options = new HttpServerOptions();
+    if (tls == null) {
+      return options;
+    }
+    options.setSsl(true)
+        .setKeyCertOptions(new PemKeyCertOptions().setCertPath(tls.certFile()).setKeyPath(tls.keyFile()))
+        .setEnabledSecureTransportProtocols(tls.protocols());
+    if (tls.clientCaFile() != null) {
+      options.setTrustOptions(new PemTrustOptions().addCertPath(tls.clientCaFile())).setClientAuth(ClientAuth.REQUIRED);
+    }
+    return options;
   }
 
   @Override
@@ -168,7 +195,7 @@ public final class ApiServer extends VerticleBase {
   private void reload(RoutingContext ctx) {
     vertx.executeBlocking(() -> {
       try {
-        return rules.reload().rules().size();
+        return rules.reload("api").rules().size();
       } catch (RuleLoadException e) {
         throw new IllegalStateException(e.getMessage(), e);
       }

@@ -45,7 +45,7 @@ final class HttpNotifier implements Notifier {
       req.putHeader(h.getKey(), h.getValue());
     }
     return req.sendJsonObject(body(n))
-        .recover(err -> Future.failedFuture(new NotifyException("notifier " + name + ": " + err.getMessage(), err)))
+        .recover(err -> Future.failedFuture(new NotifyException("notifier " + name + ": " + redact(err.getMessage(), url), null)))
         .compose(resp -> {
           if (resp.statusCode() / 100 == 2) {
             return Future.<Void>succeededFuture();
@@ -57,6 +57,28 @@ final class HttpNotifier implements Notifier {
           return Future.failedFuture(new NotifyException(
               "notifier " + name + ": HTTP " + resp.statusCode() + (text == null ? "" : ": " + text), null));
         });
+  }
+
+  /**
+   * {@code message} without the notifier URL or its path: a Slack or webhook URL is a secret, and
+   * Vert.x puts the request path into some errors ("... while executing POST /services/T0/B0/XXX").
+   * The cause is not kept for the same reason.
+   */
+  static String redact(String message, String url) {
+    if (message == null) {
+      return "request failed";
+    }
+    String out = message.replace(url, "<notifier url>");
+    try {
+      java.net.URI u = java.net.URI.create(url);
+      String path = u.getRawPath();
+      if (path != null && path.length() > 1) {
+        out = out.replace(path + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery()), "<path>").replace(path, "<path>");
+      }
+    } catch (IllegalArgumentException e) {
+      // not a URI: the whole-URL replacement above is all we can do
+    }
+    return out;
   }
 
   JsonObject body(Notification n) {

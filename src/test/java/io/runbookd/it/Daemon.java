@@ -55,6 +55,14 @@ public final class Daemon implements AutoCloseable {
     return new Daemon(r);
   }
 
+  /** Starts a daemon from a complete runbookd.yaml body (its own {@code server} and {@code store} sections). */
+  public static Daemon startWith(String fullYaml) throws Exception {
+    RunbookdConfig config = ConfigLoader.parse(fullYaml, "test-runbookd.yaml");
+    Runbookd r = Runbookd.start(config, Clock.systemUTC(), new PrometheusRegistry(), false)
+        .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    return new Daemon(r);
+  }
+
   public Runbookd runbookd() {
     return runbookd;
   }
