@@ -1,16 +1,34 @@
 #!/usr/bin/env bash
-# Installs and starts what the test suite needs on a fresh Debian machine of this project's kind:
-# a JDK 17 and Maven (normally present), and a running PostgreSQL on 127.0.0.1:5432 with trust auth.
+# Installs and starts what the test suite and the demo need on a fresh Debian machine of this project's kind:
+# a JDK 17 and Maven (normally present), a running PostgreSQL on 127.0.0.1:5432 with trust auth, and Debian's
+# prometheus and prometheus-alertmanager (binaries only: tests and the demo run them with their own config,
+# data directory and loopback ports, never as the Debian services).
 set -euo pipefail
 
 need_apt=()
 command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
+need_monitoring=()
+{ [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ]; } || need_monitoring+=(prometheus)
+{ [ -x /usr/bin/prometheus-alertmanager ] && [ -x /usr/bin/amtool ]; } || need_monitoring+=(prometheus-alertmanager)
+if [ ${#need_apt[@]} -gt 0 ] || [ ${#need_monitoring[@]} -gt 0 ]; then
+  apt-get update -qq
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
-  apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+fi
+if [ ${#need_monitoring[@]} -gt 0 ]; then
+  echo "setup: installing ${need_monitoring[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_monitoring[@]}"
+  # On a machine with systemd the packages start their services (ports 9090, 9093): stop and disable the ones
+  # just installed, the tests and the demo run their own.
+  if [ -d /run/systemd/system ]; then
+    for unit in "${need_monitoring[@]}"; do
+      systemctl disable --now "$unit.service" >/dev/null 2>&1 || true
+    done
+  fi
 fi
 
 if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
@@ -22,3 +40,5 @@ if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   done
 fi
 pg_isready -h 127.0.0.1 -p 5432
+/usr/bin/prometheus --version 2>&1 | head -n 1
+/usr/bin/prometheus-alertmanager --version 2>&1 | head -n 1
