@@ -148,19 +148,19 @@ final class AlertingChain implements AutoCloseable {
       notifications = new NotificationCatcher(ports.notifications(), n -> log("notification received on " + n.path() + ": " + n.body()));
       started.push(notifications);
 
+      Path token = dir.resolve("secrets").resolve("runbookd-token");
+      Files.createDirectories(token.getParent());
+      Files.writeString(token, HexFormat.of().formatHex(new SecureRandom().generateSeed(16)));
+      Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
       runbookdDb = dir.resolve("runbookd-data").resolve("runbookd.db");
       runbookdConfig = ChainFiles.runbookd(config, ports.runbookd(), runbookdDb.getParent(),
-          "http://127.0.0.1:" + ports.connectRest(), notifications.url());
+          "http://127.0.0.1:" + ports.connectRest(), notifications.url(), token);
       runbookd = Runbookd.start(ConfigLoader.load(runbookdConfig), Clock.systemUTC(), new PrometheusRegistry(), true)
           .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
       started.push(() -> runbookd.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
       log("runbookd on " + runbookdUrl() + " (config " + runbookdConfig + ": SQLite " + runbookdDb + ", rules "
           + ChainFiles.RUNBOOKD_YML.getParent().resolve("rules") + ")");
 
-      Path token = dir.resolve("secrets").resolve("runbookd-token");
-      Files.createDirectories(token.getParent());
-      Files.writeString(token, HexFormat.of().formatHex(new SecureRandom().generateSeed(16)));
-      Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
       Path amConfig = ChainFiles.alertmanager(config, options.timings(), runbookdUrl() + "/api/v1/alerts", token);
       alertmanager = AlertmanagerProcess.start(dir.resolve("alertmanager"), ports.alertmanager(), amConfig, options.onProcessStart());
       started.push(alertmanager);

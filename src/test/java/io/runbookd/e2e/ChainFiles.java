@@ -156,11 +156,14 @@ final class ChainFiles {
    * The repository's {@code runbookd.yaml} (embedded defaults: SQLite store, the shipped rules, default
    * engine timings) listening on {@code 127.0.0.1:port}, with its store in {@code dataDir}, the Connect
    * cluster that prometheus.yml labels the workers with at {@code connectUrl}, and every notifier posting to
-   * {@code notifyBase + "/" + name}.
+   * {@code notifyBase + "/" + name}. The webhook requires the bearer token in {@code tokenFile}, the one
+   * Alertmanager's receiver sends.
    */
-  static Path runbookd(Path dir, int port, Path dataDir, String connectUrl, String notifyBase) throws IOException {
+  static Path runbookd(Path dir, int port, Path dataDir, String connectUrl, String notifyBase, Path tokenFile) throws IOException {
     ObjectNode root = read(RUNBOOKD_YML);
     root.withObjectProperty("server").put("listen", "127.0.0.1:" + port);
+    root.withObjectProperty("server").withObjectProperty("auth").withObjectProperty("webhook")
+        .put("bearer_token_file", tokenFile.toAbsolutePath().toString());
     root.withObjectProperty("store").put("data_dir", dataDir.toAbsolutePath().toString());
     ArrayNode paths = YAML.createArrayNode();
     for (JsonNode p : root.withObjectProperty("rules").withArrayProperty("paths")) {
