@@ -64,8 +64,12 @@ class GuardsIT {
     notifiers.stop();
   }
 
-  /** A rule for the simulated failure: restart, verify briefly, retry in an hour. */
+  /** A rule for the simulated failure: {@code steps}, verify briefly, retry in an hour. */
   private static String rule(String extra, String steps) {
+    return rule(extra, steps, "300ms");
+  }
+
+  private static String rule(String extra, String steps, String verifyWithin) {
     return """
         rules:
           - name: sim-refused
@@ -74,14 +78,14 @@ class GuardsIT {
               trace: 'Connection refused'
             target: { cluster: '{{ labels.connect_cluster }}', connector: '{{ labels.connector }}' }
             retry: { max_attempts: 3, backoff: [0s, 1h] }
-            verify: { within: 300ms, stable_for: 200ms }
+            verify: { within: %s, stable_for: 200ms }
         %s
             steps:
         %s
             escalation:
               - after: 10m
                 notify: oncall
-        """.formatted(extra.isEmpty() ? "" : "    " + extra, steps.indent(6).stripTrailing());
+        """.formatted(verifyWithin, extra.isEmpty() ? "" : "    " + extra, steps.indent(6).stripTrailing());
   }
 
   private Daemon daemon(String rules, String guards) throws Exception {
@@ -200,6 +204,234 @@ class GuardsIT {
           connectors, Duration.between(t0, posted).toMillis(), stormStart, stormEnd[0],
           Duration.between(stormStart, stormEnd[0]).toMillis(), restarts.size(), maxPerWindow, actionWindow, maxActions,
           restartsDuringStorm, summaries.size(), summary.getString("message"), Duration.between(t0, allRestarted).toMillis());
+    }
+  }
+
+  @Test
+  void noMoreRemediationsRunAtOnceOnAClusterThanItsLimit() throws Exception {
+    // Connect keeps the tasks FAILED, so each attempt holds its slot for its whole 1.5 s verification.
+    String guards = "guards: { max_concurrent_remediations: 2, max_actions: 100, recheck: 100ms }\n";
+    try (Daemon d = daemon(rule("", "- restart: {}", "1500ms"), guards)) {
+      fire(d, names("pg", 6));
+      await("six restarts", Duration.ofSeconds(30), () -> connect.restarts().size() >= 6);
+      List<LoggedRequest> restarts = connect.restarts();
+      assertThat(SimulatedConnect.maxInAnyWindow(restarts, Duration.ofMillis(1400)))
+          .as("restarts within 1.4 s (a slot is held at least 1.5 s)").isLessThanOrEqualTo(2);
+      assertThat(d.metric("runbookd_guard_deferrals_total", Map.of("cluster", "sim", "reason", "concurrency")))
+          .hasValueSatisfying(v -> assertThat(v).isPositive());
+    }
+  }
+
+  @Test
+  void noMoreActionsReachAClusterWithinItsWindowThanItsLimit() throws Exception {
+    String guards = "guards: { max_concurrent_remediations: 10, max_actions: 3, action_window: 3s }\n";
+    try (Daemon d = daemon(rule("", "- restart: {}"), guards)) {
+      Instant posted = Instant.now();
+      fire(d, names("pg", 6));
+      await("six restarts", Duration.ofSeconds(30), () -> connect.restarts().size() >= 6);
+      List<LoggedRequest> restarts = connect.restarts();
+      assertThat(SimulatedConnect.maxInAnyWindow(restarts, Duration.ofSeconds(3))).isEqualTo(3);
+      assertThat(Duration.between(SimulatedConnect.at(restarts.get(0)), SimulatedConnect.at(restarts.get(3))))
+          .as("the 4th waits until the 1st left the window").isGreaterThanOrEqualTo(Duration.ofSeconds(3));
+      JsonObject waited = d.awaitIncident(SimulatedConnect.connector(restarts.get(5)), i -> true, Duration.ofSeconds(5));
+      assertThat(timeline(d, waited.getString("id"))).anySatisfy(e -> {
+        assertThat(e.getString("kind")).isEqualTo("deferred");
+        assertThat(e.getString("message")).contains("(guards.max_actions); next try at");
+      });
+      LOG.info("MEASURED action window: first alert -> 6th restart {} ms", Duration.between(posted,
+          SimulatedConnect.at(restarts.get(5))).toMillis());
+    }
+  }
+
+  @Test
+  void nothingIsDoneWhileTheWorkerIsUnhealthyAndNoAttemptIsCounted() throws Exception {
+    connect.health(503);
+    String guards = "guards: { health_backoff: 1s }\n";
+    try (Daemon d = daemon(rule("", "- restart: {}"), guards)) {
+      fire(d, List.of("orders-sink"));
+      JsonObject inc = d.awaitIncident("orders-sink", i -> true, Duration.ofSeconds(10));
+      await("a deferral for health", Duration.ofSeconds(10), () -> timelineKinds(d, inc.getString("id")).contains("deferred"));
+      TimeUnit.MILLISECONDS.sleep(2500);
+      assertThat(connect.restarts()).as("no restart while GET /health answers 503").isEmpty();
+      JsonObject waiting = d.incident(inc.getString("id"));
+      assertThat(waiting.getInteger("attempts")).as("no attempt counted").isZero();
+      assertThat(waiting.getString("state")).isEqualTo("open");
+      assertThat(timeline(d, inc.getString("id"))).filteredOn(e -> e.getString("kind").equals("deferred"))
+          .singleElement().satisfies(e -> assertThat(e.getString("message"))
+              .startsWith("the Connect worker is not healthy (GET /health: GET /health failed: HTTP 503"));
+
+      connect.health(200);
+      await("the restart once healthy", Duration.ofSeconds(10), () -> connect.restarts().size() == 1);
+      assertThat(d.incident(inc.getString("id")).getInteger("attempts")).isEqualTo(1);
+    }
+  }
+
+  // ---- shadow mode ----------------------------------------------------------------------------
+
+  @Test
+  void aDryRunRuleRecordsWhatItWouldDoAndDoesNothing() throws Exception {
+    shadow(rule("dry_run: true", "- restart: {}"), "");
+  }
+
+  @Test
+  void globalDryRunRecordsWhatItWouldDoAndDoesNothing() throws Exception {
+    shadow(rule("", "- restart: {}"), "dry_run: true\n");
+  }
+
+  private void shadow(String rules, String config) throws Exception {
+    try (Daemon d = daemon(rules, config)) {
+      fire(d, List.of("orders-sink"));
+      JsonObject inc = d.awaitIncident("orders-sink", i -> true, Duration.ofSeconds(10));
+      await("the shadow record", Duration.ofSeconds(10), () -> timelineKinds(d, inc.getString("id")).contains("shadow"));
+      TimeUnit.MILLISECONDS.sleep(500);
+      assertThat(connect.changes()).as("requests that change Connect").isEmpty();
+      JsonObject detail = d.incident(inc.getString("id"));
+      assertThat(detail.getJsonArray("steps")).singleElement().satisfies(s -> {
+        assertThat(((JsonObject) s).getString("type")).isEqualTo("restart");
+        assertThat(((JsonObject) s).getString("outcome")).isEqualTo("shadow");
+      });
+      assertThat(d.metric("runbookd_remediations_total", Map.of("rule", "sim-refused", "outcome", "shadow"))).contains(1.0);
+      assertThat(d.metric("runbookd_actions_total", Map.of("action", "restart", "outcome", "shadow"))).contains(1.0);
+    }
+  }
+
+  // ---- approvals ------------------------------------------------------------------------------
+
+  private static final String DLQ_STEPS = """
+      - patch_config: { set: { errors.tolerance: all }, validate: false }
+      - restart: {}""";
+
+  @Test
+  void aDestructiveStepWaitsForApprovalAndRunsOnceApproved() throws Exception {
+    try (Daemon d = daemon(rule("approval: { ttl: 1m, notify: approver }", DLQ_STEPS), "")) {
+      fire(d, List.of("orders-sink"));
+      JsonObject inc = d.awaitIncident("orders-sink", i -> "awaiting_approval".equals(i.getString("state")),
+          Duration.ofSeconds(10));
+      String id = inc.getString("id");
+      await("the approval request", Duration.ofSeconds(10), () -> notified("/approver").size() == 1);
+      JsonObject request = new JsonObject(notified("/approver").get(0).getBodyAsString());
+      assertThat(request.getString("kind")).isEqualTo("approval");
+      assertThat(request.getString("incident_id")).isEqualTo(id);
+      assertThat(request.getString("message"))
+          .contains("incident " + id)
+          .contains("Why: steps[0].patch_config is destructive (errors.tolerance: all can drop records)")
+          .contains("1. steps[0] patch_config {\"set\":{\"errors.tolerance\":\"all\"},\"validate\":false}")
+          .contains("2. steps[1] restart {\"includeTasks\":true,\"onlyFailed\":true}")
+          .contains("POST /api/v1/incidents/" + id + "/approve")
+          .contains("the rule's default applies: reject");
+      TimeUnit.MILLISECONDS.sleep(300);
+      assertThat(connect.changes()).as("nothing done before the approval").isEmpty();
+      JsonObject pending = d.incident(id).getJsonArray("approvals").getJsonObject(0);
+      assertThat(pending.getString("state")).isEqualTo("pending");
+      assertThat(pending.getString("gate")).isEqualTo("before_steps");
+      assertThat(pending.getJsonObject("plan").getJsonArray("steps").stream().map(x -> ((JsonObject) x).getString("type")))
+          .containsExactly("patch_config", "restart");
+      assertThat(d.metric("runbookd_remediations_total", Map.of("outcome", "awaiting_approval"))).contains(1.0);
+
+      HttpResponse<String> ok = api(d, "/api/v1/incidents/" + id + "/approve", "{\"comment\": \"DLQ is ready\"}");
+      assertThat(ok.statusCode()).isEqualTo(200);
+      assertThat(new JsonObject(ok.body()).getString("decided_by")).isEqualTo("anonymous");
+      await("the patch and the restart", Duration.ofSeconds(10), () -> connect.changes().size() == 2);
+      assertThat(connect.changes()).extracting(r -> r.getMethod().getName()).containsExactly("PATCH", "POST");
+
+      JsonObject approved = d.incident(id).getJsonArray("approvals").getJsonObject(0);
+      assertThat(approved.getString("state")).isEqualTo("approved");
+      assertThat(approved.getString("decided_via")).isEqualTo("human");
+      assertThat(approved.getString("decided_by")).isEqualTo("anonymous");
+      assertThat(approved.getString("comment")).isEqualTo("DLQ is ready");
+      assertThat(timelineKinds(d, id)).containsSubsequence("awaiting_approval", "approval_requested", "approved", "attempt");
+      HttpResponse<String> again = api(d, "/api/v1/incidents/" + id + "/reject", "");
+      assertThat(again.statusCode()).isEqualTo(409);
+      assertThat(new JsonObject(again.body()).getString("message")).isEqualTo("incident " + id + " has no pending approval"
+          + " (attempt 1 was approved by anonymous at " + approved.getString("decided_at") + ")");
+    }
+  }
+
+  @Test
+  void aRejectedAttemptDoesNothingAndLeavesTheIncidentToHumans() throws Exception {
+    try (Daemon d = daemon(rule("approval: { required: always, notify: approver }", "- restart: {}"), "")) {
+      fire(d, List.of("orders-sink"));
+      String id = d.awaitIncident("orders-sink", i -> "awaiting_approval".equals(i.getString("state")),
+          Duration.ofSeconds(10)).getString("id");
+
+      assertThat(api(d, "/api/v1/incidents/" + id + "/reject", "{\"comment\": 7}").statusCode()).isEqualTo(400);
+      assertThat(api(d, "/api/v1/incidents/" + id + "/reject", "{\"coment\": \"x\"}").statusCode()).isEqualTo(400);
+      assertThat(api(d, "/api/v1/incidents/inc-nope/approve", "").statusCode()).isEqualTo(404);
+      assertThat(api(d, "/api/v1/incidents/" + id + "/reject", "{\"comment\": \"DBA is on it\"}").statusCode())
+          .isEqualTo(200);
+
+      JsonObject rejected = d.awaitIncident("orders-sink", i -> "escalated".equals(i.getString("state")), Duration.ofSeconds(10));
+      TimeUnit.MILLISECONDS.sleep(500);
+      assertThat(connect.changes()).isEmpty();
+      JsonObject detail = d.incident(rejected.getString("id"));
+      assertThat(detail.getJsonArray("approvals").getJsonObject(0).getString("state")).isEqualTo("rejected");
+      assertThat(detail.getJsonArray("escalations").getJsonObject(0).getString("cancelled_at"))
+          .as("a human has it: the ladder is cancelled").isNotNull();
+      assertThat(timeline(d, id)).anySatisfy(e -> assertThat(e.getString("message"))
+          .isEqualTo("rejected by anonymous: DBA is on it; no further automatic action; pending escalations cancelled"
+              + " (a human has it)"));
+      assertThat(d.metric("runbookd_approvals_total", Map.of("decision", "rejected", "via", "human"))).contains(1.0);
+      assertThat(api(d, "/api/v1/incidents/" + id + "/approve", "").statusCode()).isEqualTo(409);
+    }
+  }
+
+  @Test
+  void withoutADecisionTheTtlAppliesTheRuleDefault() throws Exception {
+    String rules = rule("approval: { required: always, ttl: 1s, notify: approver }", "- restart: {}")
+        .replace("sim-refused", "sim-reject-by-default")
+        + """
+          - name: sim-approve-by-default
+            match:
+              alert: ['alertname="KafkaConnectTaskFailure"', 'connector="billing-sink"']
+              trace: 'Connection refused'
+            target: { cluster: '{{ labels.connect_cluster }}', connector: '{{ labels.connector }}' }
+            verify: { within: 300ms, stable_for: 200ms }
+            steps:
+              - restart: {}
+              - approve: { ttl: 1s, default: approve, notify: approver }
+              - restart_task: { task: 0 }
+        """;
+    // billing-sink must reach the second rule: the first one excludes it
+    rules = rules.replace("alert: ['alertname=\"KafkaConnectTaskFailure\"']\n",
+        "alert: ['alertname=\"KafkaConnectTaskFailure\"', 'connector!=\"billing-sink\"']\n");
+    try (Daemon d = daemon(rules, "")) {
+      fire(d, List.of("orders-sink", "billing-sink"));
+      JsonObject rejected = d.awaitIncident("orders-sink", i -> "escalated".equals(i.getString("state")), Duration.ofSeconds(15));
+      JsonObject approval = d.incident(rejected.getString("id")).getJsonArray("approvals").getJsonObject(0);
+      assertThat(approval.getString("state")).isEqualTo("rejected");
+      assertThat(approval.getString("decided_via")).isEqualTo("ttl");
+      assertThat(approval.getString("default")).isEqualTo("reject");
+      assertThat(d.incident(rejected.getString("id")).getJsonArray("escalations").getJsonObject(0).getString("cancelled_at"))
+          .as("nobody answered: the ladder continues").isNull();
+
+      await("the task restart after the default approval", Duration.ofSeconds(15), () -> connect.changes().stream()
+          .anyMatch(r -> r.getUrl().equals("/connectors/billing-sink/tasks/0/restart")));
+      assertThat(connect.changes()).extracting(LoggedRequest::getUrl).containsExactly(
+          "/connectors/billing-sink/restart?includeTasks=true&onlyFailed=true", "/connectors/billing-sink/tasks/0/restart");
+      JsonObject billing = d.awaitIncident("billing-sink", i -> true, Duration.ofSeconds(5));
+      JsonObject gate = d.incident(billing.getString("id")).getJsonArray("approvals").getJsonObject(0);
+      assertThat(gate.getString("gate")).isEqualTo("steps[1]");
+      assertThat(gate.getString("state")).isEqualTo("approved");
+      assertThat(gate.getString("decided_via")).isEqualTo("ttl");
+      assertThat(api(d, "/api/v1/incidents/" + rejected.getString("id") + "/approve", "").statusCode()).isEqualTo(409);
+    }
+  }
+
+  private static HttpResponse<String> api(Daemon d, String path, String body) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(d.url() + path)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static List<JsonObject> timeline(Daemon d, String id) throws Exception {
+    JsonArray t = d.incident(id).getJsonArray("timeline");
+    return t.stream().map(x -> (JsonObject) x).toList();
+  }
+
+  private static List<String> timelineKinds(Daemon d, String id) {
+    try {
+      return timeline(d, id).stream().map(e -> e.getString("kind")).toList();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
     }
   }
 }

@@ -1,7 +1,10 @@
 package io.runbookd.it;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.patch;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
@@ -42,7 +45,23 @@ final class SimulatedConnect implements AutoCloseable {
         .withBody("{\"name\":\"{{request.pathSegments.[1]}}\",\"type\":\"sink\","
             + "\"connector\":{\"state\":\"RUNNING\",\"worker_id\":\"10.0.0.7:8083\"},"
             + "\"tasks\":[{\"id\":0,\"state\":\"RESTARTING\",\"worker_id\":\"10.0.0.7:8083\"}]}")));
+    server.stubFor(post(urlPathMatching("/connectors/[^/]+/tasks/[0-9]+/restart")).willReturn(aResponse().withStatus(204)));
+    server.stubFor(get(urlPathMatching("/connectors/[^/]+/config")).willReturn(aResponse().withStatus(200)
+        .withHeader("Content-Type", "application/json")
+        .withBody("{\"connector.class\":\"io.confluent.connect.jdbc.JdbcSinkConnector\",\"errors.tolerance\":\"none\"}")));
+    server.stubFor(patch(urlPathMatching("/connectors/[^/]+/config")).willReturn(aResponse().withStatus(200)
+        .withHeader("Content-Type", "application/json").withTransformers("response-template")
+        .withBody("{\"name\":\"{{request.pathSegments.[1]}}\",\"type\":\"sink\",\"tasks\":[],\"config\":"
+            + "{\"connector.class\":\"io.confluent.connect.jdbc.JdbcSinkConnector\",\"errors.tolerance\":\"all\"}}")));
     health(200);
+  }
+
+  /** Every request that changed something (POST, PUT, PATCH, DELETE), in arrival order. */
+  List<LoggedRequest> changes() {
+    List<LoggedRequest> out = new ArrayList<>(server.findAll(anyRequestedFor(anyUrl())).stream()
+        .filter(r -> !r.getMethod().getName().equals("GET")).toList());
+    out.sort(Comparator.comparing(LoggedRequest::getLoggedDate));
+    return out;
   }
 
   String url() {
