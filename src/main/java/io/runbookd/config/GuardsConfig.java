@@ -54,11 +54,11 @@ public record GuardsConfig(
   public record Storm(Integer connectors, Duration window, @JsonProperty("notify") String notifier) {
     public Storm {
       if (connectors != null && connectors < 0) {
-        throw new ConfigException("storm.connectors must be 0 (off) or more, got " + connectors);
+        throw new ConfigException("connectors must be 0 (off) or more, got " + connectors);
       }
-      positive(window, "storm.window");
+      positive(window, "window");
       if (notifier != null && notifier.isBlank()) {
-        throw new ConfigException("storm.notify must not be empty");
+        throw new ConfigException("notify must not be empty");
       }
     }
   }

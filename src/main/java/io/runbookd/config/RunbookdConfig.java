@@ -46,7 +46,7 @@ public record RunbookdConfig(
   private static void checkGuardNames(GuardsConfig g, java.util.Set<String> clusters, java.util.Set<String> notifiers) {
     for (String c : new java.util.TreeSet<>(g.clusters().keySet())) {
       if (!clusters.contains(c)) {
-        throw new ConfigException("guards.clusters: undefined Connect cluster \"" + c + "\" (defined: "
+        throw new ConfigException("guards.clusters." + c + ": undefined Connect cluster \"" + c + "\" (defined: "
             + String.join(", ", new java.util.TreeSet<>(clusters)) + ")");
       }
     }

@@ -208,6 +208,35 @@ class GuardsIT {
   }
 
   @Test
+  void aStormHoldsPerConnectorEscalationsAndItsSummaryIsSentOnceAcrossARestart() throws Exception {
+    String rules = rule("", "- restart: {}").replace("after: 10m", "after: 1s");
+    String guards = "guards: { storm: { connectors: 3, window: 20s, notify: storm } }\n";
+    String first;
+    try (Daemon d = daemon(rules, guards)) {
+      fire(d, names("pg", 3));
+      await("the storm summary", Duration.ofSeconds(15), () -> notified("/storm").size() == 1);
+      first = notified("/storm").get(0).getBodyAsString();
+      assertThat(new JsonObject(first).getString("message")).contains("3 connectors failed within 20s (pg-000, pg-001, pg-002;");
+      String id = d.awaitIncident("pg-002", i -> true, Duration.ofSeconds(5)).getString("id");
+      await("the held escalation", Duration.ofSeconds(10), () -> timelineKinds(d, id).contains("escalation_held"));
+      TimeUnit.MILLISECONDS.sleep(1000);
+      assertThat(notified("/oncall")).as("per-connector pages during the storm").isEmpty();
+      assertThat(d.metric("runbookd_storm_active", Map.of("cluster", "sim"))).contains(1.0);
+    }
+    try (Daemon again = daemon(rules, guards)) {
+      fire(again, List.of("pg-003"));
+      again.awaitIncident("pg-003", i -> true, Duration.ofSeconds(10));
+      TimeUnit.MILLISECONDS.sleep(1500);
+      assertThat(notified("/storm")).as("summaries after a restart and one more failure").hasSize(1);
+      assertThat(again.runbookd().store().currentStorm("sim")).hasValueSatisfying(s -> {
+        assertThat(s.connectors()).isEqualTo(4);
+        assertThat(s.summarySentAt()).isNotNull();
+      });
+      assertThat(notified("/oncall")).isEmpty();
+    }
+  }
+
+  @Test
   void noMoreRemediationsRunAtOnceOnAClusterThanItsLimit() throws Exception {
     // Connect keeps the tasks FAILED, so each attempt holds its slot for its whole 1.5 s verification.
     String guards = "guards: { max_concurrent_remediations: 2, max_actions: 100, recheck: 100ms }\n";

@@ -1074,6 +1074,26 @@ abstract class StoreContract {
         .extracting(Escalation::level).containsExactly(0);
   }
 
+  @Test
+  void pruneAlsoDeletesTheApprovalsAndReservationsOfOldIncidentsAndOldStorms() {
+    fail("s1", "a", T0);
+    fail("s2", "b", T0);
+    fail("s3", "c", T0);
+    assertThat(store.claimDueIncidents("r", T0, LEASE, 10)).hasSize(3);
+    store.requestApproval(approvalRequest("s1", 1, Approval.BEFORE_STEPS, T0));
+    store.admit("main", "s1", 1, 1, limits(10, 10), T0.plus(Duration.ofHours(1)));
+    store.endStorms(T0.plus(Duration.ofHours(1)));
+    for (String id : List.of("s1", "s2", "s3")) {
+      Incident in = store.get(id).orElseThrow();
+      store.updateIncident(in.released(T0.plus(LEASE)).closed("recovered", T0.plus(LEASE)), null);
+    }
+
+    assertThat(store.prune(T0.plus(Duration.ofDays(1)))).isEqualTo(3);
+    assertThat(store.approvals("s1")).isEmpty();
+    assertThat(store.currentStorm("main")).isEmpty();
+    assertThat(store.claimStormSummaries("r", T0.plus(Duration.ofDays(2)), LEASE, 10)).as("the ended storm is gone").isEmpty();
+  }
+
   // ---- concurrency: every row claimed exactly once ---------------------------------------------
 
   @Test
