@@ -181,7 +181,7 @@ final class Remediator {
             return null;
           })
           .compose(v -> save(acting, inc))
-          .compose(v -> event(acting, "attempt", from == 0
+          .compose(v -> event(acting, "attempt", Incident.REMEDIATE.equals(waitAction)
               ? "attempt " + attempt + " of " + rule.retry().maxAttempts() + describe(before) + ": " + segmentPlan
               : "attempt " + attempt + " continues after its approval: " + segmentPlan))
           .compose(v -> lease.alertContext())
@@ -416,6 +416,8 @@ final class Remediator {
 
   /** How soon an undelivered approval request is sent again. */
   static final Duration NOTIFY_RETRY = Duration.ofSeconds(30);
+  /** Approval requests whose delivery failure is in the timeline already (once is enough). */
+  private final java.util.Set<String> undelivered = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /**
    * Makes sure the approver was told, then leaves the incident waiting (lease released) until the
@@ -459,8 +461,11 @@ final class Remediator {
         .recover(err -> {
           LOG.warn("{} notifier={} msg=\"approval request not delivered, retrying in {}: {}\"", inc.context(),
               a.notifier(), Durations.format(NOTIFY_RETRY), err.getMessage());
+          if (!undelivered.add(inc.id() + "/" + a.attempt() + "/" + a.gate())) {
+            return Future.succeededFuture(a);
+          }
           return event(inc, "approval_request_failed", "approval request to " + a.notifier() + " not delivered ("
-              + err.getMessage() + "); retrying in " + Durations.format(NOTIFY_RETRY)).map(a);
+              + err.getMessage() + "); retrying every " + Durations.format(NOTIFY_RETRY)).map(a);
         });
   }
 
