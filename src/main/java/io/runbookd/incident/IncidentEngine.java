@@ -102,6 +102,11 @@ public final class IncidentEngine extends VerticleBase {
         .map(claimed -> {
           for (Incident inc : claimed) {
             if (!running.add(inc.id())) {
+              // Its previous handling released it and is still finishing here: give the claim back
+              // rather than leave the lease held (nobody renews it) until it expires.
+              Instant at = deps.now();
+              deps.blocking(() -> deps.store().updateIncident(inc.released(at), deps.owner()))
+                  .onFailure(err -> LOG.warn("{} msg=\"could not give back a claim: {}\"", inc.context(), err.getMessage()));
               continue;
             }
             remediator.handle(inc).onComplete(ar -> {
