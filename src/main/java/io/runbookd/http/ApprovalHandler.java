@@ -74,36 +74,47 @@ public final class ApprovalHandler {
     Instant at = clock.instant();
     ctx.vertx().executeBlocking(() -> store.decideApproval(id, decision, "human", by, comment, at), false)
         .onComplete(ar -> {
-          if (ar.failed()) {
-            ErrorResponse.send(ctx, 503, "store unavailable: " + ar.cause().getMessage());
-            return;
-          }
-          Approval.Outcome out = ar.result();
-          Approval a = out.approval();
-          switch (out.status()) {
-            case DECIDED -> {
-              LOG.info("incident={} attempt={} gate={} decision={} by={} msg=\"approval decided\"", id, a.attempt(),
-                  a.gate(), decision.label(), by);
-              ctx.vertx().eventBus().send(IncidentEngine.WAKE_ADDRESS, null);
-              ctx.response().setStatusCode(200).putHeader("Content-Type", "application/json").end(new JsonObject()
-                  .put("incident_id", a.incidentId())
-                  .put("attempt", a.attempt())
-                  .put("gate", a.gate())
-                  .put("decision", a.decision().label())
-                  .put("decided_by", a.decidedBy())
-                  .put("decided_at", a.decidedAt().toString())
-                  .put("comment", a.comment())
-                  .encode());
-            }
-            case NO_INCIDENT -> ErrorResponse.send(ctx, 404, "no incident " + id);
-            case EXPIRED -> ErrorResponse.send(ctx, 409, "the approval of incident " + id + " expired at "
-                + a.expiresAt() + "; the rule's default applies (" + (a.defaultApprove() ? "approve" : "reject") + ")");
-            default -> ErrorResponse.send(ctx, 409, a == null
-                ? "incident " + id + " has no pending approval"
-                : "incident " + id + " has no pending approval (attempt " + a.attempt() + " was " + a.decision().label()
-                    + " by " + a.decidedBy() + " at " + a.decidedAt() + ")");
+          try {
+            answer(ctx, id, decision, by, ar);
+          } catch (RuntimeException e) {
+            LOG.error("incident={} msg=\"approval request failed\"", id, e);
+            ErrorResponse.send(ctx, 500, "internal error");
           }
         });
+  }
+
+  /** Answers a decision request from the store's outcome. */
+  private void answer(RoutingContext ctx, String id, Approval.Decision decision, String by,
+      io.vertx.core.AsyncResult<Approval.Outcome> ar) {
+    if (ar.failed()) {
+      ErrorResponse.send(ctx, 503, "store unavailable: " + ar.cause().getMessage());
+      return;
+    }
+    Approval.Outcome out = Objects.requireNonNull(ar.result(), "decideApproval returned null");
+    Approval a = out.approval();
+    switch (out.status()) {
+      case DECIDED -> {
+        LOG.info("incident={} attempt={} gate={} decision={} by={} msg=\"approval decided\"", id, a.attempt(),
+            a.gate(), decision.label(), by);
+        ctx.vertx().eventBus().send(IncidentEngine.WAKE_ADDRESS, null);
+        ctx.response().setStatusCode(200).putHeader("Content-Type", "application/json").end(new JsonObject()
+            .put("incident_id", a.incidentId())
+            .put("attempt", a.attempt())
+            .put("gate", a.gate())
+            .put("decision", a.decision().label())
+            .put("decided_by", a.decidedBy())
+            .put("decided_at", a.decidedAt().toString())
+            .put("comment", a.comment())
+            .encode());
+      }
+      case NO_INCIDENT -> ErrorResponse.send(ctx, 404, "no incident " + id);
+      case EXPIRED -> ErrorResponse.send(ctx, 409, "the approval of incident " + id + " expired at "
+          + a.expiresAt() + "; the rule's default applies (" + (a.defaultApprove() ? "approve" : "reject") + ")");
+      default -> ErrorResponse.send(ctx, 409, a == null
+          ? "incident " + id + " has no pending approval"
+          : "incident " + id + " has no pending approval (attempt " + a.attempt() + " was " + a.decision().label()
+              + " by " + a.decidedBy() + " at " + a.decidedAt() + ")");
+    }
   }
 
   /** The optional comment of the body; an empty body has none. */
