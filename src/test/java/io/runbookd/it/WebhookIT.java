@@ -134,6 +134,12 @@ class WebhookIT {
     assertThat(daemon.get("/-/healthy").statusCode()).isEqualTo(200);
     assertThat(daemon.get("/-/ready").statusCode()).isEqualTo(200);
     HttpResponse<String> metrics = daemon.get("/metrics");
+    // connect_requests_total shows once the engine has tried Connect for an alert of another test: wait for it.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (!metrics.body().contains("runbookd_connect_requests_total") && System.nanoTime() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(100);
+      metrics = daemon.get("/metrics");
+    }
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(metrics.body()).contains("runbookd_rules_loaded 6.0").contains("runbookd_connect_requests_total").doesNotContain("fingerprint");
     JsonObject rules = new JsonObject(daemon.get("/api/v1/rules").body());
