@@ -85,7 +85,8 @@ public final class Runbookd {
         (cluster, method, code, nanos) -> metrics.connectRequest(cluster, method, code))));
     String owner = ownerId();
     EngineDeps deps = new EngineDeps(vertx, clock, store, rules, new ConnectClusters(apis),
-        Notifiers.create(http, config.notifiers()), metrics, config.engine(), config.dryRun(), owner);
+        Notifiers.create(http, config.notifiers()), metrics, config.engine(), config.dryRun(), owner,
+        io.runbookd.incident.Guards.from(config.guards()));
     AlertRecorder recorder = new AlertRecorder(vertx, store);
     ApiServer api = new ApiServer(config.server(), store, recorder, rules, metrics, clock);
     RuleWatcher watcher = new RuleWatcher(rules, config.rules().watchInterval());

@@ -83,6 +83,11 @@ public final class ConfigLoader {
           + path(e) + " (allowed: " + e.getKnownPropertyIds() + ")");
     } catch (ValueInstantiationException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
+      if (e.getPath().isEmpty() && cause instanceof ConfigException && cause.getMessage().matches("[a-z_][a-z0-9_.-]*: .*")) {
+        // a check across sections: the message starts with the key path it is about
+        String key = cause.getMessage().substring(0, cause.getMessage().indexOf(": "));
+        throw new ConfigException(name + lineOf(text, key) + ": " + cause.getMessage());
+      }
       throw new ConfigException(where(name, text, e) + path(e) + ": " + cause.getMessage());
     } catch (JsonMappingException e) {
       throw new ConfigException(where(name, text, e) + path(e) + ": " + scrub(path(e), e.getOriginalMessage()));
@@ -125,6 +130,32 @@ public final class ConfigLoader {
     return line < 0 ? name + ": " : name + ":" + line + ": ";
   }
 
+  /** {@code :<line>} of the key at dotted {@code keyPath} (as far as it exists), or empty. */
+  private static String lineOf(String text, String keyPath) {
+    int line = -1;
+    try {
+      org.yaml.snakeyaml.nodes.Node node = new org.yaml.snakeyaml.Yaml().compose(new java.io.StringReader(text));
+      for (String k : keyPath.split("\\.")) {
+        org.yaml.snakeyaml.nodes.Node next = null;
+        if (node instanceof org.yaml.snakeyaml.nodes.MappingNode m) {
+          for (org.yaml.snakeyaml.nodes.NodeTuple t : m.getValue()) {
+            if (t.getKeyNode() instanceof org.yaml.snakeyaml.nodes.ScalarNode s && s.getValue().equals(k)) {
+              line = s.getStartMark().getLine() + 1;
+              next = t.getValueNode();
+            }
+          }
+        }
+        if (next == null) {
+          break;
+        }
+        node = next;
+      }
+    } catch (RuntimeException ignored) {
+      // no line
+    }
+    return line < 0 ? "" : ":" + line;
+  }
+
   /** Keys under which a value may be a secret: Jackson's messages quote the offending value. */
   private static final java.util.regex.Pattern SECRET_PATH =
       java.util.regex.Pattern.compile("(?i).*(auth|password|token|secret|credential|routing_key|url|headers|jdbc).*");
@@ -158,6 +189,7 @@ public final class ConfigLoader {
     var s = c.store();
     var store = new RunbookdConfig.StoreConfig(base.resolve(s.dataDir()).normalize().toString(), s.jdbcUrl(), s.username(),
         s.password(), null, s.maxPoolSize());
-    return new RunbookdConfig(c.server(), store, rules, c.connectClusters(), c.notifiers(), c.engine(), c.dryRun());
+    return new RunbookdConfig(c.server(), store, rules, c.connectClusters(), c.notifiers(), c.engine(), c.dryRun(),
+        c.guards());
   }
 }

@@ -14,6 +14,7 @@ import java.util.Map;
  * @param notifiers named notifiers, referenced by rules' {@code notify} steps and escalations
  * @param engine timing of the incident engine
  * @param dryRun global shadow mode: record what would be done, do nothing
+ * @param guards blast radius per Connect cluster: concurrency, action rate, storms, health check
  */
 public record RunbookdConfig(
     Server server,
@@ -22,7 +23,8 @@ public record RunbookdConfig(
     Map<String, ConnectCluster> connectClusters,
     Map<String, Notifier> notifiers,
     Engine engine,
-    boolean dryRun) {
+    boolean dryRun,
+    GuardsConfig guards) {
 
   public RunbookdConfig {
     server = server == null ? new Server(null, 0, null, null) : server;
@@ -31,6 +33,38 @@ public record RunbookdConfig(
     connectClusters = connectClusters == null ? Map.of() : Map.copyOf(connectClusters);
     notifiers = notifiers == null ? Map.of() : Map.copyOf(notifiers);
     engine = engine == null ? new Engine(null, null, null, null, null) : engine;
+    guards = guards == null ? GuardsConfig.defaults() : guards;
+    checkGuardNames(guards, connectClusters.keySet(), notifiers.keySet());
+  }
+
+  /** The config before the guards section existed: default guards. */
+  public RunbookdConfig(Server server, StoreConfig store, RulesConfig rules, Map<String, ConnectCluster> connectClusters,
+      Map<String, Notifier> notifiers, Engine engine, boolean dryRun) {
+    this(server, store, rules, connectClusters, notifiers, engine, dryRun, null);
+  }
+
+  private static void checkGuardNames(GuardsConfig g, java.util.Set<String> clusters, java.util.Set<String> notifiers) {
+    for (String c : new java.util.TreeSet<>(g.clusters().keySet())) {
+      if (!clusters.contains(c)) {
+        throw new ConfigException("guards.clusters." + c + ": undefined Connect cluster \"" + c + "\" (defined: "
+            + String.join(", ", new java.util.TreeSet<>(clusters)) + ")");
+      }
+    }
+    java.util.Map<String, GuardsConfig.Storm> storms = new java.util.TreeMap<>();
+    if (g.storm() != null) {
+      storms.put("guards.storm.notify", g.storm());
+    }
+    g.clusters().forEach((c, o) -> {
+      if (o.storm() != null) {
+        storms.put("guards.clusters." + c + ".storm.notify", o.storm());
+      }
+    });
+    storms.forEach((where, s) -> {
+      if (s.notifier() != null && !notifiers.contains(s.notifier())) {
+        throw new ConfigException(where + ": undefined notifier \"" + s.notifier() + "\" (defined: "
+            + String.join(", ", new java.util.TreeSet<>(notifiers)) + ")");
+      }
+    });
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.runbookd.http;
 
+import io.runbookd.incident.Approval;
 import io.runbookd.incident.Escalation;
 import io.runbookd.incident.Incident;
 import io.runbookd.incident.IncidentEvent;
@@ -98,11 +99,40 @@ final class IncidentsJson {
           .put("fired_at", str(e.firedAt()))
           .put("cancelled_at", str(e.cancelledAt())));
     }
+    JsonArray approvals = new JsonArray();
+    for (Approval a : store.approvals(id)) {
+      approvals.add(approval(a));
+    }
     JsonArray timeline = new JsonArray();
     for (IncidentEvent ev : store.events(id)) {
       timeline.add(new JsonObject().put("at", str(ev.at())).put("kind", ev.kind()).put("message", ev.message()));
     }
-    return out.put("steps", steps).put("escalations", escalations).put("timeline", timeline);
+    return out.put("steps", steps).put("escalations", escalations).put("approvals", approvals).put("timeline", timeline);
+  }
+
+  /** One approval gate: what it lets run, who was asked, and the decision. */
+  static JsonObject approval(Approval a) {
+    Object plan;
+    try {
+      plan = new JsonObject(a.plan());
+    } catch (RuntimeException e) {
+      plan = a.plan();
+    }
+    return new JsonObject()
+        .put("attempt", a.attempt())
+        .put("gate", a.gate() == Approval.BEFORE_STEPS ? "before_steps" : "steps[" + a.gate() + "]")
+        .put("state", a.state())
+        .put("reason", a.reason())
+        .put("plan", plan)
+        .put("notifier", a.notifier())
+        .put("requested_at", str(a.requestedAt()))
+        .put("notified_at", str(a.notifiedAt()))
+        .put("expires_at", str(a.expiresAt()))
+        .put("default", a.defaultApprove() ? "approve" : "reject")
+        .put("decided_via", a.decidedVia())
+        .put("decided_by", a.decidedBy())
+        .put("decided_at", str(a.decidedAt()))
+        .put("comment", a.comment());
   }
 
   private static String str(Instant i) {

@@ -212,10 +212,32 @@ final class AlertProcessor {
       }
       deps.store().linkAlert(id, e.fingerprint(), e.alertname(), "firing", now);
       deps.metrics().ruleMatched(rule.name());
+      noteFailure(target.cluster(), now);
       LOG.info("{} fingerprint={} next_action_at={} msg=\"incident opened: {}\"", inc.context(), e.fingerprint(), next,
           cause == null ? "" : cause.replace('"', '\''));
       return new Processed("opened", id);
     });
+  }
+
+  /**
+   * Storm detection: a new incident is a failure of its cluster. Runs on the worker thread of the
+   * opening; a store failure here never loses the incident (the next failure re-evaluates the storm).
+   */
+  private void noteFailure(String cluster, Instant at) {
+    ClusterLimits.StormSettings storm = deps.guards().of(cluster).storm();
+    if (!storm.enabled()) {
+      return;
+    }
+    try {
+      deps.store().noteClusterFailure(cluster, at, storm).ifPresent(s -> {
+        deps.metrics().stormStarted(cluster);
+        LOG.warn("cluster={} storm={} connectors={} window_ms={} msg=\"failure storm: automatic actions on the cluster"
+            + " pause until no new failure arrives for the window; one summary goes to {}\"", cluster, s.id(),
+            s.connectors(), s.window().toMillis(), s.notifier() == null ? "the log only" : s.notifier());
+      });
+    } catch (RuntimeException ex) {
+      LOG.warn("cluster={} msg=\"storm detection failed for this failure: {}\"", cluster, ex.getMessage());
+    }
   }
 
   /** A sortable, unique incident id: {@code inc-<millis base36>-<random>}. */

@@ -27,6 +27,7 @@ import java.util.function.Supplier;
  * @param config engine timing
  * @param dryRun global shadow mode
  * @param owner this replica's lease owner id
+ * @param guards the blast-radius limits of each Connect cluster
  */
 public record EngineDeps(
     Vertx vertx,
@@ -38,7 +39,8 @@ public record EngineDeps(
     RunbookdMetrics metrics,
     RunbookdConfig.Engine config,
     boolean dryRun,
-    String owner) {
+    String owner,
+    Guards guards) {
 
   public EngineDeps {
     Objects.requireNonNull(vertx, "vertx");
@@ -50,6 +52,13 @@ public record EngineDeps(
     Objects.requireNonNull(metrics, "metrics");
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(owner, "owner");
+    Objects.requireNonNull(guards, "guards");
+  }
+
+  /** Dependencies with every cluster at the default guards. */
+  public EngineDeps(Vertx vertx, Clock clock, Store store, Supplier<RuleSet> rules, ConnectClusters clusters,
+      Notifiers notifiers, RunbookdMetrics metrics, RunbookdConfig.Engine config, boolean dryRun, String owner) {
+    this(vertx, clock, store, rules, clusters, notifiers, metrics, config, dryRun, owner, Guards.defaults());
   }
 
   public Instant now() {

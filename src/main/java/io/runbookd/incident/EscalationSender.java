@@ -47,7 +47,11 @@ final class EscalationSender {
   }
 
   private Future<Void> send(Escalation e) {
-    return deps.blocking(() -> new Loaded(deps.store().get(e.incidentId()), deps.store().lastAlert(e.incidentId())))
+    return deps.blocking(() -> {
+          Optional<Incident> inc = deps.store().get(e.incidentId());
+          return new Loaded(inc, deps.store().lastAlert(e.incidentId()),
+              inc.isEmpty() ? Optional.<Storm>empty() : deps.store().currentStorm(inc.get().cluster()));
+        })
         .compose(found -> {
           Optional<Incident> incident = found.incident();
           Optional<AlertEvent> alert = found.alert();
@@ -58,6 +62,10 @@ final class EscalationSender {
             });
           }
           Incident inc = incident.get();
+          Optional<Storm> storm = found.storm().filter(x -> x.activeAt(deps.now()));
+          if (storm.isPresent()) {
+            return hold(e, inc, storm.get());
+          }
           Optional<Rule> rule = deps.rules().get().byName(inc.rule());
           String text = message(e, inc, rule, alert);
           String severity = e.level() == Escalation.GAVE_UP ? "critical" : "warning";
@@ -81,7 +89,26 @@ final class EscalationSender {
         });
   }
 
-  private record Loaded(Optional<Incident> incident, Optional<AlertEvent> alert) {}
+  private record Loaded(Optional<Incident> incident, Optional<AlertEvent> alert, Optional<Storm> storm) {}
+
+  /**
+   * A failure storm is active on the incident's cluster: the storm's one summary replaces per-connector
+   * pages, so the escalation waits until the storm is over (its due time moves to the storm's end).
+   */
+  private Future<Void> hold(Escalation e, Incident inc, Storm storm) {
+    boolean first = held.add(e.incidentId() + "/" + e.level() + "/" + storm.id());
+    return deps.blocking(() -> {
+      deps.store().deferEscalation(e.incidentId(), e.level(), storm.quietUntil());
+      if (first) {
+        deps.store().addEvent(inc.id(), new IncidentEvent(deps.now(), "escalation_held", "escalation "
+            + e.levelLabel() + " to " + e.notifier() + " held: failure storm on " + inc.cluster()
+            + " (its summary replaces per-connector pages); due again when the storm is over"));
+      }
+      return (Void) null;
+    });
+  }
+
+  private final java.util.Set<String> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private String message(Escalation e, Incident inc, Optional<Rule> rule, Optional<AlertEvent> alert) {
     String fallback = "runbookd: " + inc.connector() + " on " + inc.cluster() + " still failing after " + inc.attempts()

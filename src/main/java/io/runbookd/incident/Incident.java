@@ -15,14 +15,16 @@ import java.util.Objects;
  * @param outcome for a CLOSED incident: {@code recovered} (verified after runbookd acted),
  *     {@code healthy} (verified healthy without any action), {@code shadow} (dry run), or
  *     {@code connector_deleted}; null while open
- * @param attempts remediation attempts made within this incident
+ * @param attempts remediation attempts started within this incident (the attempt number of the latest);
+ *     the attempt budget counts only attempts that acted (see {@link Budget})
  * @param cause the cause line of the trace (the last "Caused by:" line, or the first line)
  * @param trace the full trace seen when the incident opened (may be null)
  * @param openedAt when the incident opened
  * @param updatedAt last change
  * @param closedAt when it closed, null while open
  * @param nextActionAt when the engine should next act on it (remediate or verify), null for none
- * @param nextAction {@code remediate} or {@code verify}; null when {@code nextActionAt} is null
+ * @param nextAction {@code remediate}, {@code verify}, {@code approval} (waiting for a decision) or
+ *     {@code resume} (continue an approved attempt); null when {@code nextActionAt} is null
  * @param alertResolvedAt when the last resolved alert for it arrived, null if none since the last
  *     firing
  * @param leaseOwner replica that holds the incident while acting, null when free
@@ -49,6 +51,10 @@ public record Incident(
 
   public static final String REMEDIATE = "remediate";
   public static final String VERIFY = "verify";
+  /** Next action while AWAITING_APPROVAL: apply the decision, or the TTL default at {@code nextActionAt}. */
+  public static final String APPROVAL = "approval";
+  /** Continue an approved attempt after its gate (the approval says where). */
+  public static final String RESUME = "resume";
 
   public Incident {
     Objects.requireNonNull(id, "id");

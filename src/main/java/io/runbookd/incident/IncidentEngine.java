@@ -27,6 +27,7 @@ public final class IncidentEngine extends VerticleBase {
   private AlertProcessor alerts;
   private Remediator remediator;
   private EscalationSender escalations;
+  private StormSender storms;
   private long tickTimer = -1;
   private boolean ticking;
   private boolean again;
@@ -46,6 +47,7 @@ public final class IncidentEngine extends VerticleBase {
     alerts = new AlertProcessor(deps);
     remediator = new Remediator(deps);
     escalations = new EscalationSender(deps);
+    storms = new StormSender(deps);
     tickTimer = vertx.setPeriodic(deps.config().tick().toMillis(), t -> tick());
     vertx.eventBus().consumer(WAKE_ADDRESS, m -> tick());
     LOG.info("owner={} tick_ms={} msg=\"incident engine started\"", deps.owner(), deps.config().tick().toMillis());
@@ -80,6 +82,7 @@ public final class IncidentEngine extends VerticleBase {
         .recover(err -> logged("alert processing", err, 0))
         .compose(n -> claimIncidents())
         .compose(v -> escalations.sendDue().recover(err -> logged("escalations", err, null)))
+        .compose(v -> storms.sendDue().recover(err -> logged("storm summaries", err, null)))
         .compose(v -> housekeeping())
         .onComplete(ar -> {
           ticking = false;
@@ -99,6 +102,11 @@ public final class IncidentEngine extends VerticleBase {
         .map(claimed -> {
           for (Incident inc : claimed) {
             if (!running.add(inc.id())) {
+              // Its previous handling released it and is still finishing here: give the claim back
+              // rather than leave the lease held (nobody renews it) until it expires.
+              Instant at = deps.now();
+              deps.blocking(() -> deps.store().updateIncident(inc.released(at), deps.owner()))
+                  .onFailure(err -> LOG.warn("{} msg=\"could not give back a claim: {}\"", inc.context(), err.getMessage()));
               continue;
             }
             remediator.handle(inc).onComplete(ar -> {

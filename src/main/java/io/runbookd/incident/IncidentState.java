@@ -5,12 +5,12 @@ package io.runbookd.incident;
  *
  * <pre>
  *  OPEN ──claim──▶ REMEDIATING ──verified──▶ CLOSED (outcome recovered)
- *    ▲                 │
- *    └──backoff────────┤ fix did not hold, budget left
- *                      └──budget spent──▶ ESCALATED (open, waits for a human or a verified recovery)
+ *   ▲ ▲                │   │
+ *   │ └──backoff───────┤   └──approval gate──▶ AWAITING_APPROVAL ──approved──▶ REMEDIATING
+ *   │                  │                         └──rejected (human or TTL)──▶ ESCALATED
+ *   │                  └──budget spent──▶ ESCALATED (open, waits for a human or a verified recovery)
+ *   └── a cluster guard deferred it (storm, concurrency, action window, unhealthy worker, 409): OPEN
  * </pre>
- *
- * AWAITING_APPROVAL is reserved for approval gates.
  */
 public enum IncidentState {
   /** Waiting for its next action at {@code nextActionAt}. */

@@ -86,7 +86,14 @@ public final class StabilityWatcher {
         long remaining = Duration.between(now, streak.plus(stableFor)).toMillis();
         wait = Math.max(1, Math.min(wait, remaining));
       }
-      deps.delay(wait).onComplete(x -> poll(api, connector, state, deadline, stableFor, streak, status, result));
+      deps.delay(wait).onComplete(x -> {
+        if (x.failed()) {
+          // the timer was cancelled: Vert.x is closing
+          result.tryFail(x.cause());
+          return;
+        }
+        poll(api, connector, state, deadline, stableFor, streak, status, result);
+      });
     });
   }
 

@@ -29,8 +29,9 @@ final class StepExecutor {
   /**
    * The result of one step.
    *
-   * @param outcome {@code ok}, {@code failed} or {@code unknown} (Connect timed out; the action may
-   *     have happened: verification decides)
+   * @param outcome {@code ok}, {@code failed}, {@code unknown} (Connect timed out; the action may
+   *     have happened: verification decides) or {@code rebalance} (Connect answered 409 after the client's
+   *     own retries: a rebalance is under way and nothing was applied)
    * @param error error text when not ok
    * @param before state before, JSON or null
    * @param after state after, JSON or null
@@ -46,7 +47,12 @@ final class StepExecutor {
     }
 
     boolean succeeded() {
-      return !"failed".equals(outcome);
+      return !"failed".equals(outcome) && !rebalance();
+    }
+
+    /** Connect refused the call with 409: nothing was applied. */
+    boolean rebalance() {
+      return "rebalance".equals(outcome);
     }
   }
 
@@ -69,6 +75,9 @@ final class StepExecutor {
       f = Future.failedFuture(e);
     }
     return f.recover(err -> {
+      if (err instanceof ConnectRestException e && e.isConflict() && step.actsOnConnect()) {
+        return Future.succeededFuture(new Result("rebalance", e.getMessage(), null, null, false));
+      }
       if (err instanceof ConnectRestException e && e.isOutcomeUnknown() && !(step instanceof Step.WaitFor)) {
         return Future.succeededFuture(new Result("unknown", e.getMessage(), null, null, false));
       }

@@ -37,6 +37,10 @@ public final class RunbookdMetrics {
   private final Counter rulesReload;
   private final Gauge rulesLastReloadSuccess;
   private final Counter notifications;
+  private final Counter guardDeferrals;
+  private final Counter storms;
+  private final Gauge stormActive;
+  private final Counter approvals;
 
   /** Registers everything in {@code registry}; with {@code jvm} also the JVM and process metrics. */
   public RunbookdMetrics(PrometheusRegistry registry, boolean jvm) {
@@ -79,6 +83,18 @@ public final class RunbookdMetrics {
         .help("Unix time of the last successful rule load.").register(registry);
     notifications = Counter.builder().name("runbookd_notifications_total")
         .help("Notifications sent, by notifier and outcome (ok, failed).").labelNames("notifier", "outcome").register(registry);
+    guardDeferrals = Counter.builder().name("runbookd_guard_deferrals_total")
+        .help("Attempts or segments deferred by a cluster guard, by Connect cluster and reason (storm, concurrency,"
+            + " actions, unhealthy, rebalance).")
+        .labelNames("cluster", "reason").register(registry);
+    storms = Counter.builder().name("runbookd_storms_total")
+        .help("Failure storms detected, by Connect cluster.").labelNames("cluster").register(registry);
+    stormActive = Gauge.builder().name("runbookd_storm_active")
+        .help("1 while a failure storm pauses automatic actions on the Connect cluster.").labelNames("cluster")
+        .register(registry);
+    approvals = Counter.builder().name("runbookd_approvals_total")
+        .help("Approval gates decided, by rule, decision (approved, rejected, cancelled) and via (human, ttl, runbookd).")
+        .labelNames("rule", "decision", "via").register(registry);
     if (jvm) {
       JvmMetrics.builder().register(registry);
     }
@@ -163,6 +179,24 @@ public final class RunbookdMetrics {
 
   public void notification(String notifier, boolean ok) {
     notifications.labelValues(notifier, ok ? "ok" : "failed").inc();
+  }
+
+  public void guardDeferral(String cluster, String reason) {
+    guardDeferrals.labelValues(cluster, reason).inc();
+  }
+
+  /** A storm started on {@code cluster}; the gauge reads 1 until {@link #stormEnded}. */
+  public void stormStarted(String cluster) {
+    storms.labelValues(cluster).inc();
+    stormActive.labelValues(cluster).set(1);
+  }
+
+  public void stormEnded(String cluster) {
+    stormActive.labelValues(cluster).set(0);
+  }
+
+  public void approval(String rule, String decision, String via) {
+    approvals.labelValues(rule, decision, via).inc();
   }
 
   /** The registry in the Prometheus text format 0.0.4. */

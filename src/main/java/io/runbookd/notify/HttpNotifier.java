@@ -92,11 +92,11 @@ final class HttpNotifier implements Notifier {
             .put("dedup_key", n.dedupKey())
             .put("payload", new JsonObject()
                 .put("summary", n.message().length() > 1024 ? n.message().substring(0, 1024) : n.message())
-                .put("source", n.cluster() + "/" + n.connector())
+                .put("source", n.connector() == null ? n.cluster() : n.cluster() + "/" + n.connector())
                 .put("severity", n.severity())
-                .put("component", n.connector())
+                .put("component", n.connector() == null ? n.cluster() : n.connector())
                 .put("group", n.cluster())
-                .put("class", n.rule())
+                .put("class", n.rule() == null ? n.kind() : n.rule())
                 .put("custom_details", new JsonObject().put("incident", n.incidentId()).put("cause", n.cause())));
       default:
         return new JsonObject()

@@ -22,6 +22,8 @@ import java.util.regex.Pattern;
  * @param steps the remediation steps, run in order
  * @param escalation the escalation ladder, in increasing {@code after}
  * @param dryRun shadow mode for this rule: record what would be done, do nothing
+ * @param approval when the rule's attempts need a human approval, and the defaults of its
+ *     {@code approve} steps
  */
 public record Rule(
     String name,
@@ -34,7 +36,8 @@ public record Rule(
     Verify verify,
     List<Step> steps,
     List<EscalationLevel> escalation,
-    boolean dryRun) {
+    boolean dryRun,
+    Approval approval) {
 
   public Rule {
     Objects.requireNonNull(name, "name");
@@ -47,6 +50,83 @@ public record Rule(
     Objects.requireNonNull(verify, "verify");
     steps = List.copyOf(steps);
     escalation = List.copyOf(escalation);
+    Objects.requireNonNull(approval, "approval");
+  }
+
+  /** A rule with the default approval policy ({@link Approval#DEFAULT}). */
+  public Rule(String name, String description, Source source, List<LabelMatcher> alertMatchers, Optional<Pattern> trace,
+      Target target, RetryPolicy retry, Verify verify, List<Step> steps, List<EscalationLevel> escalation,
+      boolean dryRun) {
+    this(name, description, source, alertMatchers, trace, target, retry, verify, steps, escalation, dryRun,
+        Approval.DEFAULT);
+  }
+
+  /**
+   * The gate every attempt passes before its first step, when the rule needs one: with
+   * {@code approval.required: always}, or with {@code auto} when a destructive step has no
+   * {@code approve} step before it. Its TTL, default and notifier are the rule's {@code approval} values.
+   * Empty when the steps start without a gate (or the rule has no steps).
+   */
+  public Optional<Step.Approve> gateBeforeSteps() {
+    if (steps.isEmpty() || steps.get(0) instanceof Step.Approve || approval.notifier() == null) {
+      return Optional.empty();
+    }
+    return approvalBeforeSteps() ? Optional.of(new Step.Approve(approval.ttl(), approval.defaultApprove(),
+        approval.notifier())) : Optional.empty();
+  }
+
+  /**
+   * True when the attempt needs an approval before its first step ({@link #gateBeforeSteps()}), whether
+   * or not a notifier is known (the loader rejects a rule that needs one and has none).
+   */
+  public boolean approvalBeforeSteps() {
+    if (steps.isEmpty() || steps.get(0) instanceof Step.Approve) {
+      return false;
+    }
+    return switch (approval.required()) {
+      case ALWAYS -> true;
+      case NEVER -> false;
+      case AUTO -> firstUngatedDestructiveStep() >= 0;
+    };
+  }
+
+  /** The index of the first destructive step with no {@code approve} step before it, or -1. */
+  public int firstUngatedDestructiveStep() {
+    for (int i = 0; i < steps.size(); i++) {
+      if (steps.get(i) instanceof Step.Approve) {
+        return -1;
+      }
+      if (steps.get(i).destructive()) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * When the rule's attempts need a human approval ({@code approval:} in the rule file).
+   *
+   * @param required {@code auto}: before an attempt with a destructive step that no {@code approve} step
+   *     guards; {@code always}: before every attempt; {@code never}: only at explicit {@code approve} steps
+   * @param ttl how long a gate waits for a decision (also the default of {@code approve} steps)
+   * @param defaultApprove the decision when the TTL passes (also the default of {@code approve} steps)
+   * @param notifier who is asked (also the default of {@code approve} steps); null when not set
+   */
+  public record Approval(Required required, Duration ttl, boolean defaultApprove, String notifier) {
+    /** {@code auto}, TTL 1h, default reject, no notifier. */
+    public static final Approval DEFAULT = new Approval(Required.AUTO, Duration.ofHours(1), false, null);
+
+    public Approval {
+      Objects.requireNonNull(required, "required");
+      Objects.requireNonNull(ttl, "ttl");
+    }
+
+    /** {@code approval.required}. */
+    public enum Required {
+      AUTO,
+      ALWAYS,
+      NEVER
+    }
   }
 
   /** The file and 1-based line where the rule starts. */

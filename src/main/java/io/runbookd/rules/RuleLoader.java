@@ -86,21 +86,24 @@ public final class RuleLoader {
 
   /** The steps this version runs, in the order the README lists them. */
   public static final List<String> STEP_TYPES =
-      List.of("restart", "restart_task", "pause", "resume", "stop", "patch_config", "wait", "wait_for", "notify");
+      List.of("restart", "restart_task", "pause", "resume", "stop", "patch_config", "wait", "wait_for", "notify",
+          "approve");
 
   /** Steps from the design's catalogue that this version does not run yet. */
   private static final Set<String> PLANNED_STEPS =
-      Set.of("reset_offsets", "recreate", "reset_consumer_group", "snapshot", "dlq_replay", "http", "silence",
-          "approve");
+      Set.of("reset_offsets", "recreate", "reset_consumer_group", "snapshot", "dlq_replay", "http", "silence");
 
   private static final List<String> FILE_KEYS = List.of("rules");
   private static final List<String> RULE_KEYS =
-      List.of("name", "description", "dry_run", "match", "target", "retry", "verify", "steps", "escalation");
+      List.of("name", "description", "dry_run", "match", "target", "retry", "verify", "approval", "steps",
+          "escalation");
   private static final List<String> MATCH_KEYS = List.of("alert", "trace");
   private static final List<String> TARGET_KEYS = List.of("cluster", "connector");
   private static final List<String> RETRY_KEYS = List.of("max_attempts", "backoff", "reset_after");
   private static final List<String> VERIFY_KEYS = List.of("within", "stable_for");
   private static final List<String> ESCALATION_KEYS = List.of("after", "notify", "message");
+  private static final List<String> APPROVAL_KEYS = List.of("required", "ttl", "default", "notify");
+  private static final List<String> APPROVE_STEP_KEYS = List.of("ttl", "default", "notify");
   private static final List<String> WAIT_FOR_STATES = List.of("RUNNING", "PAUSED", "STOPPED");
 
   /** Pebble's render-time message for an unknown filter or function. */
@@ -227,6 +230,8 @@ public final class RuleLoader {
     private final List<RuleError> errors = new ArrayList<>();
     /** The name of the rule being parsed, for error messages; null outside rules. */
     private String rule;
+    /** The approval block of the rule being parsed (defaults of its approve steps); null outside rules. */
+    private Rule.Approval approval;
     /** Per mapping, the keys suggested for its unknown keys: not reported again as missing. */
     private final Map<Node, Set<String>> suggested = new IdentityHashMap<>();
 
@@ -346,6 +351,7 @@ public final class RuleLoader {
 
       Rule.RetryPolicy retry = retry(keys.get("retry"));
       Rule.Verify verify = verify(keys.get("verify"));
+      approval = approval(keys.get("approval"));
       List<Step> steps = keys.get("steps") == null ? List.of() : steps(keys.get("steps"));
       List<Rule.EscalationLevel> escalation =
           keys.get("escalation") == null ? List.of() : escalation(keys.get("escalation"));
@@ -356,11 +362,122 @@ public final class RuleLoader {
         error(stepsNode, "steps is empty and there is no escalation, so the rule would do nothing; add a step"
             + " or an escalation level");
       }
-      if (errors.size() == before) {
+      if (errors.size() == before && approval != null && stepsNode instanceof SequenceNode seq) {
+        checkGates(steps, seq, keys.get("approval"));
+      }
+      if (errors.size() == before && approval != null) {
         rules.add(new Rule(name, description, source, matchers, trace, target, retry, verify, steps, escalation,
-            dryRun));
+            dryRun, approval));
       }
       rule = null;
+      approval = null;
+    }
+
+    /** The rule's {@code approval:} block; null after reporting an error. */
+    private Rule.Approval approval(Node node) {
+      Rule.Approval d = Rule.Approval.DEFAULT;
+      if (node == null) {
+        return d;
+      }
+      MappingNode m = mapping(node, "approval", APPROVAL_KEYS);
+      if (m == null) {
+        return null;
+      }
+      int before = errors.size();
+      Map<String, Node> k = keys(m, "approval", APPROVAL_KEYS);
+      Rule.Approval.Required required = d.required();
+      if (k.get("required") != null) {
+        String r = string(k.get("required"), "approval.required");
+        if (r != null) {
+          switch (r) {
+            case "auto" -> required = Rule.Approval.Required.AUTO;
+            case "always" -> required = Rule.Approval.Required.ALWAYS;
+            case "never" -> required = Rule.Approval.Required.NEVER;
+            default -> error(k.get("required"), "approval.required must be auto, always or never, got \"" + r + "\"");
+          }
+        }
+      }
+      Duration ttl = k.get("ttl") == null ? d.ttl() : ttl(k.get("ttl"), "approval.ttl");
+      Boolean defaultApprove = k.get("default") == null ? Boolean.FALSE : decision(k.get("default"), "approval.default");
+      String notifier = null;
+      if (k.get("notify") != null) {
+        notifier = nonEmptyString(k.get("notify"), "approval.notify");
+        if (notifier != null) {
+          checkNotifier(k.get("notify"), notifier, "approval.notify");
+        }
+      }
+      if (errors.size() != before || ttl == null || defaultApprove == null) {
+        return null;
+      }
+      return new Rule.Approval(required, ttl, defaultApprove, notifier);
+    }
+
+    private Duration ttl(Node node, String path) {
+      Duration d = duration(node, path);
+      if (d != null && d.isZero()) {
+        error(node, path + " must be longer than 0s");
+        return null;
+      }
+      return d;
+    }
+
+    /** {@code approve} or {@code reject}, as true or false; null after reporting an error. */
+    private Boolean decision(Node node, String path) {
+      String v = string(node, path);
+      if (v == null) {
+        return null;
+      }
+      if (v.equals("approve") || v.equals("reject")) {
+        return v.equals("approve");
+      }
+      error(node, path + " must be approve or reject, got \"" + v + "\"");
+      return null;
+    }
+
+    /**
+     * The approval gates of a rule whose steps all parsed: each {@code approve} step must be followed by
+     * a step to approve, and a rule whose attempts need an approval before their first step must say who
+     * approves.
+     */
+    private void checkGates(List<Step> steps, SequenceNode seq, Node approvalNode) {
+      for (int i = 0; i < steps.size(); i++) {
+        if (!(steps.get(i) instanceof Step.Approve)) {
+          continue;
+        }
+        String path = "steps[" + i + "].approve";
+        if (i == steps.size() - 1) {
+          error(seq.getValue().get(i), path + " is the last step, so there is nothing to approve; put it before"
+              + " the steps it guards");
+        } else if (steps.get(i + 1) instanceof Step.Approve) {
+          error(seq.getValue().get(i + 1), "steps[" + (i + 1) + "].approve follows " + path
+              + " with nothing to approve between them; remove one");
+        }
+      }
+      if (approval.notifier() != null) {
+        return;
+      }
+      Rule probe = new Rule("probe", "", new Rule.Source(file, 1), List.of(), Optional.empty(),
+          new Rule.Target(Template.compile("x"), Template.compile("x")), new Rule.RetryPolicy(1, List.of(), Duration.ZERO),
+          new Rule.Verify(Duration.ofSeconds(1), Duration.ZERO), steps, List.of(), false, approval);
+      if (!probe.approvalBeforeSteps()) {
+        return;
+      }
+      if (approval.required() == Rule.Approval.Required.ALWAYS) {
+        error(approvalNode, "approval.required: always needs approval.notify (who is asked to approve)");
+        return;
+      }
+      int i = probe.firstUngatedDestructiveStep();
+      Step s = steps.get(i);
+      error(seq.getValue().get(i), "steps[" + i + "]." + s.type() + " " + whyDestructive(s) + ", so attempts need an"
+          + " approval: set approval.notify (who is asked to approve), put an approve step before it, or set"
+          + " approval.required: never");
+    }
+
+    private String whyDestructive(Step s) {
+      if (s instanceof Step.PatchConfig) {
+        return "sets errors.tolerance: all, which can drop records";
+      }
+      return "is destructive";
     }
 
     private List<LabelMatcher> matchers(Node node, String path) {
@@ -629,6 +746,8 @@ public final class RuleLoader {
         }
         case "wait_for":
           return waitFor(params, p);
+        case "approve":
+          return approve(params, p);
         case "notify": {
           Map<String, Node> k = params(params, p, List.of("notifier", "message"));
           if (k == null) {
@@ -699,6 +818,31 @@ public final class RuleLoader {
         }
       }
       return !ok || validate == null ? null : new Step.PatchConfig(values, validate);
+    }
+
+    private Step approve(Node params, String p) {
+      Map<String, Node> k = params(params, p, APPROVE_STEP_KEYS);
+      if (k == null) {
+        return null;
+      }
+      Rule.Approval rd = approval == null ? Rule.Approval.DEFAULT : approval;
+      int before = errors.size();
+      Duration ttl = k.get("ttl") == null ? rd.ttl() : ttl(k.get("ttl"), p + ".ttl");
+      Boolean defaultApprove = k.get("default") == null ? Boolean.valueOf(rd.defaultApprove())
+          : decision(k.get("default"), p + ".default");
+      String notifier = rd.notifier();
+      if (k.get("notify") != null) {
+        notifier = nonEmptyString(k.get("notify"), p + ".notify");
+        if (notifier != null) {
+          checkNotifier(k.get("notify"), notifier, p + ".notify");
+        }
+      } else if (notifier == null && approval != null) {
+        error(params, p + " needs notify (who is asked to approve), or set approval.notify for the rule");
+      }
+      if (errors.size() != before || ttl == null || defaultApprove == null || notifier == null) {
+        return null;
+      }
+      return new Step.Approve(ttl, defaultApprove, notifier);
     }
 
     private Step waitFor(Node params, String p) {

@@ -14,7 +14,7 @@ import java.util.Optional;
  */
 public sealed interface Step
     permits Step.Restart, Step.RestartTask, Step.Pause, Step.Resume, Step.Stop, Step.PatchConfig,
-        Step.Wait, Step.WaitFor, Step.Notify {
+        Step.Wait, Step.WaitFor, Step.Notify, Step.Approve {
 
   /** The step's YAML key, also the {@code action} metric label. */
   String type();
@@ -24,11 +24,24 @@ public sealed interface Step
     return false;
   }
 
+  /**
+   * True when the step changes something in Kafka Connect (restart, restart_task, pause, resume, stop,
+   * patch_config): the actions the cluster guards count ({@code guards.max_actions}).
+   */
+  default boolean actsOnConnect() {
+    return false;
+  }
+
   /** {@code restart: {include_tasks, only_failed}}: KIP-745 restart. */
   record Restart(boolean includeTasks, boolean onlyFailed) implements Step {
     @Override
     public String type() {
       return "restart";
+    }
+
+    @Override
+    public boolean actsOnConnect() {
+      return true;
     }
   }
 
@@ -45,6 +58,11 @@ public sealed interface Step
     public String type() {
       return "restart_task";
     }
+
+    @Override
+    public boolean actsOnConnect() {
+      return true;
+    }
   }
 
   /** {@code pause: {}}. */
@@ -52,6 +70,11 @@ public sealed interface Step
     @Override
     public String type() {
       return "pause";
+    }
+
+    @Override
+    public boolean actsOnConnect() {
+      return true;
     }
   }
 
@@ -61,6 +84,11 @@ public sealed interface Step
     public String type() {
       return "resume";
     }
+
+    @Override
+    public boolean actsOnConnect() {
+      return true;
+    }
   }
 
   /** {@code stop: {}} (KIP-875). */
@@ -68,6 +96,11 @@ public sealed interface Step
     @Override
     public String type() {
       return "stop";
+    }
+
+    @Override
+    public boolean actsOnConnect() {
+      return true;
     }
   }
 
@@ -86,6 +119,11 @@ public sealed interface Step
     @Override
     public String type() {
       return "patch_config";
+    }
+
+    @Override
+    public boolean actsOnConnect() {
+      return true;
     }
 
     /** Widening error tolerance can silently drop records. */
@@ -137,6 +175,28 @@ public sealed interface Step
     @Override
     public String type() {
       return "notify";
+    }
+  }
+
+  /**
+   * {@code approve: {ttl: 30m, default: reject, notify: owner}}: a human gate. The attempt stops here in
+   * AWAITING_APPROVAL; the notifier is told the incident id and the steps that follow (up to the next
+   * gate). {@code POST /api/v1/incidents/{id}/approve} continues with them; {@code reject} ends the
+   * automatic remediation. After {@code ttl} without a decision, {@code defaultApprove} decides.
+   *
+   * @param ttl how long the gate waits for a decision; positive
+   * @param defaultApprove the decision when the TTL passes: approve (true) or reject (false)
+   * @param notifier who is asked
+   */
+  record Approve(Duration ttl, boolean defaultApprove, String notifier) implements Step {
+    public Approve {
+      Objects.requireNonNull(ttl, "ttl");
+      Objects.requireNonNull(notifier, "notifier");
+    }
+
+    @Override
+    public String type() {
+      return "approve";
     }
   }
 }

@@ -4,13 +4,19 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariDataSource;
+import io.runbookd.incident.Admission;
 import io.runbookd.incident.AlertEvent;
+import io.runbookd.incident.Approval;
 import io.runbookd.incident.Budget;
+import io.runbookd.incident.ClusterGuardPolicy;
+import io.runbookd.incident.ClusterLimits;
 import io.runbookd.incident.Escalation;
 import io.runbookd.incident.Incident;
 import io.runbookd.incident.IncidentEvent;
 import io.runbookd.incident.IncidentState;
+import io.runbookd.incident.Reservation;
 import io.runbookd.incident.StepRun;
+import io.runbookd.incident.Storm;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -86,7 +92,14 @@ final class JdbcStore implements Store {
   private static final String PENDING_ESCALATION = "e.fired_at IS NULL AND e.cancelled_at IS NULL";
   private static final String CLOSED_BEFORE = "SELECT id FROM incidents WHERE closed_at IS NOT NULL AND closed_at < ?";
   private static final List<String> INCIDENT_CHILDREN =
-      List.of("incident_alerts", "step_runs", "incident_events", "escalations");
+      List.of("incident_alerts", "step_runs", "incident_events", "escalations", "approvals", "guard_reservations");
+  private static final String APPROVAL_COLUMNS =
+      "incident_id, attempt, gate, requested_at, expires_at, default_decision, notifier, plan, reason, notified_at,"
+          + " decision, decided_via, decided_by, decided_at, comment";
+  private static final String STORM_COLUMNS =
+      "id, cluster, started_at, last_failure_at, quiet_until, window_ms, notifier, summary_sent_at, ended_at";
+  /** Connector names listed in a storm's sample. */
+  static final int STORM_SAMPLE = 10;
 
   private final HikariDataSource pool;
   private final Dialect dialect;
@@ -772,6 +785,465 @@ final class JdbcStore implements Store {
     });
   }
 
+  /** {@inheritDoc} */
+  @Override
+  public void deferEscalation(String incidentId, int level, Instant dueAt) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    Objects.requireNonNull(dueAt, "dueAt");
+    write("deferEscalation", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE escalations SET due_at = ?, claimed_by = NULL, claimed_until = NULL"
+              + " WHERE incident_id = ? AND level = ? AND fired_at IS NULL AND cancelled_at IS NULL")) {
+        ps.setLong(1, dueAt.toEpochMilli());
+        ps.setString(2, incidentId);
+        ps.setInt(3, level);
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  // ---- approvals ------------------------------------------------------------------------------
+
+  @Override
+  public Approval requestApproval(Approval request) {
+    Objects.requireNonNull(request, "request");
+    if (!request.pending()) {
+      throw new IllegalArgumentException("requestApproval needs a pending approval, got " + request.state());
+    }
+    return write("requestApproval", c -> {
+      Optional<Approval> existing = selectApproval(c, request.incidentId(), request.attempt(), request.gate());
+      if (existing.isPresent()) {
+        return existing.get();
+      }
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO approvals (" + APPROVAL_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+        ps.setString(1, request.incidentId());
+        ps.setInt(2, request.attempt());
+        ps.setInt(3, request.gate());
+        ps.setLong(4, request.requestedAt().toEpochMilli());
+        ps.setLong(5, request.expiresAt().toEpochMilli());
+        ps.setString(6, request.defaultApprove() ? "approved" : "rejected");
+        ps.setString(7, request.notifier());
+        ps.setString(8, request.plan());
+        ps.setString(9, request.reason());
+        setInstant(ps, 10, request.notifiedAt());
+        ps.setNull(11, Types.VARCHAR);
+        ps.setNull(12, Types.VARCHAR);
+        ps.setNull(13, Types.VARCHAR);
+        ps.setNull(14, Types.BIGINT);
+        ps.setNull(15, Types.VARCHAR);
+        ps.executeUpdate();
+      }
+      return selectApproval(c, request.incidentId(), request.attempt(), request.gate()).orElseThrow();
+    });
+  }
+
+  @Override
+  public void markApprovalNotified(String incidentId, int attempt, int gate, Instant at) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    Objects.requireNonNull(at, "at");
+    write("markApprovalNotified", c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE approvals SET notified_at = ?"
+          + " WHERE incident_id = ? AND attempt = ? AND gate = ? AND notified_at IS NULL")) {
+        ps.setLong(1, at.toEpochMilli());
+        ps.setString(2, incidentId);
+        ps.setInt(3, attempt);
+        ps.setInt(4, gate);
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public List<Approval> approvals(String incidentId) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    return read("approvals", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + APPROVAL_COLUMNS
+          + " FROM approvals WHERE incident_id = ? ORDER BY requested_at, attempt, gate")) {
+        ps.setString(1, incidentId);
+        return Collections.unmodifiableList(list(ps, JdbcStore::approval));
+      }
+    });
+  }
+
+  @Override
+  public Approval.Outcome decideApproval(String incidentId, Approval.Decision decision, String via, String by,
+      String comment, Instant at) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    Objects.requireNonNull(decision, "decision");
+    Objects.requireNonNull(via, "via");
+    Objects.requireNonNull(by, "by");
+    Objects.requireNonNull(at, "at");
+    if (!List.of("human", "ttl", "runbookd").contains(via)) {
+      throw new IllegalArgumentException("via must be human, ttl or runbookd, got " + via);
+    }
+    long atMs = at.toEpochMilli();
+    return write("decideApproval", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM incidents WHERE id = ?")) {
+        ps.setString(1, incidentId);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            return new Approval.Outcome(Approval.Outcome.Status.NO_INCIDENT, null);
+          }
+        }
+      }
+      Optional<Approval> pending;
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + APPROVAL_COLUMNS
+          + " FROM approvals WHERE incident_id = ? AND decision IS NULL")) {
+        ps.setString(1, incidentId);
+        pending = list(ps, JdbcStore::approval).stream().findFirst();
+      }
+      if (pending.isEmpty()) {
+        return new Approval.Outcome(Approval.Outcome.Status.NOT_PENDING, latestApproval(c, incidentId).orElse(null));
+      }
+      Approval p = pending.get();
+      if (via.equals("human") && !at.isBefore(p.expiresAt())) {
+        return new Approval.Outcome(Approval.Outcome.Status.EXPIRED, p);
+      }
+      if (via.equals("ttl") && at.isBefore(p.expiresAt())) {
+        return new Approval.Outcome(Approval.Outcome.Status.NOT_EXPIRED, p);
+      }
+      int n;
+      try (PreparedStatement ps = c.prepareStatement("UPDATE approvals SET decision = ?, decided_via = ?,"
+          + " decided_by = ?, decided_at = ?, comment = ? WHERE incident_id = ? AND attempt = ? AND gate = ?"
+          + " AND decision IS NULL")) {
+        ps.setString(1, decision.label());
+        ps.setString(2, via);
+        ps.setString(3, by);
+        ps.setLong(4, atMs);
+        setString(ps, 5, comment);
+        ps.setString(6, incidentId);
+        ps.setInt(7, p.attempt());
+        ps.setInt(8, p.gate());
+        n = ps.executeUpdate();
+      }
+      if (n == 0) {
+        // decided concurrently (another transaction got the row lock first): its decision stands
+        return new Approval.Outcome(Approval.Outcome.Status.NOT_PENDING, latestApproval(c, incidentId).orElse(null));
+      }
+      if (!via.equals("runbookd")) {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE incidents SET next_action = ?, next_action_at = ?,"
+            + " updated_at = ? WHERE id = ? AND state = ? AND closed_at IS NULL")) {
+          ps.setString(1, io.runbookd.incident.Incident.APPROVAL);
+          ps.setLong(2, atMs);
+          ps.setLong(3, atMs);
+          ps.setString(4, incidentId);
+          ps.setString(5, IncidentState.AWAITING_APPROVAL.name());
+          ps.executeUpdate();
+        }
+      }
+      return new Approval.Outcome(Approval.Outcome.Status.DECIDED,
+          selectApproval(c, incidentId, p.attempt(), p.gate()).orElseThrow());
+    });
+  }
+
+  private Optional<Approval> selectApproval(Connection c, String incidentId, int attempt, int gate) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT " + APPROVAL_COLUMNS
+        + " FROM approvals WHERE incident_id = ? AND attempt = ? AND gate = ?")) {
+      ps.setString(1, incidentId);
+      ps.setInt(2, attempt);
+      ps.setInt(3, gate);
+      return list(ps, JdbcStore::approval).stream().findFirst();
+    }
+  }
+
+  private Optional<Approval> latestApproval(Connection c, String incidentId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT " + APPROVAL_COLUMNS
+        + " FROM approvals WHERE incident_id = ? ORDER BY requested_at DESC, attempt DESC, gate DESC LIMIT 1")) {
+      ps.setString(1, incidentId);
+      return list(ps, JdbcStore::approval).stream().findFirst();
+    }
+  }
+
+  // ---- cluster guards -------------------------------------------------------------------------
+
+  /** {@inheritDoc} A storm that would start while another is being ended by a concurrent call is re-evaluated. */
+  @Override
+  public Optional<Storm> noteClusterFailure(String cluster, Instant at, ClusterLimits.StormSettings settings) {
+    Objects.requireNonNull(cluster, "cluster");
+    Objects.requireNonNull(at, "at");
+    Objects.requireNonNull(settings, "settings");
+    return write("noteClusterFailure", c -> {
+      lockCluster(c, cluster);
+      Optional<Storm> current = selectCurrentStorm(c, cluster);
+      if (current.isPresent() && !current.get().activeAt(at)) {
+        endStorm(c, current.get().id());
+        current = Optional.empty();
+      }
+      int failing;
+      try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(DISTINCT connector) FROM incidents"
+          + " WHERE cluster = ? AND opened_at > ? AND opened_at <= ?")) {
+        ps.setString(1, cluster);
+        ps.setLong(2, at.minus(settings.window()).toEpochMilli());
+        ps.setLong(3, at.toEpochMilli());
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          failing = rs.getInt(1);
+        }
+      }
+      switch (ClusterGuardPolicy.onFailure(settings, current, failing, at)) {
+        case EXTEND -> {
+          Storm s = current.orElseThrow();
+          try (PreparedStatement ps = c.prepareStatement("UPDATE cluster_storms SET last_failure_at = ?,"
+              + " quiet_until = ? WHERE id = ? AND last_failure_at <= ?")) {
+            ps.setLong(1, at.toEpochMilli());
+            ps.setLong(2, ClusterGuardPolicy.quietUntil(s.window(), at).toEpochMilli());
+            ps.setLong(3, s.id());
+            ps.setLong(4, at.toEpochMilli());
+            ps.executeUpdate();
+          }
+          return Optional.<Storm>empty();
+        }
+        case START -> {
+          long id;
+          try (PreparedStatement ps = c.prepareStatement("INSERT INTO cluster_storms (cluster, started_at,"
+              + " last_failure_at, quiet_until, window_ms, notifier) VALUES (?, ?, ?, ?, ?, ?) RETURNING id")) {
+            ps.setString(1, cluster);
+            ps.setLong(2, at.toEpochMilli());
+            ps.setLong(3, at.toEpochMilli());
+            ps.setLong(4, ClusterGuardPolicy.quietUntil(settings.window(), at).toEpochMilli());
+            ps.setLong(5, settings.window().toMillis());
+            setString(ps, 6, settings.notifier());
+            try (ResultSet rs = ps.executeQuery()) {
+              rs.next();
+              id = rs.getLong(1);
+            }
+          }
+          return selectStorms(c, "SELECT " + STORM_COLUMNS + " FROM cluster_storms WHERE id = ?", id).stream()
+              .findFirst();
+        }
+        default -> {
+          return Optional.<Storm>empty();
+        }
+      }
+    });
+  }
+
+  @Override
+  public Optional<Storm> currentStorm(String cluster) {
+    Objects.requireNonNull(cluster, "cluster");
+    return read("currentStorm", c -> selectCurrentStorm(c, cluster));
+  }
+
+  @Override
+  public List<Storm> claimStormSummaries(String owner, Instant now, Duration lease, int limit) {
+    Objects.requireNonNull(owner, "owner");
+    Objects.requireNonNull(now, "now");
+    requireLease(lease);
+    if (limit <= 0) {
+      return List.of();
+    }
+    long nowMs = now.toEpochMilli();
+    return write("claimStormSummaries", c -> {
+      List<Long> ids;
+      try (PreparedStatement ps = c.prepareStatement("UPDATE cluster_storms SET claimed_by = ?, claimed_until = ?"
+          + " WHERE id IN (SELECT id FROM cluster_storms WHERE summary_sent_at IS NULL AND notifier IS NOT NULL"
+          + " AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY started_at, id LIMIT ?" + dialect.claimLock()
+          + ") RETURNING id")) {
+        ps.setString(1, owner);
+        ps.setLong(2, now.plus(lease).toEpochMilli());
+        ps.setLong(3, nowMs);
+        ps.setInt(4, limit);
+        ids = list(ps, rs -> rs.getLong(1));
+      }
+      List<Storm> out = new ArrayList<>();
+      for (long id : ids) {
+        out.addAll(selectStorms(c, "SELECT " + STORM_COLUMNS + " FROM cluster_storms WHERE id = ?", id));
+      }
+      out.sort(Comparator.comparing(Storm::startedAt).thenComparingLong(Storm::id));
+      return Collections.unmodifiableList(out);
+    });
+  }
+
+  @Override
+  public void markStormSummarySent(long stormId, Instant at) {
+    Objects.requireNonNull(at, "at");
+    write("markStormSummarySent", c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE cluster_storms SET summary_sent_at = ?,"
+          + " claimed_by = NULL, claimed_until = NULL WHERE id = ? AND summary_sent_at IS NULL")) {
+        ps.setLong(1, at.toEpochMilli());
+        ps.setLong(2, stormId);
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  /** {@inheritDoc} A storm's end time is its {@code quietUntil}. */
+  @Override
+  public List<Storm> endStorms(Instant now) {
+    Objects.requireNonNull(now, "now");
+    return write("endStorms", c -> {
+      List<Storm> over = selectStorms(c, "SELECT " + STORM_COLUMNS + " FROM cluster_storms WHERE ended_at IS NULL"
+          + " AND quiet_until <= ? ORDER BY started_at, id", now.toEpochMilli());
+      List<Storm> ended = new ArrayList<>();
+      for (Storm s : over) {
+        endStorm(c, s.id());
+        ended.add(new Storm(s.id(), s.cluster(), s.startedAt(), s.lastFailureAt(), s.quietUntil(), s.window(),
+            s.notifier(), s.summarySentAt(), s.quietUntil(), s.connectors(), s.sample()));
+      }
+      return Collections.unmodifiableList(ended);
+    });
+  }
+
+  @Override
+  public Admission admit(String cluster, String incidentId, int attempt, int planned, ClusterLimits limits,
+      Instant now) {
+    Objects.requireNonNull(cluster, "cluster");
+    Objects.requireNonNull(incidentId, "incidentId");
+    Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(now, "now");
+    long nowMs = now.toEpochMilli();
+    return write("admit", c -> {
+      lockCluster(c, cluster);
+      // A reservation whose incident is no longer leased by anyone is held by nobody: release it.
+      try (PreparedStatement ps = c.prepareStatement("UPDATE guard_reservations SET released_at = ?"
+          + " WHERE cluster = ? AND released_at IS NULL AND NOT EXISTS (SELECT 1 FROM incidents i"
+          + " WHERE i.id = guard_reservations.incident_id AND i.lease_until > ?)")) {
+        ps.setLong(1, nowMs);
+        ps.setString(2, cluster);
+        ps.setLong(3, nowMs);
+        ps.executeUpdate();
+      }
+      Optional<Storm> storm = selectCurrentStorm(c, cluster);
+      List<Reservation> reservations;
+      try (PreparedStatement ps = c.prepareStatement("SELECT g.id, g.incident_id, g.planned, g.used, g.reserved_at,"
+          + " g.last_acted_at, g.released_at, CASE WHEN i.lease_until > ? THEN 1 ELSE 0 END"
+          + " FROM guard_reservations g LEFT JOIN incidents i ON i.id = g.incident_id"
+          + " WHERE g.cluster = ? AND (g.released_at IS NULL OR g.last_acted_at > ?) ORDER BY g.id")) {
+        ps.setLong(1, nowMs);
+        ps.setString(2, cluster);
+        ps.setLong(3, now.minus(limits.actionWindow()).toEpochMilli());
+        reservations = list(ps, rs -> new Reservation(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getInt(4),
+            instant(rs, 5), instant(rs, 6), instant(rs, 7), rs.getInt(8) == 1));
+      }
+      ClusterGuardPolicy.Decision decision =
+          ClusterGuardPolicy.admit(limits, storm, reservations, incidentId, planned, now);
+      if (!(decision instanceof ClusterGuardPolicy.Decision.Act)) {
+        return new Admission(decision, 0);
+      }
+      try (PreparedStatement ps = c.prepareStatement("UPDATE guard_reservations SET released_at = ?"
+          + " WHERE incident_id = ? AND released_at IS NULL")) {
+        ps.setLong(1, nowMs);
+        ps.setString(2, incidentId);
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO guard_reservations (cluster, incident_id, attempt,"
+          + " planned, used, reserved_at) VALUES (?, ?, ?, ?, 0, ?) RETURNING id")) {
+        ps.setString(1, cluster);
+        ps.setString(2, incidentId);
+        ps.setInt(3, attempt);
+        ps.setInt(4, planned);
+        ps.setLong(5, nowMs);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          return new Admission(decision, rs.getLong(1));
+        }
+      }
+    });
+  }
+
+  @Override
+  public void recordAction(long reservationId, Instant at) {
+    Objects.requireNonNull(at, "at");
+    write("recordAction", c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE guard_reservations SET used = used + 1,"
+          + " last_acted_at = ? WHERE id = ?")) {
+        ps.setLong(1, at.toEpochMilli());
+        ps.setLong(2, reservationId);
+        if (ps.executeUpdate() == 0) {
+          throw new SQLDataException("no reservation " + reservationId);
+        }
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public void releaseReservation(long reservationId, Instant at) {
+    Objects.requireNonNull(at, "at");
+    write("releaseReservation", c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE guard_reservations SET released_at = ?"
+          + " WHERE id = ? AND released_at IS NULL")) {
+        ps.setLong(1, at.toEpochMilli());
+        ps.setLong(2, reservationId);
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  /** Serializes guard decisions per cluster: a row lock on PostgreSQL; SQLite has one writer anyway. */
+  private void lockCluster(Connection c, String cluster) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO cluster_guards (cluster) VALUES (?) ON CONFLICT (cluster) DO NOTHING")) {
+      ps.setString(1, cluster);
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT cluster FROM cluster_guards WHERE cluster = ?" + dialect.rowLock())) {
+      ps.setString(1, cluster);
+      ps.executeQuery().close();
+    }
+  }
+
+  private Optional<Storm> selectCurrentStorm(Connection c, String cluster) throws SQLException {
+    return selectStorms(c, "SELECT " + STORM_COLUMNS + " FROM cluster_storms WHERE cluster = ? AND ended_at IS NULL",
+        cluster).stream().findFirst();
+  }
+
+  private static void endStorm(Connection c, long id) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "UPDATE cluster_storms SET ended_at = quiet_until WHERE id = ? AND ended_at IS NULL")) {
+      ps.setLong(1, id);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Storms with their connector count and sample: the cluster's incidents opened during the storm. */
+  private List<Storm> selectStorms(Connection c, String sql, Object param) throws SQLException {
+    List<Storm> raw;
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      if (param instanceof Long l) {
+        ps.setLong(1, l);
+      } else {
+        ps.setString(1, (String) param);
+      }
+      raw = list(ps, rs -> new Storm(rs.getLong(1), rs.getString(2), instant(rs, 3), instant(rs, 4), instant(rs, 5),
+          Duration.ofMillis(rs.getLong(6)), rs.getString(7), instant(rs, 8), instant(rs, 9), 0, List.of()));
+    }
+    List<Storm> out = new ArrayList<>(raw.size());
+    for (Storm s : raw) {
+      long from = s.startedAt().minus(s.window()).toEpochMilli();
+      long to = s.lastFailureAt().toEpochMilli();
+      int count;
+      try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(DISTINCT connector) FROM incidents"
+          + " WHERE cluster = ? AND opened_at > ? AND opened_at <= ?")) {
+        ps.setString(1, s.cluster());
+        ps.setLong(2, from);
+        ps.setLong(3, to);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          count = rs.getInt(1);
+        }
+      }
+      List<String> sample;
+      try (PreparedStatement ps = c.prepareStatement("SELECT connector, MIN(opened_at) AS first FROM incidents"
+          + " WHERE cluster = ? AND opened_at > ? AND opened_at <= ? GROUP BY connector ORDER BY first, connector"
+          + " LIMIT " + STORM_SAMPLE)) {
+        ps.setString(1, s.cluster());
+        ps.setLong(2, from);
+        ps.setLong(3, to);
+        sample = list(ps, rs -> rs.getString(1));
+      }
+      out.add(new Storm(s.id(), s.cluster(), s.startedAt(), s.lastFailureAt(), s.quietUntil(), s.window(),
+          s.notifier(), s.summarySentAt(), s.endedAt(), count, sample));
+    }
+    return out;
+  }
+
   // ---- housekeeping ---------------------------------------------------------------------------
 
   /**
@@ -813,6 +1285,11 @@ final class JdbcStore implements Store {
       }
       try (PreparedStatement ps = c.prepareStatement(
           "DELETE FROM alert_events WHERE processed_at IS NOT NULL AND received_at < ?")) {
+        ps.setLong(1, beforeMs);
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement(
+          "DELETE FROM cluster_storms WHERE ended_at IS NOT NULL AND ended_at < ?")) {
         ps.setLong(1, beforeMs);
         ps.executeUpdate();
       }
@@ -1034,6 +1511,26 @@ final class JdbcStore implements Store {
         rs.getString(10),
         rs.getString(11),
         rs.getString(12));
+  }
+
+  private static Approval approval(ResultSet rs) throws SQLException {
+    String decision = rs.getString(11);
+    return new Approval(
+        rs.getString(1),
+        rs.getInt(2),
+        rs.getInt(3),
+        instant(rs, 4),
+        instant(rs, 5),
+        "approved".equals(rs.getString(6)),
+        rs.getString(7),
+        rs.getString(8),
+        rs.getString(9),
+        instant(rs, 10),
+        decision == null ? null : Approval.Decision.of(decision),
+        rs.getString(12),
+        rs.getString(13),
+        instant(rs, 14),
+        rs.getString(15));
   }
 
   private static Escalation escalation(ResultSet rs) throws SQLException {

@@ -1,11 +1,15 @@
 package io.runbookd.store;
 
+import io.runbookd.incident.Admission;
 import io.runbookd.incident.AlertEvent;
+import io.runbookd.incident.Approval;
 import io.runbookd.incident.Budget;
+import io.runbookd.incident.ClusterLimits;
 import io.runbookd.incident.Escalation;
 import io.runbookd.incident.Incident;
 import io.runbookd.incident.IncidentEvent;
 import io.runbookd.incident.StepRun;
+import io.runbookd.incident.Storm;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -13,7 +17,8 @@ import java.util.Optional;
 
 /**
  * Durable state of runbookd: received alerts, incidents, step runs, attempt budgets, escalation
- * timers and the incident timeline.
+ * timers, the incident timeline, approvals, and the guards of each Connect cluster (failure storms and
+ * blast-radius reservations).
  *
  * <p>Every method is <b>blocking</b> JDBC and must be called from a worker thread, never from an
  * event loop. Every method either commits completely or throws {@link StoreException} and changes
@@ -168,6 +173,85 @@ public interface Store extends AutoCloseable {
 
   /** The earliest due time of a pending (not fired, not cancelled) escalation, if any. */
   Optional<Instant> nextEscalationDue();
+
+  /**
+   * Moves a pending (not fired, not cancelled) escalation to {@code dueAt} and drops its claim; used to
+   * hold escalations back while a failure storm is active. Nothing happens to a fired or cancelled one.
+   */
+  void deferEscalation(String incidentId, int level, Instant dueAt);
+
+  // ---- approvals ------------------------------------------------------------------------------
+
+  /**
+   * Records a pending approval: the attempt reached a gate. Idempotent on (incident, attempt, gate):
+   * an existing row is returned unchanged.
+   *
+   * @return the stored approval
+   * @throws StoreException when another approval of the incident is pending, or the incident does not
+   *     exist
+   */
+  Approval requestApproval(Approval request);
+
+  /** Records that the notifier accepted the approval request (the first time is kept). */
+  void markApprovalNotified(String incidentId, int attempt, int gate, Instant at);
+
+  /** The approvals of an incident, oldest first. */
+  List<Approval> approvals(String incidentId);
+
+  /**
+   * Decides the incident's pending approval, once: the first decision recorded wins. A {@code human}
+   * decision must come before {@code expiresAt} ({@code EXPIRED} otherwise), a {@code ttl} decision at
+   * or after it ({@code NOT_EXPIRED} otherwise), a {@code runbookd} one (cancellation) at any time. A
+   * human or TTL decision on an incident in AWAITING_APPROVAL also makes the incident due at {@code at},
+   * so the engine acts on it at its next tick.
+   *
+   * @param via {@code human}, {@code ttl} or {@code runbookd}
+   * @param by who decided (the API principal, or {@code runbookd})
+   * @param comment may be null
+   */
+  Approval.Outcome decideApproval(String incidentId, Approval.Decision decision, String via, String by, String comment,
+      Instant at);
+
+  // ---- cluster guards -------------------------------------------------------------------------
+
+  /**
+   * Notes that an incident opened on {@code cluster} at {@code at} (the incident must already be stored)
+   * and updates the cluster's storm per {@link io.runbookd.incident.ClusterGuardPolicy#onFailure}, in one
+   * transaction serialized per cluster: a storm that is over is ended; an active one is extended; a new
+   * one starts when enough distinct connectors failed within the window.
+   *
+   * @return the storm this failure started, if it started one
+   */
+  Optional<Storm> noteClusterFailure(String cluster, Instant at, ClusterLimits.StormSettings settings);
+
+  /** The cluster's storm that has not been ended (it may be over already: see {@link Storm#activeAt}). */
+  Optional<Storm> currentStorm(String cluster);
+
+  /**
+   * Claims up to {@code limit} storms whose summary has a notifier and was not sent, and whose claim is
+   * free or expired, until {@code now + lease}; oldest first.
+   */
+  List<Storm> claimStormSummaries(String owner, Instant now, Duration lease, int limit);
+
+  /** Marks a storm's summary delivered (the first time is kept). */
+  void markStormSummarySent(long stormId, Instant at);
+
+  /** Ends the storms that are over at {@code now} ({@code quietUntil <= now}) and returns them. */
+  List<Storm> endStorms(Instant now);
+
+  /**
+   * Decides whether {@code incidentId} may run a segment of {@code planned} Connect actions on
+   * {@code cluster} now ({@link io.runbookd.incident.ClusterGuardPolicy#admit} over the cluster's storm and
+   * reservations) and, if so, reserves them; in one transaction serialized per cluster, so the limits hold
+   * across concurrent callers and replicas. Reservations of the incident still held are released first.
+   */
+  Admission admit(String cluster, String incidentId, int attempt, int planned, ClusterLimits limits, Instant now);
+
+  /** Counts one Connect action of a reservation, which returned at {@code at}. */
+  void recordAction(long reservationId, Instant at);
+
+  /** Releases a reservation's concurrency slot (its used actions keep counting in the window). */
+  void releaseReservation(long reservationId, Instant at);
 
   // ---- housekeeping ---------------------------------------------------------------------------
 

@@ -34,9 +34,9 @@ class RuleLoaderTest {
   private static final RuleLoader LOADER = new RuleLoader(
       new RuleLoader.Context(Set.of("prod"), Set.of("oncall", "owner")), Clock.fixed(NOW, ZoneOffset.UTC));
   private static final String STEPS =
-      "(steps: restart, restart_task, pause, resume, stop, patch_config, wait, wait_for, notify)";
+      "(steps: restart, restart_task, pause, resume, stop, patch_config, wait, wait_for, notify, approve)";
   private static final String RULE_KEYS =
-      "(allowed: name, description, dry_run, match, target, retry, verify, steps, escalation)";
+      "(allowed: name, description, dry_run, match, target, retry, verify, approval, steps, escalation)";
 
   /** Every bad fixture and the exact errors it gives, in order. */
   private static final Map<String, List<String>> BAD_FIXTURES = new LinkedHashMap<>();
@@ -211,6 +211,32 @@ class RuleLoaderTest {
             + " oncall, owner)",
         "many-errors.yaml:16: rule \"many-errors\": unknown key \"colour\" in escalation[0] (allowed: after, notify,"
             + " message)");
+    bad("approval.yaml",
+        "approval.yaml:8: rule \"destructive-without-approver\": steps[1].patch_config sets errors.tolerance: all,"
+            + " which can drop records, so attempts need an approval: set approval.notify (who is asked to approve),"
+            + " put an approve step before it, or set approval.required: never",
+        "approval.yaml:12: rule \"always-without-approver\": approval.required: always needs approval.notify (who"
+            + " is asked to approve)",
+        "approval.yaml:18: rule \"bad-approval-values\": unknown key \"timeout\" in approval (allowed: required, ttl,"
+            + " default, notify)",
+        "approval.yaml:18: rule \"bad-approval-values\": approval.required must be auto, always or never, got"
+            + " \"sometimes\"",
+        "approval.yaml:18: rule \"bad-approval-values\": approval.ttl must be longer than 0s",
+        "approval.yaml:18: rule \"bad-approval-values\": approval.default must be approve or reject, got \"ignore\"",
+        "approval.yaml:18: rule \"bad-approval-values\": undefined notifier \"pager\" used in approval.notify"
+            + " (defined: oncall, owner)",
+        "approval.yaml:25: rule \"gate-without-approver\": steps[0].approve needs notify (who is asked to approve),"
+            + " or set approval.notify for the rule",
+        "approval.yaml:31: rule \"bad-gate-values\": unknown key \"message\" in steps[0].approve (allowed: ttl,"
+            + " default, notify)",
+        "approval.yaml:31: rule \"bad-gate-values\": steps[0].approve.ttl: invalid duration \"90\": no unit after"
+            + " \"90\" (use ms, s, m, h, d, w or y, e.g. \"90s\")",
+        "approval.yaml:31: rule \"bad-gate-values\": steps[0].approve.default must be approve or reject, got"
+            + " \"maybe\"",
+        "approval.yaml:39: rule \"nothing-to-approve\": steps[1].approve is the last step, so there is nothing to"
+            + " approve; put it before the steps it guards",
+        "approval.yaml:46: rule \"two-gates-in-a-row\": steps[1].approve follows steps[0].approve with nothing to"
+            + " approve between them; remove one");
   }
 
   /** Loaded together with good/minimal.yaml, see {@link #aRuleNameMustBeUniqueAcrossFiles()}. */
@@ -288,8 +314,10 @@ class RuleLoaderTest {
   @Test
   void aDirectoryLoadsItsYamlFilesSortedByNameAndSkipsOtherFiles() throws RuleLoadException {
     RuleSet set = LOADER.load(List.of(GOOD));
-    assertThat(set.files()).containsExactly(GOOD + "/full.yaml", GOOD + "/minimal.yaml", GOOD + "/notify-only.yml");
-    assertThat(set.rules()).extracting(Rule::name).containsExactly("full.example_1", "minimal", "notify-only");
+    assertThat(set.files()).containsExactly(GOOD + "/approval.yaml", GOOD + "/full.yaml", GOOD + "/minimal.yaml",
+        GOOD + "/notify-only.yml");
+    assertThat(set.rules()).extracting(Rule::name).containsExactly("tolerance-to-dlq", "gated-cycle",
+        "tolerance-unattended", "every-restart-approved", "full.example_1", "minimal", "notify-only");
     assertThat(set.loadedAt()).isEqualTo(NOW);
     assertThat(set.byName("minimal")).isPresent();
   }
@@ -297,7 +325,8 @@ class RuleLoaderTest {
   @Test
   void aPathGivenTwiceIsLoadedOnce() throws RuleLoadException {
     RuleSet set = LOADER.load(List.of(GOOD, GOOD.resolve("minimal.yaml")));
-    assertThat(set.rules()).extracting(Rule::name).containsExactly("full.example_1", "minimal", "notify-only");
+    assertThat(set.rules()).extracting(Rule::name).containsExactly("tolerance-to-dlq", "gated-cycle",
+        "tolerance-unattended", "every-restart-approved", "full.example_1", "minimal", "notify-only");
   }
 
   @Test
@@ -315,6 +344,8 @@ class RuleLoaderTest {
     assertThat(r.verify()).isEqualTo(new Rule.Verify(Duration.ofMinutes(5), Duration.ofSeconds(60)));
     assertThat(r.steps()).containsExactly(new Step.Restart(true, true));
     assertThat(r.escalation()).isEmpty();
+    assertThat(r.approval()).isEqualTo(Rule.Approval.DEFAULT);
+    assertThat(r.gateBeforeSteps()).isEmpty();
   }
 
   @Test
@@ -340,7 +371,7 @@ class RuleLoaderTest {
     patch.put("errors.log.enable", "true");
     patch.put("transforms", null);
     List<Step> steps = r.steps();
-    assertThat(steps.subList(0, 16)).containsExactly(
+    assertThat(steps.subList(0, 15)).containsExactly(
         new Step.Restart(false, false),
         new Step.Restart(true, true),
         new Step.Restart(true, true),
@@ -355,17 +386,19 @@ class RuleLoaderTest {
         new Step.WaitFor(ConnectorState.RUNNING, Duration.ofMinutes(2), Duration.ofSeconds(30), false),
         new Step.WaitFor(ConnectorState.STOPPED, Duration.ofMinutes(1), Duration.ZERO, false),
         new Step.WaitFor(ConnectorState.RUNNING, Duration.ofHours(4), Duration.ZERO, true),
-        steps.get(14),
-        steps.get(15));
+        new Step.Approve(Duration.ofMinutes(10), true, "oncall"));
     assertThat(new java.util.ArrayList<>(((Step.PatchConfig) steps.get(8)).set().keySet()))
         .as("config keys keep file order").containsExactlyElementsOf(patch.keySet());
     assertThat(steps.get(8).destructive()).as("errors.tolerance: all can drop records").isTrue();
-    Step.Notify owner = (Step.Notify) steps.get(14);
+    Step.Notify owner = (Step.Notify) steps.get(15);
     assertThat(owner.notifier()).isEqualTo("owner");
     assertThat(owner.message().source()).isEqualTo("{{ target.connector }} on {{ target.cluster }}: {{ trace.cause }}");
-    Step.Notify oncall = (Step.Notify) steps.get(15);
+    Step.Notify oncall = (Step.Notify) steps.get(16);
     assertThat(oncall.message().source()).isEqualTo(RuleLoader.DEFAULT_MESSAGE);
-    assertThat(steps).hasSize(16);
+    assertThat(steps).hasSize(17);
+    assertThat(r.approval()).isEqualTo(new Rule.Approval(Rule.Approval.Required.AUTO, Duration.ofMinutes(30), false, "owner"));
+    assertThat(r.gateBeforeSteps()).as("steps[8] is destructive and no approve step comes before it")
+        .contains(new Step.Approve(Duration.ofMinutes(30), false, "owner"));
 
     assertThat(r.escalation()).hasSize(2);
     assertThat(r.escalation().get(0).after()).isEqualTo(Duration.ZERO);
@@ -376,6 +409,31 @@ class RuleLoaderTest {
         Map.of(), Map.of(), new ConnectorTarget("prod", "pg-orders"), "inc-1", 4, "ESCALATED",
         "java.net.ConnectException: Connection refused", "", "FAILED"))))
         .isEqualTo("pg-orders still failing after 4 attempts\n(many): java.net.ConnectException: Connection refused\n");
+  }
+
+  @Test
+  void approvalGatesComeFromTheRulePolicyAndApproveSteps() throws RuleLoadException {
+    Map<String, Rule> rules = new LinkedHashMap<>();
+    LOADER.load(List.of(GOOD.resolve("approval.yaml"))).rules().forEach(r -> rules.put(r.name(), r));
+
+    Rule dlq = rules.get("tolerance-to-dlq");
+    assertThat(dlq.approval()).isEqualTo(new Rule.Approval(Rule.Approval.Required.AUTO, Duration.ofMinutes(30), false,
+        "owner"));
+    assertThat(dlq.firstUngatedDestructiveStep()).isZero();
+    assertThat(dlq.gateBeforeSteps()).as("a destructive step and no approve step before it")
+        .contains(new Step.Approve(Duration.ofMinutes(30), false, "owner"));
+
+    Rule cycle = rules.get("gated-cycle");
+    assertThat(cycle.gateBeforeSteps()).as("nothing destructive").isEmpty();
+    assertThat(cycle.steps().get(1)).isEqualTo(new Step.Approve(Duration.ofHours(2), true, "oncall"));
+    assertThat(cycle.steps()).extracting(Step::actsOnConnect).containsExactly(false, false, true, true);
+
+    assertThat(rules.get("tolerance-unattended").gateBeforeSteps()).as("required: never").isEmpty();
+
+    Rule always = rules.get("every-restart-approved");
+    assertThat(always.gateBeforeSteps()).contains(new Step.Approve(Duration.ofMinutes(5), true, "oncall"));
+    assertThat(always.steps().get(1)).as("an approve step takes the rule's values")
+        .isEqualTo(new Step.Approve(Duration.ofMinutes(5), true, "oncall"));
   }
 
   @Test

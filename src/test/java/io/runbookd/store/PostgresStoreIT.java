@@ -59,7 +59,7 @@ class PostgresStoreIT extends StoreContract {
     try (Connection c = DriverManager.getConnection(URL, USER, null);
         Statement s = c.createStatement()) {
       s.execute("TRUNCATE alert_events, incidents, incident_alerts, step_runs, budgets, escalations,"
-          + " incident_events RESTART IDENTITY CASCADE");
+          + " incident_events, approvals, cluster_storms, guard_reservations, cluster_guards RESTART IDENTITY CASCADE");
     }
   }
 

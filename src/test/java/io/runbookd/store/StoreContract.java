@@ -4,13 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.groups.Tuple.tuple;
 
+import io.runbookd.incident.Admission;
 import io.runbookd.incident.AlertEvent;
+import io.runbookd.incident.Approval;
 import io.runbookd.incident.Budget;
+import io.runbookd.incident.ClusterGuardPolicy;
+import io.runbookd.incident.ClusterLimits;
 import io.runbookd.incident.Escalation;
 import io.runbookd.incident.Incident;
 import io.runbookd.incident.IncidentEvent;
 import io.runbookd.incident.IncidentState;
 import io.runbookd.incident.StepRun;
+import io.runbookd.incident.Storm;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -814,6 +819,296 @@ abstract class StoreContract {
     assertThatThrownBy(() -> store.recordAlerts(List.of(alert("fp", "firing", T0))))
         .isInstanceOf(StoreException.class);
     store = null;
+  }
+
+  // ---- approvals ------------------------------------------------------------------------------
+
+  static final Duration TTL = Duration.ofMinutes(30);
+
+  static Approval approvalRequest(String incidentId, int attempt, int gate, Instant at) {
+    return Approval.request(incidentId, attempt, gate, at, TTL, false, "owner",
+        "{\"steps\":[{\"index\":0,\"type\":\"patch_config\"}]}", "steps[0].patch_config is destructive");
+  }
+
+  /** Puts an open incident in AWAITING_APPROVAL, unleased, waiting until {@code until}. */
+  void awaiting(Incident in, Instant until) {
+    Incident w = new Incident(in.id(), in.cluster(), in.connector(), in.rule(), IncidentState.AWAITING_APPROVAL, null,
+        1, in.cause(), in.trace(), in.openedAt(), T0, null, until, Incident.APPROVAL, null, null, null);
+    assertThat(store.updateIncident(w, null)).isTrue();
+  }
+
+  @Test
+  void anApprovalIsRequestedOnceAndListedWithEverything() {
+    open("inc-1", "orders-sink", T0);
+    Approval stored = store.requestApproval(approvalRequest("inc-1", 1, Approval.BEFORE_STEPS, T0));
+    assertThat(stored).isEqualTo(approvalRequest("inc-1", 1, Approval.BEFORE_STEPS, T0));
+    assertThat(stored.expiresAt()).isEqualTo(T0.plus(TTL));
+    assertThat(store.requestApproval(approvalRequest("inc-1", 1, Approval.BEFORE_STEPS, T0.plusSeconds(5))))
+        .as("idempotent: the first request stays").isEqualTo(stored);
+    store.markApprovalNotified("inc-1", 1, Approval.BEFORE_STEPS, T0.plusSeconds(1));
+    store.markApprovalNotified("inc-1", 1, Approval.BEFORE_STEPS, T0.plusSeconds(9));
+    assertThat(store.approvals("inc-1")).singleElement().satisfies(a -> {
+      assertThat(a.notifiedAt()).isEqualTo(T0.plusSeconds(1));
+      assertThat(a.pending()).isTrue();
+      assertThat(a.state()).isEqualTo("pending");
+    });
+  }
+
+  @Test
+  void onlyOneApprovalOfAnIncidentIsPendingAtATime() {
+    open("inc-1", "orders-sink", T0);
+    store.requestApproval(approvalRequest("inc-1", 1, Approval.BEFORE_STEPS, T0));
+    assertThatThrownBy(() -> store.requestApproval(approvalRequest("inc-1", 1, 3, T0)))
+        .isInstanceOf(StoreException.class);
+    store.decideApproval("inc-1", Approval.Decision.APPROVED, "human", "alice", null, T0.plusSeconds(1));
+    store.requestApproval(approvalRequest("inc-1", 1, 3, T0.plusSeconds(2)));
+    assertThat(store.approvals("inc-1")).extracting(Approval::gate, Approval::state)
+        .containsExactly(tuple(-1, "approved"), tuple(3, "pending"));
+  }
+
+  @Test
+  void aHumanDecisionIsRecordedOnceAndMakesTheIncidentDue() {
+    Incident in = open("inc-1", "orders-sink", T0);
+    awaiting(in, T0.plus(TTL));
+    store.requestApproval(approvalRequest("inc-1", 1, Approval.BEFORE_STEPS, T0));
+    Instant at = T0.plusSeconds(42);
+
+    Approval.Outcome first = store.decideApproval("inc-1", Approval.Decision.APPROVED, "human", "alice", "go", at);
+    assertThat(first.status()).isEqualTo(Approval.Outcome.Status.DECIDED);
+    assertThat(first.approval()).satisfies(a -> {
+      assertThat(a.decision()).isEqualTo(Approval.Decision.APPROVED);
+      assertThat(a.decidedVia()).isEqualTo("human");
+      assertThat(a.decidedBy()).isEqualTo("alice");
+      assertThat(a.decidedAt()).isEqualTo(at);
+      assertThat(a.comment()).isEqualTo("go");
+    });
+    assertThat(store.get("inc-1").orElseThrow()).satisfies(i -> {
+      assertThat(i.nextActionAt()).as("due now, not at the TTL").isEqualTo(at);
+      assertThat(i.nextAction()).isEqualTo(Incident.APPROVAL);
+      assertThat(i.state()).isEqualTo(IncidentState.AWAITING_APPROVAL);
+    });
+
+    Approval.Outcome second = store.decideApproval("inc-1", Approval.Decision.REJECTED, "human", "bob", null,
+        at.plusSeconds(1));
+    assertThat(second.status()).isEqualTo(Approval.Outcome.Status.NOT_PENDING);
+    assertThat(second.approval().decidedBy()).as("the first decision stands").isEqualTo("alice");
+    assertThat(store.decideApproval("nope", Approval.Decision.APPROVED, "human", "a", null, at).status())
+        .isEqualTo(Approval.Outcome.Status.NO_INCIDENT);
+    open("inc-2", "billing-sink", T0);
+    assertThat(store.decideApproval("inc-2", Approval.Decision.APPROVED, "human", "a", null, at))
+        .isEqualTo(new Approval.Outcome(Approval.Outcome.Status.NOT_PENDING, null));
+  }
+
+  @Test
+  void theTtlDecidesExactlyAtExpiryAndAHumanOnlyBefore() {
+    open("inc-1", "orders-sink", T0);
+    store.requestApproval(approvalRequest("inc-1", 1, Approval.BEFORE_STEPS, T0));
+    Instant expiry = T0.plus(TTL);
+
+    assertThat(store.decideApproval("inc-1", Approval.Decision.REJECTED, "ttl", "runbookd", null,
+        expiry.minusMillis(1)).status()).isEqualTo(Approval.Outcome.Status.NOT_EXPIRED);
+    assertThat(store.decideApproval("inc-1", Approval.Decision.APPROVED, "human", "alice", null, expiry).status())
+        .isEqualTo(Approval.Outcome.Status.EXPIRED);
+    assertThat(store.decideApproval("inc-1", Approval.Decision.REJECTED, "ttl", "runbookd", null, expiry).status())
+        .isEqualTo(Approval.Outcome.Status.DECIDED);
+    assertThat(store.approvals("inc-1").get(0).decidedVia()).isEqualTo("ttl");
+  }
+
+  @Test
+  void concurrentDecisionsRecordExactlyOne() throws Exception {
+    open("inc-1", "orders-sink", T0);
+    store.requestApproval(approvalRequest("inc-1", 1, Approval.BEFORE_STEPS, T0));
+    List<Approval.Outcome.Status> outcomes = concurrently(t -> store.decideApproval("inc-1",
+        t % 2 == 0 ? Approval.Decision.APPROVED : Approval.Decision.REJECTED, "human", "user-" + t, null,
+        T0.plusSeconds(1)).status());
+    assertThat(outcomes).filteredOn(o -> o == Approval.Outcome.Status.DECIDED).hasSize(1);
+    assertThat(outcomes).filteredOn(o -> o == Approval.Outcome.Status.NOT_PENDING).hasSize(THREADS - 1);
+  }
+
+  // ---- storms ---------------------------------------------------------------------------------
+
+  static final ClusterLimits.StormSettings STORM = new ClusterLimits.StormSettings(3, Duration.ofSeconds(60), "oncall");
+
+  /** Opens an incident of {@code connector} on cluster "main" at {@code at}. */
+  Incident openAt(String id, String connector, Instant at) {
+    Incident in = new Incident(id, "main", connector, "r", IncidentState.OPEN, null, 0, null, null, at, at, null, at,
+        Incident.REMEDIATE, null, null, null);
+    return store.openIncident(in, List.of(), opened(at)).orElseThrow();
+  }
+
+  Optional<Storm> fail(String id, String connector, Instant at) {
+    openAt(id, connector, at);
+    return store.noteClusterFailure("main", at, STORM);
+  }
+
+  @Test
+  void aStormStartsWhenEnoughDistinctConnectorsFailWithinTheWindow() {
+    assertThat(fail("i1", "a", T0)).isEmpty();
+    store.updateIncident(store.get("i1").orElseThrow().closed("recovered", T0.plusSeconds(1)), null);
+    assertThat(fail("i2", "a", T0.plusSeconds(2))).as("the same connector again is not a second one").isEmpty();
+    assertThat(fail("i3", "b", T0.plusSeconds(60))).as("a's first failure left the window").isEmpty();
+    assertThat(store.currentStorm("main")).isEmpty();
+
+    Optional<Storm> started = fail("i4", "c", T0.plusSeconds(61));
+    assertThat(started).hasValueSatisfying(s -> {
+      assertThat(s.cluster()).isEqualTo("main");
+      assertThat(s.startedAt()).isEqualTo(T0.plusSeconds(61));
+      assertThat(s.quietUntil()).isEqualTo(T0.plusSeconds(121));
+      assertThat(s.notifier()).isEqualTo("oncall");
+      assertThat(s.connectors()).isEqualTo(3);
+      assertThat(s.sample()).containsExactly("a", "b", "c");
+      assertThat(s.activeAt(T0.plusSeconds(121).minusMillis(1))).isTrue();
+      assertThat(s.activeAt(T0.plusSeconds(121))).isFalse();
+    });
+    assertThat(store.currentStorm("main")).map(Storm::id).isEqualTo(started.map(Storm::id));
+  }
+
+  @Test
+  void aStormLastsUntilNoFailureArrivedForAWindowThenEnds() {
+    fail("i1", "a", T0);
+    fail("i2", "b", T0);
+    Storm storm = fail("i3", "c", T0).orElseThrow();
+    assertThat(fail("i4", "d", T0.plusSeconds(50))).as("extends, does not start another").isEmpty();
+    Storm extended = store.currentStorm("main").orElseThrow();
+    assertThat(extended.id()).isEqualTo(storm.id());
+    assertThat(extended.quietUntil()).isEqualTo(T0.plusSeconds(110));
+    assertThat(extended.connectors()).isEqualTo(4);
+
+    assertThat(store.endStorms(T0.plusSeconds(110).minusMillis(1))).isEmpty();
+    assertThat(store.endStorms(T0.plusSeconds(110))).singleElement()
+        .satisfies(s -> assertThat(s.endedAt()).isEqualTo(T0.plusSeconds(110)));
+    assertThat(store.currentStorm("main")).isEmpty();
+    assertThat(fail("i5", "e", T0.plusSeconds(111))).as("b, c and d failed more than a window ago").isEmpty();
+  }
+
+  @Test
+  void concurrentFailuresStartOneStorm() throws Exception {
+    for (int i = 0; i < THREADS; i++) {
+      openAt("i" + i, "c" + i, T0);
+    }
+    List<Boolean> started = concurrently(t -> store.noteClusterFailure("main", T0, STORM).isPresent());
+    assertThat(started).filteredOn(b -> b).hasSize(1);
+  }
+
+  @Test
+  void aStormSummaryIsClaimedByOneAndMarkedSentOnce() {
+    fail("i1", "a", T0);
+    fail("i2", "b", T0);
+    Storm storm = fail("i3", "c", T0).orElseThrow();
+    assertThat(store.claimStormSummaries("r1", T0, LEASE, 10)).singleElement()
+        .satisfies(s -> assertThat(s.id()).isEqualTo(storm.id()));
+    assertThat(store.claimStormSummaries("r2", T0.plus(LEASE).minusMillis(1), LEASE, 10)).isEmpty();
+    assertThat(store.claimStormSummaries("r2", T0.plus(LEASE), LEASE, 10)).hasSize(1);
+    store.markStormSummarySent(storm.id(), T0.plusSeconds(1));
+    store.markStormSummarySent(storm.id(), T0.plusSeconds(2));
+    assertThat(store.claimStormSummaries("r3", T0.plusSeconds(3600), LEASE, 10)).isEmpty();
+    assertThat(store.currentStorm("main").orElseThrow().summarySentAt()).isEqualTo(T0.plusSeconds(1));
+  }
+
+  // ---- blast radius ---------------------------------------------------------------------------
+
+  static ClusterLimits limits(int concurrent, int actions) {
+    return new ClusterLimits(concurrent, actions, Duration.ofSeconds(10),
+        new ClusterLimits.StormSettings(0, Duration.ofSeconds(60), null), true, Duration.ofSeconds(30),
+        Duration.ofSeconds(2));
+  }
+
+  /** Opens and leases (claims) {@code n} incidents of cluster "main": i0..i(n-1). */
+  void leasedIncidents(int n) {
+    for (int i = 0; i < n; i++) {
+      open("i" + i, "c" + i, T0);
+    }
+    assertThat(store.claimDueIncidents("replica", T0, LEASE, n)).hasSize(n);
+  }
+
+  @Test
+  void concurrentAdmissionsNeverExceedTheConcurrencyLimit() throws Exception {
+    leasedIncidents(THREADS);
+    List<Admission> got = concurrently(t -> store.admit("main", "i" + t, 1, 1, limits(3, 100), T0));
+    assertThat(got).filteredOn(Admission::admitted).hasSize(3);
+    assertThat(got).filteredOn(a -> !a.admitted()).allSatisfy(a -> assertThat(a.decision())
+        .isInstanceOfSatisfying(ClusterGuardPolicy.Decision.Defer.class, d -> {
+          assertThat(d.reason()).isEqualTo(ClusterGuardPolicy.Reason.CONCURRENCY);
+          assertThat(d.until()).isEqualTo(T0.plusSeconds(2));
+        }));
+  }
+
+  @Test
+  void concurrentAdmissionsNeverExceedTheActionLimit() throws Exception {
+    leasedIncidents(THREADS);
+    List<Admission> got = concurrently(t -> store.admit("main", "i" + t, 1, 2, limits(100, 7), T0));
+    assertThat(got).filteredOn(Admission::admitted).hasSize(3);
+  }
+
+  @Test
+  void usedActionsCountUntilTheirWindowPassesToTheMillisecond() {
+    leasedIncidents(3);
+    Admission a = store.admit("main", "i0", 1, 2, limits(10, 2), T0);
+    assertThat(a.admitted()).isTrue();
+    store.recordAction(a.reservationId(), T0.plusMillis(100));
+    store.recordAction(a.reservationId(), T0.plusMillis(300));
+    store.releaseReservation(a.reservationId(), T0.plusMillis(400));
+
+    Admission early = store.admit("main", "i1", 1, 1, limits(10, 2), T0.plusMillis(500));
+    assertThat(early.decision()).isInstanceOfSatisfying(ClusterGuardPolicy.Decision.Defer.class, d -> {
+      assertThat(d.reason()).isEqualTo(ClusterGuardPolicy.Reason.ACTIONS);
+      assertThat(d.until()).as("the last action + the window").isEqualTo(T0.plusMillis(10_300));
+    });
+    assertThat(store.admit("main", "i1", 1, 1, limits(10, 2), T0.plusMillis(10_299)).admitted()).isFalse();
+    assertThat(store.admit("main", "i1", 1, 1, limits(10, 2), T0.plusMillis(10_300)).admitted()).isTrue();
+  }
+
+  @Test
+  void aSlotOfAnIncidentNoLongerLeasedIsFree() {
+    leasedIncidents(2);
+    assertThat(store.admit("main", "i0", 1, 1, limits(1, 10), T0).admitted()).isTrue();
+    assertThat(store.admit("main", "i1", 1, 1, limits(1, 10), T0.plusSeconds(1)).admitted()).isFalse();
+    // i0's replica died: its lease expires at T0 + LEASE
+    assertThat(store.admit("main", "i1", 1, 1, limits(1, 10), T0.plus(LEASE)).admitted()).isTrue();
+  }
+
+  @Test
+  void aStormHoldsEveryAdmissionOfItsCluster() {
+    fail("s1", "a", T0);
+    fail("s2", "b", T0);
+    Storm storm = fail("s3", "c", T0).orElseThrow();
+    assertThat(store.admit("main", "s1", 1, 1, limits(10, 10), T0.plusSeconds(1)).decision())
+        .isEqualTo(new ClusterGuardPolicy.Decision.StormHold(storm.quietUntil(), store.currentStorm("main").orElseThrow()));
+    assertThat(store.admit("other", "s1", 1, 1, limits(10, 10), T0.plusSeconds(1)).decision())
+        .as("another cluster").isInstanceOf(ClusterGuardPolicy.Decision.Act.class);
+  }
+
+  @Test
+  void deferEscalationMovesOnlyAPendingOne() {
+    open("inc-1", "orders-sink", null, escalation("inc-1", 0, T0), escalation("inc-1", 1, T0));
+    assertThat(store.claimDueEscalations("r", T0, LEASE, 10)).hasSize(2);
+    store.markEscalationFired("inc-1", 1, T0);
+    store.deferEscalation("inc-1", 0, T0.plusSeconds(90));
+    store.deferEscalation("inc-1", 1, T0.plusSeconds(90));
+    assertThat(store.escalations("inc-1")).extracting(Escalation::level, Escalation::dueAt)
+        .containsExactly(tuple(0, T0.plusSeconds(90)), tuple(1, T0));
+    assertThat(store.claimDueEscalations("r2", T0.plusSeconds(90), LEASE, 10)).as("the claim was dropped")
+        .extracting(Escalation::level).containsExactly(0);
+  }
+
+  @Test
+  void pruneAlsoDeletesTheApprovalsAndReservationsOfOldIncidentsAndOldStorms() {
+    fail("s1", "a", T0);
+    fail("s2", "b", T0);
+    fail("s3", "c", T0);
+    assertThat(store.claimDueIncidents("r", T0, LEASE, 10)).hasSize(3);
+    store.requestApproval(approvalRequest("s1", 1, Approval.BEFORE_STEPS, T0));
+    store.admit("main", "s1", 1, 1, limits(10, 10), T0.plus(Duration.ofHours(1)));
+    store.endStorms(T0.plus(Duration.ofHours(1)));
+    for (String id : List.of("s1", "s2", "s3")) {
+      Incident in = store.get(id).orElseThrow();
+      store.updateIncident(in.released(T0.plus(LEASE)).closed("recovered", T0.plus(LEASE)), null);
+    }
+
+    assertThat(store.prune(T0.plus(Duration.ofDays(1)))).isEqualTo(3);
+    assertThat(store.approvals("s1")).isEmpty();
+    assertThat(store.currentStorm("main")).isEmpty();
+    assertThat(store.claimStormSummaries("r", T0.plus(Duration.ofDays(2)), LEASE, 10)).as("the ended storm is gone").isEmpty();
   }
 
   // ---- concurrency: every row claimed exactly once ---------------------------------------------
