@@ -1,5 +1,7 @@
 package io.runbookd.e2e;
 
+import io.runbookd.it.TcpProxy;
+
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -21,7 +23,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * A real pipeline to break: an {@code orders} topic fed by a producer (a few records per second), and
- * Debezium's JDBC sink connector writing it into a PostgreSQL table through a {@link PortProxy}.
+ * Debezium's JDBC sink connector writing it into a PostgreSQL table through a {@link TcpProxy}.
  *
  * <p>Records are JSON with an inline schema (the worker's {@code JsonConverter}, {@code schemas.enable}
  * true), upserted by {@code id}; the sink creates the table ({@code schema.evolution=basic}). While the
@@ -42,7 +44,7 @@ final class OrdersPipeline implements AutoCloseable {
   private final String connector;
   private final String topic;
   private final String table;
-  private final PortProxy database;
+  private final TcpProxy database;
   private final KafkaProducer<String, String> producer;
   private final AtomicLong produced = new AtomicLong();
   private final Thread feeder;
@@ -59,7 +61,7 @@ final class OrdersPipeline implements AutoCloseable {
     this.connector = name;
     this.topic = name;
     this.table = name.replace('-', '_');
-    this.database = new PortProxy(proxyPort, PG_HOST, PG_PORT);
+    this.database = new TcpProxy(proxyPort, PG_HOST, PG_PORT);
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
@@ -110,7 +112,7 @@ final class OrdersPipeline implements AutoCloseable {
     return table;
   }
 
-  PortProxy database() {
+  TcpProxy database() {
     return database;
   }
 

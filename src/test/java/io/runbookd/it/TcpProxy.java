@@ -25,10 +25,20 @@ public final class TcpProxy implements AutoCloseable {
   private volatile boolean blackhole;
 
   public TcpProxy(String targetHost, int targetPort) throws IOException {
+    this(0, targetHost, targetPort);
+  }
+
+  /** Listens on {@code 127.0.0.1:port} ({@code 0}: any free port) and forwards to the target. */
+  public TcpProxy(int port, String targetHost, int targetPort) throws IOException {
     this.targetHost = targetHost;
     this.targetPort = targetPort;
-    this.server = listen(0);
+    this.server = listen(port);
     this.port = server.getLocalPort();
+  }
+
+  /** True while the proxy accepts connections. */
+  public synchronized boolean listening() {
+    return server != null;
   }
 
   public int port() {
