@@ -52,7 +52,6 @@ public final class ActiveRules implements Supplier<RuleSet> {
     try {
       RuleSet next = new RuleLoader(context, clock).load(paths);
       current.set(next);
-      metrics.rulesKnown(next.rules().stream().map(io.runbookd.rules.Rule::name).toList());
       metrics.rulesLoaded(next.rules().size(), true, clock.millis());
       LOG.info("trigger={} rules={} files={} msg=\"rules loaded\"", trigger, next.rules().size(), next.files().size());
       return next;

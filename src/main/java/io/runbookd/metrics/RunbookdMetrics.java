@@ -104,23 +104,6 @@ public final class RunbookdMetrics {
     return registry;
   }
 
-  /** The {@code outcome} values of {@code runbookd_remediations_total}. */
-  public static final java.util.List<String> REMEDIATION_OUTCOMES =
-      java.util.List.of("recovered", "failed", "escalated", "skipped", "shadow", "awaiting_approval");
-
-  /**
-   * Creates every per-rule series at 0 when a rule set is loaded, so that {@code increase()} and
-   * {@code rate()} see a rule's first remediation (a series that appears at 1 has no increase).
-   */
-  public void rulesKnown(Iterable<String> rules) {
-    for (String rule : rules) {
-      ruleMatches.labelValues(rule);
-      for (String outcome : REMEDIATION_OUTCOMES) {
-        remediations.labelValues(rule, outcome);
-      }
-    }
-  }
-
   public void alertReceived(String alertname, String status) {
     alertsReceived.labelValues(alertname, status).inc();
   }

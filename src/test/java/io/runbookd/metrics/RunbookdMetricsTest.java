@@ -36,17 +36,6 @@ class RunbookdMetricsTest {
   }
 
   @Test
-  void everyRulesSeriesExistsAtZeroOnceTheRuleIsLoaded() {
-    RunbookdMetrics m = new RunbookdMetrics(new PrometheusRegistry(), false);
-    m.rulesKnown(List.of("connect-auth-failure"));
-    String text = new String(m.scrape(), StandardCharsets.UTF_8);
-    for (String outcome : RunbookdMetrics.REMEDIATION_OUTCOMES) {
-      assertThat(text).contains("runbookd_remediations_total{outcome=\"" + outcome + "\",rule=\"connect-auth-failure\"} 0.0");
-    }
-    assertThat(text).contains("runbookd_rule_matches_total{rule=\"connect-auth-failure\"} 0.0");
-  }
-
-  @Test
   void aFailedReloadCountsButKeepsTheLoadedGauge() {
     RunbookdMetrics m = new RunbookdMetrics(new PrometheusRegistry(), false);
     m.rulesLoaded(6, true, 1000);
