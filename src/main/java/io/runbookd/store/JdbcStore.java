@@ -161,29 +161,12 @@ final class JdbcStore implements Store {
 
   @Override
   public List<AlertEvent> claimAlerts(String owner, Instant now, Duration lease, int limit) {
-    Objects.requireNonNull(owner, "owner");
-    Objects.requireNonNull(now, "now");
-    requireLease(lease);
-    if (limit <= 0) {
-      return List.of();
-    }
-    long nowMs = now.toEpochMilli();
-    long until = now.plus(lease).toEpochMilli();
-    List<AlertEvent> claimed = write("claimAlerts", c -> {
-      try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE alert_events SET claimed_by = ?, claimed_until = ? WHERE id IN ("
-              + "SELECT id FROM alert_events WHERE processed_at IS NULL"
-              + " AND (claimed_until IS NULL OR claimed_until <= ?)"
-              + " ORDER BY id LIMIT ?" + dialect.claimLock() + ") RETURNING " + ALERT_COLUMNS)) {
-        ps.setString(1, owner);
-        ps.setLong(2, until);
-        ps.setLong(3, nowMs);
-        ps.setInt(4, limit);
-        return list(ps, JdbcStore::alert);
-      }
-    });
-    claimed.sort(Comparator.comparingLong(AlertEvent::id));
-    return Collections.unmodifiableList(claimed);
+    return claim("claimAlerts", owner, now, lease, limit,
+        "UPDATE alert_events SET claimed_by = ?, claimed_until = ? WHERE id IN ("
+            + "SELECT id FROM alert_events WHERE processed_at IS NULL"
+            + " AND (claimed_until IS NULL OR claimed_until <= ?)"
+            + " ORDER BY id LIMIT ?" + dialect.claimLock() + ") RETURNING " + ALERT_COLUMNS,
+        1, JdbcStore::alert, Comparator.comparingLong(AlertEvent::id));
   }
 
   @Override
@@ -413,31 +396,13 @@ final class JdbcStore implements Store {
   /** {@inheritDoc} The claim does not change {@code updatedAt}; ties on {@code nextActionAt} go by id. */
   @Override
   public List<Incident> claimDueIncidents(String owner, Instant now, Duration lease, int limit) {
-    Objects.requireNonNull(owner, "owner");
-    Objects.requireNonNull(now, "now");
-    requireLease(lease);
-    if (limit <= 0) {
-      return List.of();
-    }
-    long nowMs = now.toEpochMilli();
-    long until = now.plus(lease).toEpochMilli();
-    List<Incident> claimed = write("claimDueIncidents", c -> {
-      try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE incidents SET lease_owner = ?, lease_until = ? WHERE id IN ("
-              + "SELECT id FROM incidents WHERE closed_at IS NULL"
-              + " AND next_action_at IS NOT NULL AND next_action_at <= ?"
-              + " AND (lease_until IS NULL OR lease_until <= ?)"
-              + " ORDER BY next_action_at, id LIMIT ?" + dialect.claimLock() + ") RETURNING " + INCIDENT_COLUMNS)) {
-        ps.setString(1, owner);
-        ps.setLong(2, until);
-        ps.setLong(3, nowMs);
-        ps.setLong(4, nowMs);
-        ps.setInt(5, limit);
-        return list(ps, JdbcStore::incident);
-      }
-    });
-    claimed.sort(Comparator.comparing(Incident::nextActionAt).thenComparing(Incident::id));
-    return Collections.unmodifiableList(claimed);
+    return claim("claimDueIncidents", owner, now, lease, limit,
+        "UPDATE incidents SET lease_owner = ?, lease_until = ? WHERE id IN ("
+            + "SELECT id FROM incidents WHERE closed_at IS NULL"
+            + " AND next_action_at IS NOT NULL AND next_action_at <= ?"
+            + " AND (lease_until IS NULL OR lease_until <= ?)"
+            + " ORDER BY next_action_at, id LIMIT ?" + dialect.claimLock() + ") RETURNING " + INCIDENT_COLUMNS,
+        2, JdbcStore::incident, Comparator.comparing(Incident::nextActionAt).thenComparing(Incident::id));
   }
 
   /**
@@ -672,33 +637,14 @@ final class JdbcStore implements Store {
   /** {@inheritDoc} Only escalations of open incidents are claimed; ordered by due time. */
   @Override
   public List<Escalation> claimDueEscalations(String owner, Instant now, Duration lease, int limit) {
-    Objects.requireNonNull(owner, "owner");
-    Objects.requireNonNull(now, "now");
-    requireLease(lease);
-    if (limit <= 0) {
-      return List.of();
-    }
-    long nowMs = now.toEpochMilli();
-    long until = now.plus(lease).toEpochMilli();
-    List<Escalation> claimed = write("claimDueEscalations", c -> {
-      try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE escalations SET claimed_by = ?, claimed_until = ? WHERE (incident_id, level) IN ("
-              + "SELECT e.incident_id, e.level FROM escalations e WHERE " + PENDING_ESCALATION
-              + " AND e.due_at <= ? AND (e.claimed_until IS NULL OR e.claimed_until <= ?) AND " + INCIDENT_IS_OPEN
-              + " ORDER BY e.due_at, e.incident_id, e.level LIMIT ?" + dialect.claimLock() + ")"
-              + " RETURNING " + ESCALATION_COLUMNS)) {
-        ps.setString(1, owner);
-        ps.setLong(2, until);
-        ps.setLong(3, nowMs);
-        ps.setLong(4, nowMs);
-        ps.setInt(5, limit);
-        return list(ps, JdbcStore::escalation);
-      }
-    });
-    claimed.sort(Comparator.comparing(Escalation::dueAt)
-        .thenComparing(Escalation::incidentId)
-        .thenComparingInt(Escalation::level));
-    return Collections.unmodifiableList(claimed);
+    return claim("claimDueEscalations", owner, now, lease, limit,
+        "UPDATE escalations SET claimed_by = ?, claimed_until = ? WHERE (incident_id, level) IN ("
+            + "SELECT e.incident_id, e.level FROM escalations e WHERE " + PENDING_ESCALATION
+            + " AND e.due_at <= ? AND (e.claimed_until IS NULL OR e.claimed_until <= ?) AND " + INCIDENT_IS_OPEN
+            + " ORDER BY e.due_at, e.incident_id, e.level LIMIT ?" + dialect.claimLock() + ")"
+            + " RETURNING " + ESCALATION_COLUMNS,
+        2, JdbcStore::escalation,
+        Comparator.comparing(Escalation::dueAt).thenComparing(Escalation::incidentId).thenComparingInt(Escalation::level));
   }
 
   /**
@@ -1035,19 +981,11 @@ final class JdbcStore implements Store {
     if (limit <= 0) {
       return List.of();
     }
-    long nowMs = now.toEpochMilli();
     return write("claimStormSummaries", c -> {
-      List<Long> ids;
-      try (PreparedStatement ps = c.prepareStatement("UPDATE cluster_storms SET claimed_by = ?, claimed_until = ?"
+      List<Long> ids = claimRows(c, "UPDATE cluster_storms SET claimed_by = ?, claimed_until = ?"
           + " WHERE id IN (SELECT id FROM cluster_storms WHERE summary_sent_at IS NULL AND notifier IS NOT NULL"
           + " AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY started_at, id LIMIT ?" + dialect.claimLock()
-          + ") RETURNING id")) {
-        ps.setString(1, owner);
-        ps.setLong(2, now.plus(lease).toEpochMilli());
-        ps.setLong(3, nowMs);
-        ps.setInt(4, limit);
-        ids = list(ps, rs -> rs.getLong(1));
-      }
+          + ") RETURNING id", owner, now, lease, 1, limit, rs -> rs.getLong(1));
       List<Storm> out = new ArrayList<>();
       for (long id : ids) {
         out.addAll(selectStorms(c, "SELECT " + STORM_COLUMNS + " FROM cluster_storms WHERE id = ?", id));
@@ -1318,6 +1256,42 @@ final class JdbcStore implements Store {
   @FunctionalInterface
   private interface RowMapper<T> {
     T map(ResultSet rs) throws SQLException;
+  }
+
+  /**
+   * The shape of every claim: checks the arguments, runs {@code sql} in one write transaction, and
+   * returns the claimed rows in {@code order} (RETURNING gives no order).
+   */
+  private <T> List<T> claim(String op, String owner, Instant now, Duration lease, int limit, String sql, int nowParams,
+      RowMapper<T> mapper, Comparator<T> order) {
+    Objects.requireNonNull(owner, "owner");
+    Objects.requireNonNull(now, "now");
+    requireLease(lease);
+    if (limit <= 0) {
+      return List.of();
+    }
+    List<T> claimed = write(op, c -> claimRows(c, sql, owner, now, lease, nowParams, limit, mapper));
+    claimed.sort(order);
+    return Collections.unmodifiableList(claimed);
+  }
+
+  /**
+   * Runs a claim statement {@code UPDATE ... SET <owner> = ?, <until> = ? WHERE <key> IN (SELECT ... <now>
+   * ... LIMIT ? <lock>) RETURNING ...}, binding the owner, {@code now + lease}, {@code nowParams} times
+   * {@code now}, then {@code limit} (all times as epoch milliseconds).
+   */
+  private static <T> List<T> claimRows(Connection c, String sql, String owner, Instant now, Duration lease, int nowParams,
+      int limit, RowMapper<T> mapper) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      int i = 1;
+      ps.setString(i++, owner);
+      ps.setLong(i++, now.plus(lease).toEpochMilli());
+      for (int n = 0; n < nowParams; n++) {
+        ps.setLong(i++, now.toEpochMilli());
+      }
+      ps.setInt(i, limit);
+      return list(ps, mapper);
+    }
   }
 
   private <T> T write(String op, Work<T> work) {
