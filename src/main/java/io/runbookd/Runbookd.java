@@ -7,8 +7,8 @@ import io.runbookd.connect.ConnectApis;
 import io.runbookd.connect.ConnectClusters;
 import io.runbookd.connect.ConnectEndpoint;
 import io.runbookd.http.ApiServer;
-import io.runbookd.incident.EngineDeps;
-import io.runbookd.incident.IncidentEngine;
+import io.runbookd.engine.EngineDeps;
+import io.runbookd.engine.IncidentEngine;
 import io.runbookd.metrics.RunbookdMetrics;
 import io.runbookd.notify.Notifiers;
 import io.runbookd.rules.RuleLoadException;
@@ -86,7 +86,7 @@ public final class Runbookd {
     String owner = ownerId();
     EngineDeps deps = new EngineDeps(vertx, clock, store, rules, new ConnectClusters(apis),
         Notifiers.create(http, config.notifiers()), metrics, config.engine(), config.dryRun(), owner,
-        io.runbookd.incident.Guards.from(config.guards()));
+        io.runbookd.engine.Guards.from(config.guards()));
     AlertRecorder recorder = new AlertRecorder(vertx, store);
     ApiServer api = new ApiServer(config.server(), store, recorder, rules, metrics, clock);
     RuleWatcher watcher = new RuleWatcher(rules, config.rules().watchInterval());

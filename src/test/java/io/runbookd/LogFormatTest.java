@@ -25,7 +25,7 @@ class LogFormatTest {
     layout.setContext(ctx);
     layout.setPattern(m.group(1));
     layout.start();
-    LoggingEvent e = new LoggingEvent("x", ctx.getLogger("io.runbookd.incident.AlertProcessor"), Level.INFO,
+    LoggingEvent e = new LoggingEvent("x", ctx.getLogger("io.runbookd.engine.AlertProcessor"), Level.INFO,
         "cluster={} connector={} msg=\"no rule matches\"", null,
         new Object[] {"prod", "x\r\nts=2025-01-01T00:00:00Z level=ERROR logger=Forged msg=\"owned\""});
 

@@ -9,7 +9,7 @@ import io.runbookd.connect.ConnectApi;
 import io.runbookd.connect.ConnectApis;
 import io.runbookd.connect.ConnectEndpoint;
 import io.runbookd.connect.ConnectRequestListener;
-import io.runbookd.connect.ConnectorStatus;
+import io.runbookd.model.ConnectorStatus;
 import io.runbookd.rules.ConnectorTarget;
 import io.runbookd.rules.RuleEvaluator;
 import io.runbookd.rules.RuleLoadException;
@@ -69,7 +69,7 @@ public final class ExplainCommand implements Callable<Integer> {
     }
     Optional<ConnectorStatus> fixed = Optional.empty();
     if (status != null) {
-      fixed = Optional.of(ConnectorStatus.fromJson(Files.readString(status)));
+      fixed = Optional.of(io.runbookd.connect.ConnectApis.parseStatus(Files.readString(status)));
     }
     Vertx vertx = fixed.isPresent() ? null : Vertx.vertx();
     try {

@@ -3,8 +3,8 @@ package io.runbookd.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.runbookd.connect.ConnectorStatus;
-import io.runbookd.incident.RemediationPolicy;
+import io.runbookd.model.ConnectorStatus;
+import io.runbookd.policy.RemediationPolicy;
 import io.runbookd.rules.ConnectorTarget;
 import io.runbookd.rules.Durations;
 import io.runbookd.rules.Rule;
@@ -119,7 +119,7 @@ public final class RuleTests {
     Map<String, String> labels = strings(test.path("alert").path("labels"));
     Map<String, String> annotations = strings(test.path("alert").path("annotations"));
     Optional<ConnectorStatus> status = test.hasNonNull("status")
-        ? Optional.of(ConnectorStatus.fromJson(test.get("status").toString()))
+        ? Optional.of(io.runbookd.connect.ConnectApis.parseStatus(test.get("status").toString()))
         : Optional.empty();
     RuleEvaluator.Evaluation ev = RuleEvaluator.evaluate(rules, labels, annotations, t -> status);
     JsonNode expect = test.path("expect");

@@ -8,7 +8,7 @@ import java.util.Map;
  * The {@code guards:} section of runbookd.yaml: the blast radius of automatic remediation per Kafka
  * Connect cluster. The top-level values apply to every cluster; {@code clusters.<name>} overrides any
  * of them for one cluster. A value left out (null here) falls back to the top level, then to the
- * built-in default ({@code io.runbookd.incident.Guards}).
+ * built-in default ({@code io.runbookd.engine.Guards}).
  *
  * @param maxConcurrentRemediations remediation attempts running at once on one cluster (from the
  *     first Connect action of an attempt to the end of its verification); at least 1; default 10

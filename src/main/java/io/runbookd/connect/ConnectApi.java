@@ -1,5 +1,7 @@
 package io.runbookd.connect;
 
+import io.runbookd.model.ConnectorStatus;
+
 import io.vertx.core.Future;
 import java.util.List;
 import java.util.Map;

@@ -47,4 +47,18 @@ public final class ConnectApis {
     }
     return options;
   }
+
+  /**
+   * Parses a {@code GET /connectors/{name}/status} body as Connect returns it (Kafka Connect REST API,
+   * "GET /connectors/(string:name)/status").
+   *
+   * @throws IllegalArgumentException when the body is not such a status
+   */
+  public static io.runbookd.model.ConnectorStatus parseStatus(String body) {
+    try {
+      return ConnectJson.status(body);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("not a connector status: " + e.getMessage(), e);
+    }
+  }
 }

@@ -1,10 +1,13 @@
 package io.runbookd.connect;
 
+import io.runbookd.model.ConnectorState;
+import io.runbookd.model.ConnectorStatus;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.runbookd.connect.ConnectorStatus.InstanceStatus;
-import io.runbookd.connect.ConnectorStatus.TaskStatus;
+import io.runbookd.model.ConnectorStatus.InstanceStatus;
+import io.runbookd.model.ConnectorStatus.TaskStatus;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Collections;

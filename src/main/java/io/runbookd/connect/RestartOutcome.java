@@ -1,5 +1,7 @@
 package io.runbookd.connect;
 
+import io.runbookd.model.ConnectorStatus;
+
 import java.util.Optional;
 
 /**

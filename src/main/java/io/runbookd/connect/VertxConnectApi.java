@@ -1,5 +1,7 @@
 package io.runbookd.connect;
 
+import io.runbookd.model.ConnectorStatus;
+
 import static io.vertx.core.http.HttpMethod.DELETE;
 import static io.vertx.core.http.HttpMethod.GET;
 import static io.vertx.core.http.HttpMethod.PATCH;

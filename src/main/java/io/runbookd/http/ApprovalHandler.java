@@ -1,7 +1,7 @@
 package io.runbookd.http;
 
-import io.runbookd.incident.Approval;
-import io.runbookd.incident.IncidentEngine;
+import io.runbookd.model.Approval;
+import io.runbookd.engine.IncidentEngine;
 import io.runbookd.store.Store;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;

@@ -1,11 +1,11 @@
 package io.runbookd.http;
 
-import io.runbookd.incident.Approval;
-import io.runbookd.incident.Escalation;
-import io.runbookd.incident.Incident;
-import io.runbookd.incident.IncidentEvent;
-import io.runbookd.incident.StepRun;
-import io.runbookd.store.IncidentQuery;
+import io.runbookd.model.Approval;
+import io.runbookd.model.Escalation;
+import io.runbookd.model.Incident;
+import io.runbookd.model.IncidentEvent;
+import io.runbookd.model.StepRun;
+import io.runbookd.model.IncidentQuery;
 import io.runbookd.store.Store;
 import io.vertx.core.MultiMap;
 import io.vertx.core.json.JsonArray;

@@ -2,8 +2,8 @@ package io.runbookd.http;
 
 import io.runbookd.alert.WebhookMessage;
 import io.runbookd.alert.WebhookParser;
-import io.runbookd.incident.AlertEvent;
-import io.runbookd.incident.IncidentEngine;
+import io.runbookd.model.AlertEvent;
+import io.runbookd.engine.IncidentEngine;
 import io.runbookd.metrics.RunbookdMetrics;
 import io.runbookd.store.AlertRecorder;
 import io.vertx.core.Handler;

@@ -1,7 +1,7 @@
 package io.runbookd.rules;
 
 import io.runbookd.alert.LabelMatcher;
-import io.runbookd.connect.ConnectorStatus;
+import io.runbookd.model.ConnectorStatus;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

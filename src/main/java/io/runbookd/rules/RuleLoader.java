@@ -2,7 +2,7 @@ package io.runbookd.rules;
 
 import io.pebbletemplates.pebble.error.PebbleException;
 import io.runbookd.alert.LabelMatcher;
-import io.runbookd.connect.ConnectorState;
+import io.runbookd.model.ConnectorState;
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.charset.CharacterCodingException;

@@ -1,6 +1,6 @@
 package io.runbookd.rules;
 
-import io.runbookd.connect.ConnectorState;
+import io.runbookd.model.ConnectorState;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;

@@ -1,6 +1,6 @@
 package io.runbookd.store;
 
-import io.runbookd.incident.AlertEvent;
+import io.runbookd.model.AlertEvent;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -1,22 +1,24 @@
 package io.runbookd.store;
 
+import io.runbookd.model.IncidentQuery;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariDataSource;
-import io.runbookd.incident.Admission;
-import io.runbookd.incident.AlertEvent;
-import io.runbookd.incident.Approval;
-import io.runbookd.incident.Budget;
-import io.runbookd.incident.ClusterGuardPolicy;
-import io.runbookd.incident.ClusterLimits;
-import io.runbookd.incident.Escalation;
-import io.runbookd.incident.Incident;
-import io.runbookd.incident.IncidentEvent;
-import io.runbookd.incident.IncidentState;
-import io.runbookd.incident.Reservation;
-import io.runbookd.incident.StepRun;
-import io.runbookd.incident.Storm;
+import io.runbookd.policy.Admission;
+import io.runbookd.model.AlertEvent;
+import io.runbookd.model.Approval;
+import io.runbookd.model.Budget;
+import io.runbookd.policy.ClusterGuardPolicy;
+import io.runbookd.model.ClusterLimits;
+import io.runbookd.model.Escalation;
+import io.runbookd.model.Incident;
+import io.runbookd.model.IncidentEvent;
+import io.runbookd.model.IncidentState;
+import io.runbookd.model.Reservation;
+import io.runbookd.model.StepRun;
+import io.runbookd.model.Storm;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -872,7 +874,7 @@ final class JdbcStore implements Store {
       if (!via.equals("runbookd")) {
         try (PreparedStatement ps = c.prepareStatement("UPDATE incidents SET next_action = ?, next_action_at = ?,"
             + " updated_at = ? WHERE id = ? AND state = ? AND closed_at IS NULL")) {
-          ps.setString(1, io.runbookd.incident.Incident.APPROVAL);
+          ps.setString(1, io.runbookd.model.Incident.APPROVAL);
           ps.setLong(2, atMs);
           ps.setLong(3, atMs);
           ps.setString(4, incidentId);

@@ -1,15 +1,17 @@
 package io.runbookd.store;
 
-import io.runbookd.incident.Admission;
-import io.runbookd.incident.AlertEvent;
-import io.runbookd.incident.Approval;
-import io.runbookd.incident.Budget;
-import io.runbookd.incident.ClusterLimits;
-import io.runbookd.incident.Escalation;
-import io.runbookd.incident.Incident;
-import io.runbookd.incident.IncidentEvent;
-import io.runbookd.incident.StepRun;
-import io.runbookd.incident.Storm;
+import io.runbookd.model.IncidentQuery;
+
+import io.runbookd.policy.Admission;
+import io.runbookd.model.AlertEvent;
+import io.runbookd.model.Approval;
+import io.runbookd.model.Budget;
+import io.runbookd.model.ClusterLimits;
+import io.runbookd.model.Escalation;
+import io.runbookd.model.Incident;
+import io.runbookd.model.IncidentEvent;
+import io.runbookd.model.StepRun;
+import io.runbookd.model.Storm;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -216,7 +218,7 @@ public interface Store extends AutoCloseable {
 
   /**
    * Notes that an incident opened on {@code cluster} at {@code at} (the incident must already be stored)
-   * and updates the cluster's storm per {@link io.runbookd.incident.ClusterGuardPolicy#onFailure}, in one
+   * and updates the cluster's storm per {@link io.runbookd.policy.ClusterGuardPolicy#onFailure}, in one
    * transaction serialized per cluster: a storm that is over is ended; an active one is extended; a new
    * one starts when enough distinct connectors failed within the window.
    *
@@ -241,7 +243,7 @@ public interface Store extends AutoCloseable {
 
   /**
    * Decides whether {@code incidentId} may run a segment of {@code planned} Connect actions on
-   * {@code cluster} now ({@link io.runbookd.incident.ClusterGuardPolicy#admit} over the cluster's storm and
+   * {@code cluster} now ({@link io.runbookd.policy.ClusterGuardPolicy#admit} over the cluster's storm and
    * reservations) and, if so, reserves them; in one transaction serialized per cluster, so the limits hold
    * across concurrent callers and replicas. Reservations of the incident still held are released first.
    */

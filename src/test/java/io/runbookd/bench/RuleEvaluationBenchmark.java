@@ -1,7 +1,7 @@
 package io.runbookd.bench;
 
-import io.runbookd.connect.ConnectorState;
-import io.runbookd.connect.ConnectorStatus;
+import io.runbookd.model.ConnectorState;
+import io.runbookd.model.ConnectorStatus;
 import io.runbookd.rules.RuleEvaluator;
 import io.runbookd.rules.RuleLoader;
 import io.runbookd.rules.RuleSet;

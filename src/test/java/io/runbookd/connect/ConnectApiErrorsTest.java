@@ -1,5 +1,7 @@
 package io.runbookd.connect;
 
+import io.runbookd.model.ConnectorStatus;
+
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;

@@ -1,5 +1,8 @@
 package io.runbookd.connect;
 
+import io.runbookd.model.ConnectorState;
+import io.runbookd.model.ConnectorStatus;
+
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalToJson;
@@ -10,7 +13,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.putRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbookd.connect.ConnectorStatus.InstanceStatus;
+import io.runbookd.model.ConnectorStatus.InstanceStatus;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Map;

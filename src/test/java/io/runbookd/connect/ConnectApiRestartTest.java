@@ -1,5 +1,8 @@
 package io.runbookd.connect;
 
+import io.runbookd.model.ConnectorState;
+import io.runbookd.model.ConnectorStatus;
+
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;

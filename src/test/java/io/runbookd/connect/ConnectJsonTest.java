@@ -1,5 +1,8 @@
 package io.runbookd.connect;
 
+import io.runbookd.model.ConnectorState;
+import io.runbookd.model.ConnectorStatus;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -9,7 +9,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.runbookd.ActiveRules;
 import io.runbookd.config.AuthConfig;
 import io.runbookd.config.RunbookdConfig;
-import io.runbookd.incident.AlertEvent;
+import io.runbookd.model.AlertEvent;
 import io.runbookd.metrics.RunbookdMetrics;
 import io.runbookd.rules.RuleLoader;
 import io.runbookd.store.AlertRecorder;

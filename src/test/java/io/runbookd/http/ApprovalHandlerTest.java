@@ -2,7 +2,7 @@ package io.runbookd.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbookd.incident.Approval;
+import io.runbookd.model.Approval;
 import io.runbookd.store.Store;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;

@@ -145,7 +145,7 @@ class HostileInputIT {
     }
     byte[] body = b.append("]}").toString().getBytes(StandardCharsets.UTF_8);
     assertThat(body.length).isLessThan(4 * 1024 * 1024);
-    Level before = LogCapture.level("io.runbookd.incident.AlertProcessor", Level.WARN);
+    Level before = LogCapture.level("io.runbookd.engine.AlertProcessor", Level.WARN);
     try {
       HttpResponse<String> r = post("application/json", body);
 
@@ -153,7 +153,7 @@ class HostileInputIT {
       assertThat(new JsonObject(r.body()).getInteger("alerts")).isEqualTo(10_000);
       assertStillServing();
     } finally {
-      LogCapture.level("io.runbookd.incident.AlertProcessor", before);
+      LogCapture.level("io.runbookd.engine.AlertProcessor", before);
     }
   }
 

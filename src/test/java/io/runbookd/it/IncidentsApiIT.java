@@ -2,10 +2,10 @@ package io.runbookd.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbookd.incident.Incident;
-import io.runbookd.incident.IncidentEvent;
-import io.runbookd.incident.IncidentState;
-import io.runbookd.incident.StepRun;
+import io.runbookd.model.Incident;
+import io.runbookd.model.IncidentEvent;
+import io.runbookd.model.IncidentState;
+import io.runbookd.model.StepRun;
 import io.runbookd.store.Store;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -2,7 +2,7 @@ package io.runbookd.rules;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbookd.connect.ConnectorStatus;
+import io.runbookd.model.ConnectorStatus;
 import io.runbookd.rules.RuleEvaluator.Candidate;
 import io.runbookd.rules.RuleEvaluator.Evaluation;
 import io.runbookd.rules.RuleEvaluator.Match;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.runbookd.alert.LabelMatcher;
-import io.runbookd.connect.ConnectorState;
+import io.runbookd.model.ConnectorState;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,7 +2,7 @@ package io.runbookd.rules;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbookd.connect.ConnectorStatus;
+import io.runbookd.model.ConnectorStatus;
 import io.runbookd.rules.RuleEvaluator.Evaluation;
 import io.runbookd.rules.RuleEvaluator.Match;
 import java.nio.file.Path;
@@ -118,7 +118,7 @@ class ShippedRulesTest {
     Rule r = rules.byName("connect-db-connection-refused").orElseThrow();
     assertThat(r.steps()).containsExactly(
         new Step.Restart(true, true),
-        new Step.WaitFor(io.runbookd.connect.ConnectorState.RUNNING, Duration.ofMinutes(2), Duration.ofSeconds(30),
+        new Step.WaitFor(io.runbookd.model.ConnectorState.RUNNING, Duration.ofMinutes(2), Duration.ofSeconds(30),
             false));
     assertThat(r.retry().maxAttempts()).isEqualTo(6);
     assertThat(r.retry().backoff()).containsExactly(Duration.ZERO, Duration.ofMinutes(2), Duration.ofMinutes(6),

@@ -1,9 +1,9 @@
 package io.runbookd.rules;
 
-import io.runbookd.connect.ConnectorState;
-import io.runbookd.connect.ConnectorStatus;
-import io.runbookd.connect.ConnectorStatus.InstanceStatus;
-import io.runbookd.connect.ConnectorStatus.TaskStatus;
+import io.runbookd.model.ConnectorState;
+import io.runbookd.model.ConnectorStatus;
+import io.runbookd.model.ConnectorStatus.InstanceStatus;
+import io.runbookd.model.ConnectorStatus.TaskStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -3,7 +3,7 @@ package io.runbookd.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.runbookd.incident.AlertEvent;
+import io.runbookd.model.AlertEvent;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -3,8 +3,8 @@ package io.runbookd.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.runbookd.incident.AlertEvent;
-import io.runbookd.incident.Incident;
+import io.runbookd.model.AlertEvent;
+import io.runbookd.model.Incident;
 import java.net.ServerSocket;
 import java.sql.Connection;
 import java.sql.DriverManager;

@@ -1,21 +1,23 @@
 package io.runbookd.store;
 
+import io.runbookd.model.IncidentQuery;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.groups.Tuple.tuple;
 
-import io.runbookd.incident.Admission;
-import io.runbookd.incident.AlertEvent;
-import io.runbookd.incident.Approval;
-import io.runbookd.incident.Budget;
-import io.runbookd.incident.ClusterGuardPolicy;
-import io.runbookd.incident.ClusterLimits;
-import io.runbookd.incident.Escalation;
-import io.runbookd.incident.Incident;
-import io.runbookd.incident.IncidentEvent;
-import io.runbookd.incident.IncidentState;
-import io.runbookd.incident.StepRun;
-import io.runbookd.incident.Storm;
+import io.runbookd.policy.Admission;
+import io.runbookd.model.AlertEvent;
+import io.runbookd.model.Approval;
+import io.runbookd.model.Budget;
+import io.runbookd.policy.ClusterGuardPolicy;
+import io.runbookd.model.ClusterLimits;
+import io.runbookd.model.Escalation;
+import io.runbookd.model.Incident;
+import io.runbookd.model.IncidentEvent;
+import io.runbookd.model.IncidentState;
+import io.runbookd.model.StepRun;
+import io.runbookd.model.Storm;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,0 +1,149 @@
+package io.runbookd.engine;
+
+import io.runbookd.model.Incident;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The incident engine: on every tick (and right after a webhook is committed) it processes recorded
+ * alerts, claims due incidents and runs their remediations concurrently (one per connector: an
+ * incident is unique per connector and leased by one replica), and delivers due escalations. All
+ * state is in the store, so a restarted daemon picks up exactly where the last one stopped.
+ *
+ * <p>Runs on one event-loop context; blocking store calls go to the worker pool.
+ */
+public final class IncidentEngine extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(IncidentEngine.class);
+  private static final Duration PRUNE_EVERY = Duration.ofHours(1);
+
+  private final EngineDeps deps;
+  private final int maxConcurrent;
+  private final Set<String> running = ConcurrentHashMap.newKeySet();
+  private AlertProcessor alerts;
+  private Remediator remediator;
+  private EscalationSender escalations;
+  private StormSender storms;
+  private long tickTimer = -1;
+  private boolean ticking;
+  private boolean again;
+  private Instant lastPrune = Instant.EPOCH;
+
+  /**
+   * @param deps shared dependencies
+   * @param maxConcurrent remediations this replica runs at once
+   */
+  public IncidentEngine(EngineDeps deps, int maxConcurrent) {
+    this.deps = deps;
+    this.maxConcurrent = maxConcurrent;
+  }
+
+  @Override
+  public Future<?> start() {
+    alerts = new AlertProcessor(deps);
+    remediator = new Remediator(deps);
+    escalations = new EscalationSender(deps);
+    storms = new StormSender(deps);
+    tickTimer = vertx.setPeriodic(deps.config().tick().toMillis(), t -> tick());
+    vertx.eventBus().consumer(WAKE_ADDRESS, m -> tick());
+    LOG.info("owner={} tick_ms={} msg=\"incident engine started\"", deps.owner(), deps.config().tick().toMillis());
+    tick();
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (tickTimer >= 0) {
+      vertx.cancelTimer(tickTimer);
+    }
+    return Future.succeededFuture();
+  }
+
+  /** Event-bus address that asks the engine to tick now (sent after a webhook commit). */
+  public static final String WAKE_ADDRESS = "runbookd.engine.wake";
+
+  /** Remediations in flight on this replica. */
+  public int inFlight() {
+    return running.size();
+  }
+
+  private void tick() {
+    if (ticking) {
+      again = true;
+      return;
+    }
+    ticking = true;
+    again = false;
+    alerts.processPending()
+        .recover(err -> logged("alert processing", err, 0))
+        .compose(n -> claimIncidents())
+        .compose(v -> escalations.sendDue().recover(err -> logged("escalations", err, null)))
+        .compose(v -> storms.sendDue().recover(err -> logged("storm summaries", err, null)))
+        .compose(v -> housekeeping())
+        .onComplete(ar -> {
+          ticking = false;
+          if (again) {
+            tick();
+          }
+        });
+  }
+
+  private Future<Void> claimIncidents() {
+    int free = maxConcurrent - running.size();
+    if (free <= 0) {
+      return Future.succeededFuture();
+    }
+    Instant now = deps.now();
+    return deps.blocking(() -> deps.store().claimDueIncidents(deps.owner(), now, deps.config().lease(), free))
+        .map(claimed -> {
+          for (Incident inc : claimed) {
+            if (!running.add(inc.id())) {
+              // Its previous handling released it and is still finishing here: give the claim back
+              // rather than leave the lease held (nobody renews it) until it expires.
+              Instant at = deps.now();
+              deps.blocking(() -> deps.store().updateIncident(inc.released(at), deps.owner()))
+                  .onFailure(err -> LOG.warn("{} msg=\"could not give back a claim: {}\"", inc.context(), err.getMessage()));
+              continue;
+            }
+            remediator.handle(inc).onComplete(ar -> {
+              running.remove(inc.id());
+              vertx.eventBus().send(WAKE_ADDRESS, null);
+            });
+          }
+          return (Void) null;
+        })
+        .recover(err -> logged("incident claim", err, null));
+  }
+
+  private Future<Void> housekeeping() {
+    Instant now = deps.now();
+    Future<Void> f = Future.succeededFuture();
+    {
+      f = f.compose(v -> deps.blocking(() -> deps.store().countOpenByRule()).map(counts -> {
+        deps.metrics().incidentsOpen(counts, deps.rules().get().rules().stream().map(r -> r.name()).toList());
+        return (Void) null;
+      })).recover(err -> logged("gauge", err, null));
+    }
+    if (Duration.between(lastPrune, now).compareTo(PRUNE_EVERY) >= 0) {
+      lastPrune = now;
+      f = f.compose(v -> deps.blocking(() -> deps.store().prune(now.minus(deps.config().retention()))).map(n -> {
+        if (n > 0) {
+          LOG.info("pruned={} msg=\"closed incidents older than the retention were deleted\"", n);
+        }
+        return (Void) null;
+      })).recover(err -> logged("prune", err, null));
+    }
+    return f;
+  }
+
+  private <T> Future<T> logged(String what, Throwable err, T fallback) {
+    LOG.warn("msg=\"{} failed: {}\"", what, err.getMessage());
+    return Future.succeededFuture(fallback);
+  }
+}

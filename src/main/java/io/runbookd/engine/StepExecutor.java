@@ -1,0 +1,213 @@
+package io.runbookd.engine;
+
+import io.runbookd.model.Incident;
+
+import io.runbookd.connect.ConnectApi;
+import io.runbookd.connect.ConnectRestException;
+import io.runbookd.model.ConnectorState;
+import io.runbookd.model.ConnectorStatus;
+import io.runbookd.notify.Notification;
+import io.runbookd.rules.Step;
+import io.runbookd.rules.Template;
+import io.vertx.core.Future;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Carries out one {@link Step} against Kafka Connect or a notifier. Each call returns a
+ * {@link Result}; it never throws and never fails its future, so the caller can always record the
+ * outcome.
+ */
+final class StepExecutor {
+  /**
+   * The result of one step.
+   *
+   * @param outcome {@code ok}, {@code failed}, {@code unknown} (Connect timed out; the action may
+   *     have happened: verification decides) or {@code rebalance} (Connect answered 409 after the client's
+   *     own retries: a rebalance is under way and nothing was applied)
+   * @param error error text when not ok
+   * @param before state before, JSON or null
+   * @param after state after, JSON or null
+   * @param verified for {@code wait_for RUNNING}: the connector held RUNNING for stable_for
+   */
+  record Result(String outcome, String error, String before, String after, boolean verified) {
+    static Result ok(String after) {
+      return new Result("ok", null, null, after, false);
+    }
+
+    static Result failed(String error) {
+      return new Result("failed", error, null, null, false);
+    }
+
+    boolean succeeded() {
+      return !"failed".equals(outcome) && !rebalance();
+    }
+
+    /** Connect refused the call with 409: nothing was applied. */
+    boolean rebalance() {
+      return "rebalance".equals(outcome);
+    }
+  }
+
+  /** What a step acts on. */
+  record Target(Incident incident, ConnectApi api, Map<String, String> labels, Map<String, String> annotations) {}
+
+  private final EngineDeps deps;
+  private final StabilityWatcher watcher;
+
+  StepExecutor(EngineDeps deps, StabilityWatcher watcher) {
+    this.deps = deps;
+    this.watcher = watcher;
+  }
+
+  Future<Result> run(Step step, Target t) {
+    Future<Result> f;
+    try {
+      f = dispatch(step, t);
+    } catch (RuntimeException e) {
+      f = Future.failedFuture(e);
+    }
+    return f.recover(err -> {
+      if (err instanceof ConnectRestException e && e.isConflict() && step.actsOnConnect()) {
+        return Future.succeededFuture(new Result("rebalance", e.getMessage(), null, null, false));
+      }
+      if (err instanceof ConnectRestException e && e.isOutcomeUnknown() && !(step instanceof Step.WaitFor)) {
+        return Future.succeededFuture(new Result("unknown", e.getMessage(), null, null, false));
+      }
+      return Future.succeededFuture(Result.failed(err.getMessage() == null ? err.toString() : err.getMessage()));
+    });
+  }
+
+  private Future<Result> dispatch(Step step, Target t) {
+    ConnectApi api = t.api();
+    String name = t.incident().connector();
+    if (step instanceof Step.Restart r) {
+      return api.restart(name, r.includeTasks(), r.onlyFailed())
+          .map(o -> Result.ok(json(Map.of("http_status", o.httpStatus(),
+              "status", o.status().map(StabilityWatcher::describe).orElse("")))));
+    }
+    if (step instanceof Step.RestartTask r) {
+      if (r.task().isPresent()) {
+        int id = r.task().get();
+        return api.restartTask(name, id).map(v -> Result.ok(json(Map.of("restarted_tasks", List.of(id)))));
+      }
+      return api.status(name).compose(s -> {
+        List<Integer> failed = s.failedTaskIds();
+        Future<Void> chain = Future.succeededFuture();
+        for (int id : failed) {
+          chain = chain.compose(v -> api.restartTask(name, id));
+        }
+        return chain.map(v -> Result.ok(json(Map.of("restarted_tasks", failed))));
+      });
+    }
+    if (step instanceof Step.Pause) {
+      return api.pause(name).map(v -> Result.ok(null));
+    }
+    if (step instanceof Step.Resume) {
+      return api.resume(name).map(v -> Result.ok(null));
+    }
+    if (step instanceof Step.Stop) {
+      return api.stop(name).map(v -> Result.ok(null));
+    }
+    if (step instanceof Step.PatchConfig p) {
+      return patchConfig(p, api, name);
+    }
+    if (step instanceof Step.Wait w) {
+      return deps.delay(w.duration().toMillis()).map(v -> Result.ok(null));
+    }
+    if (step instanceof Step.WaitFor w) {
+      return w.configChange() ? awaitConfigChange(api, name, w.within()) : awaitState(api, name, w);
+    }
+    if (step instanceof Step.Notify n) {
+      return notify(n.notifier(), n.message(), t, "step").map(v -> Result.ok(null));
+    }
+    return Future.failedFuture(new IllegalStateException("unsupported step " + step.type()));
+  }
+
+  private Future<Result> awaitState(ConnectApi api, String name, Step.WaitFor w) {
+    return watcher.await(api, name, w.state(), w.within(), w.stableFor()).map(v -> v.stable()
+        ? new Result("ok", null, null, json(Map.of("status", StabilityWatcher.describe(v.last()))), w.state() == ConnectorState.RUNNING)
+        : new Result("failed", v.reason(), null, v.last() == null ? null : json(Map.of("status", StabilityWatcher.describe(v.last()))), false));
+  }
+
+  private Future<Result> patchConfig(Step.PatchConfig p, ConnectApi api, String name) {
+    return api.config(name).compose(current -> {
+      Map<String, String> old = new LinkedHashMap<>();
+      p.set().keySet().forEach(k -> old.put(k, current.get(k)));
+      Map<String, String> merged = new LinkedHashMap<>(current);
+      p.set().forEach((k, v) -> {
+        if (v == null) {
+          merged.remove(k);
+        } else {
+          merged.put(k, v);
+        }
+      });
+      Future<Void> validated = Future.succeededFuture();
+      if (p.validate()) {
+        String cls = current.get("connector.class");
+        if (cls == null) {
+          return Future.succeededFuture(Result.failed("connector config has no connector.class to validate against"));
+        }
+        validated = api.validateConfig(cls, merged).compose(errors -> errors.isEmpty()
+            ? Future.<Void>succeededFuture()
+            : Future.failedFuture(new IllegalArgumentException("config validation failed: " + errors)));
+      }
+      return validated.compose(v -> api.patchConfig(name, p.set()))
+          .map(after -> {
+            Map<String, String> now = new LinkedHashMap<>();
+            p.set().keySet().forEach(k -> now.put(k, after.get(k)));
+            return new Result("ok", null, json(old), json(now), false);
+          });
+    });
+  }
+
+  private Future<Result> awaitConfigChange(ConnectApi api, String name, Duration within) {
+    Instant deadline = deps.now().plus(within);
+    return api.config(name).compose(initial -> pollConfig(api, name, initial, deadline));
+  }
+
+  private Future<Result> pollConfig(ConnectApi api, String name, Map<String, String> initial, Instant deadline) {
+    return deps.delay(deps.config().pollInterval().toMillis())
+        .compose(v -> api.config(name).recover(err -> Future.succeededFuture(initial)))
+        .compose(current -> {
+          if (!current.equals(initial)) {
+            List<String> changed = current.keySet().stream()
+                .filter(k -> !current.get(k).equals(initial.get(k))).sorted().toList();
+            List<String> removed = initial.keySet().stream().filter(k -> !current.containsKey(k)).sorted().toList();
+            return Future.succeededFuture(Result.ok(json(Map.of("changed_keys", changed, "removed_keys", removed))));
+          }
+          if (deps.now().isAfter(deadline)) {
+            return Future.succeededFuture(Result.failed("connector configuration did not change in time"));
+          }
+          return pollConfig(api, name, initial, deadline);
+        });
+  }
+
+  /** Renders {@code message} and sends it; a template error still sends, with the error appended. */
+  Future<Void> notify(String notifier, Template message, Target t, String kind) {
+    Incident inc = t.incident();
+    String text;
+    try {
+      text = message.render(IncidentMessages.context(inc, t.labels(), t.annotations(), null));
+    } catch (Template.TemplateException e) {
+      text = "[" + inc.rule() + "] " + inc.cluster() + "/" + inc.connector() + ": " + inc.cause()
+          + " (message template failed: " + e.getMessage() + ")";
+    }
+    Notification n = new Notification(kind, "warning", text, inc.id(), inc.rule(), inc.cluster(), inc.connector(),
+        inc.cause(), inc.id() + "/" + kind);
+    return deps.notifiers().send(notifier, n).onComplete(ar -> deps.metrics().notification(notifier, ar.succeeded()));
+  }
+
+  static String json(Object value) {
+    return io.runbookd.model.Json.write(value);
+  }
+
+  /** Parameters of a step for the record, as JSON. */
+  public static String params(Step step) {
+    return json(step);
+  }
+
+}
