@@ -7,8 +7,8 @@ import io.runbookd.model.IncidentEvent;
 import io.runbookd.model.Storm;
 
 import io.runbookd.notify.Notification;
+import io.runbookd.policy.EscalationPolicy;
 import io.runbookd.rules.Rule;
-import io.runbookd.rules.Template;
 import io.vertx.core.Future;
 import java.time.Duration;
 import java.time.Instant;
@@ -61,23 +61,23 @@ final class EscalationSender {
         .compose(found -> {
           Optional<Incident> incident = found.incident();
           Optional<AlertEvent> alert = found.alert();
-          if (incident.isEmpty() || !incident.get().state().isOpen()) {
+          EscalationPolicy.Action action = EscalationPolicy.decide(e, incident, found.storm(), deps.now());
+          if (action instanceof EscalationPolicy.Action.Cancel) {
             return deps.blocking(() -> {
               deps.store().cancelEscalations(e.incidentId(), deps.now());
               return (Void) null;
             });
           }
-          Incident inc = incident.get();
-          Optional<Storm> storm = found.storm().filter(x -> x.activeAt(deps.now()));
-          if (storm.isPresent()) {
-            return hold(e, inc, storm.get());
+          Incident inc = incident.orElseThrow();
+          if (action instanceof EscalationPolicy.Action.Hold h) {
+            return hold(e, inc, h.until(), h.storm());
           }
+          EscalationPolicy.Action.Send send = (EscalationPolicy.Action.Send) action;
           Optional<Rule> rule = deps.rules().get().byName(inc.rule());
-          String text = message(e, inc, rule, alert);
-          String severity = e.level() == Escalation.GAVE_UP ? "critical" : "warning";
-          String kind = e.level() == Escalation.GAVE_UP ? "gave_up" : "escalation";
-          Notification n = new Notification(kind, severity, text, inc.id(), inc.rule(), inc.cluster(), inc.connector(),
-              inc.cause(), inc.id() + "/escalation/" + e.levelLabel());
+          String text = EscalationPolicy.message(e, inc, rule, alert.map(AlertEvent::labels).orElse(Map.of()),
+              alert.map(AlertEvent::annotations).orElse(Map.of()));
+          Notification n = new Notification(send.kind(), send.severity(), text, inc.id(), inc.rule(), inc.cluster(),
+              inc.connector(), inc.cause(), inc.id() + "/escalation/" + e.levelLabel());
           return deps.notifiers().send(e.notifier(), n)
               .onComplete(ar -> deps.metrics().notification(e.notifier(), ar.succeeded()))
               .compose(v -> deps.blocking(() -> {
@@ -101,10 +101,10 @@ final class EscalationSender {
    * A failure storm is active on the incident's cluster: the storm's one summary replaces per-connector
    * pages, so the escalation waits until the storm is over (its due time moves to the storm's end).
    */
-  private Future<Void> hold(Escalation e, Incident inc, Storm storm) {
+  private Future<Void> hold(Escalation e, Incident inc, Instant until, Storm storm) {
     boolean first = held.add(e.incidentId() + "/" + e.level() + "/" + storm.id());
     return deps.blocking(() -> {
-      deps.store().deferEscalation(e.incidentId(), e.level(), storm.quietUntil());
+      deps.store().deferEscalation(e.incidentId(), e.level(), until);
       if (first) {
         deps.store().addEvent(inc.id(), new IncidentEvent(deps.now(), "escalation_held", "escalation "
             + e.levelLabel() + " to " + e.notifier() + " held: failure storm on " + inc.cluster()
@@ -115,23 +115,4 @@ final class EscalationSender {
   }
 
   private final java.util.Set<String> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-  private String message(Escalation e, Incident inc, Optional<Rule> rule, Optional<AlertEvent> alert) {
-    String fallback = "runbookd: " + inc.connector() + " on " + inc.cluster() + " still failing after " + inc.attempts()
-        + " attempt(s) (rule " + inc.rule() + ", incident " + inc.id() + ")" + (inc.cause() == null ? "" : ": " + inc.cause());
-    if (e.level() == Escalation.GAVE_UP) {
-      return "runbookd gave up on " + inc.connector() + " on " + inc.cluster() + " after " + inc.attempts()
-          + " attempt(s) (rule " + inc.rule() + ", incident " + inc.id() + ")" + (inc.cause() == null ? "" : ": " + inc.cause());
-    }
-    if (rule.isEmpty() || e.level() >= rule.get().escalation().size()) {
-      return fallback;
-    }
-    Template t = rule.get().escalation().get(e.level()).message();
-    try {
-      return t.render(IncidentMessages.context(inc, alert.map(AlertEvent::labels).orElse(Map.of()),
-          alert.map(AlertEvent::annotations).orElse(Map.of()), null));
-    } catch (Template.TemplateException ex) {
-      return fallback + " (message template failed: " + ex.getMessage() + ")";
-    }
-  }
 }

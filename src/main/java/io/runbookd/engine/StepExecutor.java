@@ -8,6 +8,8 @@ import io.runbookd.model.ConnectorState;
 import io.runbookd.model.ConnectorStatus;
 import io.runbookd.notify.Notification;
 import io.runbookd.rules.Step;
+import io.runbookd.policy.IncidentMessages;
+import io.runbookd.policy.StabilityPolicy;
 import io.runbookd.rules.Template;
 import io.vertx.core.Future;
 import java.time.Duration;
@@ -56,11 +58,9 @@ final class StepExecutor {
   record Target(Incident incident, ConnectApi api, Map<String, String> labels, Map<String, String> annotations) {}
 
   private final EngineDeps deps;
-  private final StabilityWatcher watcher;
 
-  StepExecutor(EngineDeps deps, StabilityWatcher watcher) {
+  StepExecutor(EngineDeps deps) {
     this.deps = deps;
-    this.watcher = watcher;
   }
 
   Future<Result> run(Step step, Target t) {
@@ -87,7 +87,7 @@ final class StepExecutor {
     if (step instanceof Step.Restart r) {
       return api.restart(name, r.includeTasks(), r.onlyFailed())
           .map(o -> Result.ok(json(Map.of("http_status", o.httpStatus(),
-              "status", o.status().map(StabilityWatcher::describe).orElse("")))));
+              "status", o.status().map(StabilityPolicy::describe).orElse("")))));
     }
     if (step instanceof Step.RestartTask r) {
       if (r.task().isPresent()) {
@@ -115,22 +115,14 @@ final class StepExecutor {
     if (step instanceof Step.PatchConfig p) {
       return patchConfig(p, api, name);
     }
-    if (step instanceof Step.Wait w) {
-      return deps.delay(w.duration().toMillis()).map(v -> Result.ok(null));
-    }
-    if (step instanceof Step.WaitFor w) {
-      return w.configChange() ? awaitConfigChange(api, name, w.within()) : awaitState(api, name, w);
+    if (step instanceof Step.Wait || step instanceof Step.WaitFor) {
+      // Waits are stored deadlines that the engine picks up again (see Remediator), never run here.
+      return Future.failedFuture(new IllegalStateException(step.type() + " is a stored wait, not an action"));
     }
     if (step instanceof Step.Notify n) {
       return notify(n.notifier(), n.message(), t, "step").map(v -> Result.ok(null));
     }
     return Future.failedFuture(new IllegalStateException("unsupported step " + step.type()));
-  }
-
-  private Future<Result> awaitState(ConnectApi api, String name, Step.WaitFor w) {
-    return watcher.await(api, name, w.state(), w.within(), w.stableFor()).map(v -> v.stable()
-        ? new Result("ok", null, null, json(Map.of("status", StabilityWatcher.describe(v.last()))), w.state() == ConnectorState.RUNNING)
-        : new Result("failed", v.reason(), null, v.last() == null ? null : json(Map.of("status", StabilityWatcher.describe(v.last()))), false));
   }
 
   private Future<Result> patchConfig(Step.PatchConfig p, ConnectApi api, String name) {
@@ -162,28 +154,6 @@ final class StepExecutor {
             return new Result("ok", null, json(old), json(now), false);
           });
     });
-  }
-
-  private Future<Result> awaitConfigChange(ConnectApi api, String name, Duration within) {
-    Instant deadline = deps.now().plus(within);
-    return api.config(name).compose(initial -> pollConfig(api, name, initial, deadline));
-  }
-
-  private Future<Result> pollConfig(ConnectApi api, String name, Map<String, String> initial, Instant deadline) {
-    return deps.delay(deps.config().pollInterval().toMillis())
-        .compose(v -> api.config(name).recover(err -> Future.succeededFuture(initial)))
-        .compose(current -> {
-          if (!current.equals(initial)) {
-            List<String> changed = current.keySet().stream()
-                .filter(k -> !current.get(k).equals(initial.get(k))).sorted().toList();
-            List<String> removed = initial.keySet().stream().filter(k -> !current.containsKey(k)).sorted().toList();
-            return Future.succeededFuture(Result.ok(json(Map.of("changed_keys", changed, "removed_keys", removed))));
-          }
-          if (deps.now().isAfter(deadline)) {
-            return Future.succeededFuture(Result.failed("connector configuration did not change in time"));
-          }
-          return pollConfig(api, name, initial, deadline);
-        });
   }
 
   /** Renders {@code message} and sends it; a template error still sends, with the error appended. */

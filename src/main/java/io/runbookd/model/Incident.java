@@ -23,8 +23,9 @@ import java.util.Objects;
  * @param updatedAt last change
  * @param closedAt when it closed, null while open
  * @param nextActionAt when the engine should next act on it (remediate or verify), null for none
- * @param nextAction {@code remediate}, {@code verify}, {@code approval} (waiting for a decision) or
- *     {@code resume} (continue an approved attempt); null when {@code nextActionAt} is null
+ * @param nextAction {@code remediate}, {@code verify}, {@code approval} (waiting for a decision),
+ *     {@code resume} (continue an approved attempt) or {@code wait} (look again for the stored {@link Wait});
+ *     null when {@code nextActionAt} is null
  * @param alertResolvedAt when the last resolved alert for it arrived, null if none since the last
  *     firing
  * @param leaseOwner replica that holds the incident while acting, null when free
@@ -55,6 +56,8 @@ public record Incident(
   public static final String APPROVAL = "approval";
   /** Continue an approved attempt after its gate (the approval says where). */
   public static final String RESUME = "resume";
+  /** Look at the connector again for the incident's stored {@link Wait} (a verification or a wait step). */
+  public static final String WAIT = "wait";
 
   public Incident {
     Objects.requireNonNull(id, "id");

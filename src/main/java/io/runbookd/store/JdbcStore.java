@@ -18,6 +18,7 @@ import io.runbookd.model.IncidentEvent;
 import io.runbookd.model.IncidentState;
 import io.runbookd.model.Reservation;
 import io.runbookd.model.StepRun;
+import io.runbookd.model.Wait;
 import io.runbookd.model.Storm;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -94,7 +95,8 @@ final class JdbcStore implements Store {
   private static final String PENDING_ESCALATION = "e.fired_at IS NULL AND e.cancelled_at IS NULL";
   private static final String CLOSED_BEFORE = "SELECT id FROM incidents WHERE closed_at IS NOT NULL AND closed_at < ?";
   private static final List<String> INCIDENT_CHILDREN =
-      List.of("incident_alerts", "step_runs", "incident_events", "escalations", "approvals", "guard_reservations");
+      List.of("incident_alerts", "step_runs", "incident_events", "escalations", "approvals", "guard_reservations",
+          "incident_waits");
   private static final String APPROVAL_COLUMNS =
       "incident_id, attempt, gate, requested_at, expires_at, default_decision, notifier, plan, reason, notified_at,"
           + " decision, decided_via, decided_by, decided_at, comment";
@@ -440,6 +442,53 @@ final class JdbcStore implements Store {
       }
       return n == 1;
     });
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Like {@link #updateIncident} with an owner, but {@code alert_resolved_at} is never written: a
+   * resolve noted meanwhile by {@link #noteAlertResolved} is kept.
+   */
+  @Override
+  public boolean saveProgress(Incident incident, String expectedOwner, Wait wait) {
+    Objects.requireNonNull(incident, "incident");
+    Objects.requireNonNull(expectedOwner, "expectedOwner");
+    requireConsistent(incident);
+    List<String> columns = MUTABLE_COLUMNS.stream().filter(col -> !col.equals("alert_resolved_at")).toList();
+    String set = "UPDATE incidents SET " + String.join(" = ?, ", columns) + " = ? WHERE id = ? AND lease_owner = ?";
+    return write("saveProgress", c -> {
+      int n;
+      try (PreparedStatement ps = c.prepareStatement(set)) {
+        int i = 1;
+        ps.setString(i++, incident.state().name());
+        setString(ps, i++, incident.outcome());
+        ps.setInt(i++, incident.attempts());
+        setString(ps, i++, incident.cause());
+        setString(ps, i++, incident.trace());
+        setInstant(ps, i++, incident.updatedAt());
+        setInstant(ps, i++, incident.closedAt());
+        setInstant(ps, i++, incident.nextActionAt());
+        setString(ps, i++, incident.nextAction());
+        setString(ps, i++, incident.leaseOwner());
+        setInstant(ps, i++, incident.leaseUntil());
+        ps.setString(i++, incident.id());
+        ps.setString(i, expectedOwner);
+        n = ps.executeUpdate();
+      }
+      if (n == 0) {
+        requireRow(c, "SELECT 1 FROM incidents WHERE id = ?", incident.id(), "no incident " + incident.id());
+        return false;
+      }
+      WaitRows.replace(c, incident.id(), wait);
+      return true;
+    });
+  }
+
+  @Override
+  public Optional<Wait> storedWait(String incidentId) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    return read("storedWait", c -> WaitRows.select(c, incidentId));
   }
 
   /**
@@ -1041,7 +1090,8 @@ final class JdbcStore implements Store {
       // A reservation whose incident is no longer leased by anyone is held by nobody: release it.
       try (PreparedStatement ps = c.prepareStatement("UPDATE guard_reservations SET released_at = ?"
           + " WHERE cluster = ? AND released_at IS NULL AND NOT EXISTS (SELECT 1 FROM incidents i"
-          + " WHERE i.id = guard_reservations.incident_id AND i.lease_until > ?)")) {
+          + " WHERE i.id = guard_reservations.incident_id AND i.lease_until > ?)"
+          + " AND NOT " + WaitRows.heldByWait("guard_reservations.id"))) {
         ps.setLong(1, nowMs);
         ps.setString(2, cluster);
         ps.setLong(3, nowMs);
@@ -1050,7 +1100,8 @@ final class JdbcStore implements Store {
       Optional<Storm> storm = selectCurrentStorm(c, cluster);
       List<Reservation> reservations;
       try (PreparedStatement ps = c.prepareStatement("SELECT g.id, g.incident_id, g.planned, g.used, g.reserved_at,"
-          + " g.last_acted_at, g.released_at, CASE WHEN i.lease_until > ? THEN 1 ELSE 0 END"
+          + " g.last_acted_at, g.released_at, CASE WHEN i.lease_until > ? OR " + WaitRows.heldByWait("g.id")
+          + " THEN 1 ELSE 0 END"
           + " FROM guard_reservations g LEFT JOIN incidents i ON i.id = g.incident_id"
           + " WHERE g.cluster = ? AND (g.released_at IS NULL OR g.last_acted_at > ?) ORDER BY g.id")) {
         ps.setLong(1, nowMs);

@@ -12,6 +12,7 @@ import io.runbookd.model.Incident;
 import io.runbookd.model.IncidentEvent;
 import io.runbookd.model.StepRun;
 import io.runbookd.model.Storm;
+import io.runbookd.model.Wait;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -101,6 +102,19 @@ public interface Store extends AutoCloseable {
    * @return false when the lease had been lost to another owner (nothing written)
    */
   boolean updateIncident(Incident incident, String expectedOwner);
+
+  /**
+   * Writes the progress of an incident held by {@code expectedOwner}, in one transaction: every mutable
+   * field of {@code incident} except {@code alertResolvedAt} (a resolve noted meanwhile is kept), and its
+   * stored wait, replaced by {@code wait} (null removes it).
+   *
+   * @return false when {@code expectedOwner} no longer holds the lease (nothing written)
+   * @throws StoreException when no incident has this id
+   */
+  boolean saveProgress(Incident incident, String expectedOwner, Wait wait);
+
+  /** The stored wait of an incident, if any. */
+  Optional<Wait> storedWait(String incidentId);
 
   /**
    * Extends the lease of an incident held by {@code owner} to {@code until}, touching nothing else.

@@ -1,4 +1,4 @@
-package io.runbookd.engine;
+package io.runbookd.policy;
 
 import io.runbookd.model.Incident;
 
@@ -8,10 +8,17 @@ import io.runbookd.rules.TemplateContext;
 import java.util.Map;
 
 /** Builds the message-template variables ({@link TemplateContext#message}) of an incident. */
-final class IncidentMessages {
+public final class IncidentMessages {
   private IncidentMessages() {}
 
-  static Map<String, Object> context(Incident inc, Map<String, String> labels, Map<String, String> annotations,
+  /**
+   * The variables of a message template about {@code inc}.
+   *
+   * @param labels the latest alert's labels (null: none)
+   * @param annotations the latest alert's annotations (null: none)
+   * @param status the connector status when known, else null ({@code connector_state} is UNKNOWN)
+   */
+  public static Map<String, Object> context(Incident inc, Map<String, String> labels, Map<String, String> annotations,
       ConnectorStatus status) {
     return TemplateContext.message(new TemplateContext.Message(
         inc.rule(),

@@ -1,0 +1,305 @@
+package io.runbookd.engine;
+
+import io.runbookd.model.Approval;
+import io.runbookd.model.Budget;
+import io.runbookd.model.Escalation;
+import io.runbookd.model.Incident;
+import io.runbookd.model.IncidentEvent;
+import io.runbookd.model.IncidentState;
+import io.runbookd.model.StepRun;
+import io.runbookd.model.Wait;
+import io.runbookd.policy.ClusterGuardPolicy;
+import io.runbookd.policy.RemediationPolicy;
+import io.runbookd.rules.Durations;
+import io.runbookd.rules.Rule;
+import io.runbookd.rules.Step;
+import io.vertx.core.Future;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes what the engine decided about a claimed incident: its new state and next action (with its stored
+ * wait, if any), its timeline, and the outcomes that end or suspend automation (closed, parked, deferred,
+ * backoff, gave up, shadow). Every write checks that this replica still holds the incident's lease.
+ */
+final class IncidentWriter {
+  private static final Logger LOG = LoggerFactory.getLogger(IncidentWriter.class);
+
+  private final EngineDeps deps;
+  private final ClusterGuard guard;
+  private final Map<String, Incident> leases = new ConcurrentHashMap<>();
+
+  IncidentWriter(EngineDeps deps, ClusterGuard guard) {
+    this.deps = deps;
+    this.guard = guard;
+  }
+
+  /** Writes {@code next} (and removes the incident's stored wait) if this replica still holds the lease. */
+  Future<Void> save(Incident next, Incident previous) {
+    return write(next, previous, null);
+  }
+
+  /**
+   * Stores {@code wait} with the incident in {@code state}, due again at {@code at}; the lease is released
+   * unless {@code keepLease} (the caller looks at the connector at once).
+   */
+  Future<Void> saveWait(Lease lease, IncidentState state, Wait wait, Instant at, boolean keepLease) {
+    Instant now = deps.now();
+    Incident inc = lease.incident();
+    Incident waiting = inc.withState(state, now).withNextAction(Incident.WAIT, at, now);
+    return write(keepLease ? waiting : waiting.released(now), inc, wait);
+  }
+
+  private Future<Void> write(Incident next, Incident previous, Wait wait) {
+    Instant leaseUntil = next.leaseOwner() == null ? null : deps.now().plus(deps.config().lease());
+    Incident toWrite = next.leaseOwner() == null ? next : new Incident(next.id(), next.cluster(), next.connector(), next.rule(),
+        next.state(), next.outcome(), next.attempts(), next.cause(), next.trace(), next.openedAt(), next.updatedAt(),
+        next.closedAt(), next.nextActionAt(), next.nextAction(), next.alertResolvedAt(), deps.owner(), leaseUntil);
+    return deps.blocking(() -> deps.store().saveProgress(toWrite, deps.owner(), wait)).compose(ok -> {
+      if (!ok) {
+        return Future.failedFuture(new IllegalStateException("lease on " + previous.id() + " was lost to another replica"));
+      }
+      leases.put(toWrite.id(), toWrite);
+      return Future.succeededFuture();
+    });
+  }
+
+  /** Appends a line to the incident's timeline. */
+  Future<Void> event(Incident inc, String kind, String message) {
+    return deps.blocking(() -> {
+      deps.store().addEvent(inc.id(), new IncidentEvent(deps.now(), kind, message));
+      return null;
+    });
+  }
+
+  /** Records a step that started now. Empty when it had started once already (it must not run again). */
+  Future<Optional<StepRun>> startStep(Incident inc, int attempt, int index, Step step) {
+    StepRun run = new StepRun(0, inc.id(), attempt, index, step.type(), StepExecutor.params(step), deps.now(), null, null,
+        null, null, null);
+    return deps.blocking(() -> deps.store().startStep(run));
+  }
+
+  /** Records the end of a step. */
+  Future<Void> finishStep(long stepId, String outcome, String error, String after) {
+    return deps.blocking(() -> {
+      deps.store().finishStep(stepId, deps.now(), outcome, error, after);
+      return null;
+    });
+  }
+
+  /** Hands the incident to a human: ESCALATED, no next action, its pending approval cancelled. */
+  Future<Void> park(Lease lease, String why) {
+    Instant now = deps.now();
+    Incident inc = lease.incident();
+    Incident parked = inc.withState(IncidentState.ESCALATED, now).withNextAction(null, null, now).released(now);
+    LOG.warn("{} msg=\"{}; leaving the incident to a human\"", inc.context(), why);
+    guard.forget(inc.id());
+    return save(parked, inc)
+        .compose(ok -> cancelApproval(inc, why))
+        .compose(v -> event(parked, "parked", why + "; no further automatic action"));
+  }
+
+  /**
+   * Leaves the incident waiting after a guard said not now: OPEN, next action {@code action} at the
+   * decision's time, the lease released. The timeline gets the reason once while it lasts.
+   */
+  Future<Void> defer(Lease lease, ClusterGuardPolicy.Decision decision, String action) {
+    Instant now = deps.now();
+    Incident inc = lease.incident();
+    Instant until;
+    ClusterGuardPolicy.Reason reason;
+    String key;
+    String text;
+    if (decision instanceof ClusterGuardPolicy.Decision.StormHold h) {
+      until = h.until();
+      reason = ClusterGuardPolicy.Reason.STORM;
+      key = Long.toString(h.storm().id());
+      text = ClusterGuard.stormText(h.storm());
+    } else if (decision instanceof ClusterGuardPolicy.Decision.Defer d) {
+      until = d.until();
+      reason = d.reason();
+      key = "";
+      text = d.detail() + "; next try at " + d.until();
+    } else {
+      throw new IllegalArgumentException("not a deferral: " + decision);
+    }
+    if (until.isBefore(now)) {
+      until = now;
+    }
+    boolean first = guard.deferred(inc, reason, key);
+    Incident waiting = inc.withState(IncidentState.OPEN, now).withNextAction(action, until, now).released(now);
+    if (first) {
+      LOG.info("{} reason={} until={} msg=\"deferred: {}\"", inc.context(), reason.label(), until, text.replace('"', '\''));
+    } else {
+      LOG.debug("{} reason={} until={} msg=\"deferred again\"", inc.context(), reason.label(), until);
+    }
+    return save(waiting, inc).compose(v -> first
+        ? event(waiting, reason == ClusterGuardPolicy.Reason.STORM ? "storm_hold" : "deferred", text)
+        : Future.succeededFuture());
+  }
+
+  /** The next attempt waits for its backoff: OPEN until {@code next}. */
+  Future<Void> scheduleRetry(Lease lease, Instant next) {
+    Instant now = deps.now();
+    Incident inc = lease.incident();
+    Incident waiting = inc.withState(IncidentState.OPEN, now).withNextAction(Incident.REMEDIATE, next, now).released(now);
+    return save(waiting, inc).compose(v -> event(waiting, "backoff", "next attempt at " + next + " (in "
+        + Durations.format(Duration.between(now, next)) + ")"));
+  }
+
+  /** The budget is spent: ESCALATED, and the "gave up" escalation when the rule names a notifier. */
+  Future<Void> giveUp(Lease lease, Rule rule, Budget budget) {
+    Instant now = deps.now();
+    Incident inc = lease.incident();
+    Incident escalated = inc.withState(IncidentState.ESCALATED, now).withNextAction(null, null, now).released(now);
+    Optional<String> notifier = RemediationPolicy.gaveUpNotifier(rule);
+    deps.metrics().remediation(rule.name(), "escalated", null);
+    LOG.warn("{} attempts={} msg=\"attempt budget spent; giving up and escalating\"", inc.context(), budget.attempts());
+    return save(escalated, inc)
+        .compose(v -> deps.blocking(() -> {
+          notifier.ifPresent(n -> deps.store().scheduleEscalation(new Escalation(inc.id(), Escalation.GAVE_UP, now, n, null, null, null)));
+          return null;
+        }))
+        .compose(v -> event(escalated, "gave_up", "attempt budget spent (" + budget.attempts() + " of "
+            + rule.retry().maxAttempts() + "); " + notifier.map(n -> "escalating to " + n).orElse("no notifier named by the rule")));
+  }
+
+  /** An escalated incident stays with humans: no next action. */
+  Future<Void> idle(Lease lease) {
+    Instant now = deps.now();
+    Incident inc = lease.incident();
+    return save(inc.withNextAction(null, null, now).released(now), inc);
+  }
+
+  /**
+   * A rule without steps (schema mismatch, tolerance exceeded) only escalates: nothing is attempted,
+   * the ladder notifies people, and a resolved alert triggers the verification that closes it.
+   */
+  Future<Void> escalateOnly(Lease lease, Rule rule) {
+    Instant now = deps.now();
+    Incident inc = lease.incident();
+    Incident watching = inc.withState(IncidentState.OPEN, now).withNextAction(null, null, now).released(now);
+    deps.metrics().remediation(rule.name(), "escalated", null);
+    return save(watching, inc).compose(v -> event(watching, "no_action", "rule " + rule.name()
+        + " has no steps: nothing is done automatically; its escalation ladder tells people, and a resolved alert is verified"));
+  }
+
+  /** Dry run: every step recorded as {@code shadow}, nothing done. */
+  Future<Void> shadow(Lease lease, Rule rule) {
+    Instant now = deps.now();
+    Incident inc = lease.incident();
+    return deps.blocking(() -> {
+          for (int i = 0; i < rule.steps().size(); i++) {
+            Step s = rule.steps().get(i);
+            Optional<StepRun> run = deps.store().startStep(new StepRun(0, inc.id(), 0, i, s.type(), StepExecutor.params(s), now, null, null, null, null, null));
+            run.ifPresent(r -> deps.store().finishStep(r.id(), now, "shadow", null, null));
+            deps.metrics().action(rule.name(), s.type(), "shadow", Duration.ZERO);
+          }
+          return null;
+        })
+        .compose(v -> {
+          deps.metrics().remediation(rule.name(), "shadow", null);
+          Incident watching = inc.withState(IncidentState.OPEN, now).withNextAction(null, null, now).released(now);
+          return save(watching, inc).compose(x -> event(watching, "shadow", "dry run: would have run "
+              + rule.gateBeforeSteps().map(g -> "(after approval by " + g.notifier() + ") ").orElse("")
+              + String.join(", ", rule.steps().stream().map(Step::type).toList()) + "; nothing was done"));
+        });
+  }
+
+  /** Closes the incident: its pending approval and escalations cancelled, the recovery noted in the budget. */
+  Future<Void> close(Lease lease, String outcome, String why) {
+    Instant now = deps.now();
+    Incident inc = lease.incident();
+    Incident closed = inc.closed(outcome, now);
+    guard.forget(inc.id());
+    return save(closed, inc)
+        .compose(v -> cancelApproval(inc, "the incident closed: " + why))
+        .compose(v -> deps.blocking(() -> {
+          deps.store().cancelEscalations(inc.id(), now);
+          Budget b = deps.store().budget(inc.cluster(), inc.connector(), inc.rule());
+          deps.store().saveBudget(RemediationPolicy.afterRecovery(b, now));
+          return null;
+        }))
+        .compose(v -> {
+          if ("recovered".equals(outcome)) {
+            deps.metrics().recovered(Duration.between(inc.openedAt(), now));
+          }
+          LOG.info("{} outcome={} msg=\"incident closed: {}\"", inc.context(), outcome, why);
+          return event(closed, "closed", why);
+        });
+  }
+
+  /** Cancels the incident's pending approval, if any (the incident closed or was parked). */
+  Future<Void> cancelApproval(Incident inc, String why) {
+    if (inc.state() != IncidentState.AWAITING_APPROVAL) {
+      return Future.succeededFuture();
+    }
+    Instant now = deps.now();
+    return deps.blocking(() -> {
+      Approval.Outcome out = deps.store().decideApproval(inc.id(), Approval.Decision.CANCELLED, "runbookd", "runbookd", why, now);
+      if (out.status() == Approval.Outcome.Status.DECIDED) {
+        deps.metrics().approval(inc.rule(), "cancelled", "runbookd");
+      }
+      return null;
+    });
+  }
+
+  /** Labels and annotations of the incident's latest alert, for templates. */
+  record AlertContext(Map<String, String> labels, Map<String, String> annotations) {}
+
+  /** Starts holding a claimed incident's lease. */
+  Lease lease(Incident claimed) {
+    return new Lease(claimed);
+  }
+
+  /**
+   * Holds an incident's lease while work runs: renews it every third of the lease time and tracks the
+   * latest written copy of the incident.
+   */
+  final class Lease {
+    private final String id;
+    private final long timer;
+
+    private Lease(Incident claimed) {
+      this.id = claimed.id();
+      leases.put(id, claimed);
+      long every = Math.max(1000, deps.config().lease().toMillis() / 3);
+      this.timer = deps.vertx().setPeriodic(every, t -> renew());
+    }
+
+    Incident incident() {
+      return leases.get(id);
+    }
+
+    Future<AlertContext> alertContext() {
+      return deps.blocking(() -> deps.store().lastAlert(id))
+          .map(a -> a.map(e -> new AlertContext(e.labels(), e.annotations())).orElse(new AlertContext(Map.of(), Map.of())));
+    }
+
+    private void renew() {
+      Incident cur = leases.get(id);
+      if (cur == null || cur.leaseOwner() == null) {
+        return;
+      }
+      Instant until = deps.now().plus(deps.config().lease());
+      deps.blocking(() -> deps.store().renewLease(id, deps.owner(), until)).onComplete(ar -> {
+        if (ar.failed()) {
+          LOG.warn("{} msg=\"lease renewal failed: {}\"", cur.context(), ar.cause().getMessage());
+        } else if (!ar.result()) {
+          LOG.warn("{} msg=\"lease lost to another replica\"", cur.context());
+        }
+      });
+    }
+
+    Future<Void> stop() {
+      deps.vertx().cancelTimer(timer);
+      leases.remove(id);
+      return Future.succeededFuture();
+    }
+  }
+}

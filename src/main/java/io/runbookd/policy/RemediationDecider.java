@@ -1,0 +1,356 @@
+package io.runbookd.policy;
+
+import io.runbookd.model.Approval;
+import io.runbookd.model.Budget;
+import io.runbookd.model.ConnectorState;
+import io.runbookd.model.Incident;
+import io.runbookd.model.IncidentState;
+import io.runbookd.model.Storm;
+import io.runbookd.model.Json;
+import io.runbookd.model.Wait;
+import io.runbookd.rules.Durations;
+import io.runbookd.rules.Rule;
+import io.runbookd.rules.Step;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What to do next with one claimed incident, as a pure function of what is known about it now: the
+ * incident, its rule, its attempt budget, the cluster's storm, its approvals, its stored wait and one
+ * fresh observation of the connector. The engine gathers those facts, calls {@link #decide}, carries the
+ * {@link Decision} out, stores the result, and calls again whenever a decision leads straight on to
+ * another. Waiting (a verification, a {@code wait_for} step, an approval, a backoff) is always a stored
+ * deadline ({@link Wait}, {@code nextActionAt}), never a held thread.
+ *
+ * <p>Like Cruise Control's {@code SelfHealingNotifier} the answers are values; nothing here reads a clock
+ * or does I/O, so tests step time to the millisecond on each side of every boundary.
+ */
+public final class RemediationDecider {
+  /** How soon an approval request that could not be delivered is sent again. */
+  public static final Duration NOTIFY_RETRY = Duration.ofSeconds(30);
+
+  private RemediationDecider() {}
+
+  /**
+   * The facts of one decision.
+   *
+   * @param incident the claimed incident
+   * @param rule its rule, empty when it is no longer loaded
+   * @param clusterConfigured whether its Connect cluster is still configured
+   * @param budget the attempt budget of (cluster, connector, rule)
+   * @param storm the cluster's current storm, if any (it may be over already)
+   * @param approvals the incident's approvals, oldest first
+   * @param stored the incident's stored wait, if any
+   * @param observed what was read of the connector for this decision ({@link #needs} says what)
+   * @param dryRun global or per-rule shadow mode
+   * @param pollInterval how often a connector is read while a verdict is open
+   * @param now the decision time
+   */
+  public record Facts(Incident incident, Optional<Rule> rule, boolean clusterConfigured, Budget budget,
+      Optional<Storm> storm, List<Approval> approvals, Optional<Wait> stored, Observation observed, boolean dryRun,
+      Duration pollInterval, Instant now) {
+    public Facts {
+      Objects.requireNonNull(incident, "incident");
+      Objects.requireNonNull(rule, "rule");
+      Objects.requireNonNull(budget, "budget");
+      Objects.requireNonNull(storm, "storm");
+      approvals = List.copyOf(approvals);
+      Objects.requireNonNull(stored, "stored");
+      Objects.requireNonNull(observed, "observed");
+      Objects.requireNonNull(pollInterval, "pollInterval");
+      Objects.requireNonNull(now, "now");
+    }
+  }
+
+  /** What must be read of the connector before deciding. */
+  public enum Need {
+    /** {@code GET /connectors/{name}/status}. */
+    STATUS,
+    /** {@code GET /connectors/{name}/config} (a config-change wait). */
+    CONFIG,
+    /** Nothing (a {@code wait} step, an approval). */
+    NOTHING
+  }
+
+  /**
+   * One observation of the connector.
+   *
+   * @param status the status reading, null when not read
+   * @param config the connector config, null when not read or unreadable
+   */
+  public record Observation(StabilityPolicy.Reading status, Map<String, String> config) {
+    /** Nothing was read. */
+    public static final Observation NONE = new Observation(null, null);
+  }
+
+  /** What {@link #decide} needs read for {@code incident} with its stored {@code wait}. */
+  public static Need needs(Incident incident, Optional<Wait> wait) {
+    if (wait.isPresent()) {
+      Wait w = wait.get();
+      return w.sleep() ? Need.NOTHING : w.configChange() ? Need.CONFIG : Need.STATUS;
+    }
+    if (incident.state() == IncidentState.AWAITING_APPROVAL && !Incident.VERIFY.equals(incident.nextAction())) {
+      return Need.NOTHING;
+    }
+    return Need.STATUS;
+  }
+
+  /** A decision. Each says what the engine does now; the waiting ones say until when. */
+  public sealed interface Decision {
+    /** Hand the incident to a human: ESCALATED, no next action, a pending approval cancelled. */
+    record Park(String why) implements Decision {}
+
+    /** Start a wait (a verification) now; {@code eventKind}/{@code eventText} go to the timeline first. */
+    record StartWait(Wait start, String eventKind, String eventText) implements Decision {}
+
+    /** The wait is undecided: store {@code next} and look again at {@code at}. */
+    record WaitAgain(Wait next, Instant at) implements Decision {}
+
+    /** A {@code wait}/{@code wait_for} step ended: record it, then continue the segment after it. */
+    record StepDone(Wait done, boolean verified, String after) implements Decision {}
+
+    /**
+     * The attempt failed ({@code reason}); the budget says what follows ({@code then}). For a failed step
+     * wait, {@code stepError} is the step's own error (null otherwise).
+     */
+    record AttemptFailed(Wait of, String stepError, String reason, Budget ended, Decision then) implements Decision {}
+
+    /** A check failed: the timeline says why ({@code message}), then {@code then} follows. */
+    record CheckFailed(String message, Decision then) implements Decision {}
+
+    /** Close the incident with {@code outcome}; {@code skipped} counts a remediation that was not needed. */
+    record Close(String outcome, String why, boolean skipped) implements Decision {}
+
+    /** Leave the ESCALATED incident to humans: no next action. */
+    record Idle() implements Decision {}
+
+    /** A rule without steps only escalates. */
+    record EscalateOnly() implements Decision {}
+
+    /** Spend no more: ESCALATED, the "gave up" escalation. */
+    record GiveUp(Budget budget) implements Decision {}
+
+    /** The next attempt waits for its backoff: OPEN until {@code at}. */
+    record RetryAt(Instant at) implements Decision {}
+
+    /** A storm holds automatic actions: OPEN until the storm's quiet time, the attempt not started. */
+    record StormHold(Storm storm, String waitAction) implements Decision {}
+
+    /** Dry run: record what would be done, do nothing. */
+    record Shadow() implements Decision {}
+
+    /** Start attempt {@code attempt} by asking for approval at {@code gate} (before its first step). */
+    record AskApproval(int attempt, int gate) implements Decision {}
+
+    /** Run the segment of {@code attempt} that starts at step {@code from}, if the guards admit it. */
+    record RunSegment(int attempt, int from) implements Decision {}
+
+    /** Make sure the approver was told of {@code pending}, then wait for the decision or the TTL. */
+    record AwaitDecision(Approval pending) implements Decision {}
+
+    /** The TTL of {@code pending} passed: its default decides. */
+    record ApplyTtl(Approval pending) implements Decision {}
+
+    /** Apply a recorded decision: approved runs on after the gate, otherwise humans take over. */
+    record Decided(Approval approval) implements Decision {}
+  }
+
+  /** Decides what to do with {@code f.incident()} now. */
+  public static Decision decide(Facts f) {
+    Incident inc = f.incident();
+    if (f.rule().isEmpty()) {
+      return new Decision.Park("rule \"" + inc.rule() + "\" is no longer loaded");
+    }
+    if (!f.clusterConfigured()) {
+      return new Decision.Park("Connect cluster \"" + inc.cluster() + "\" is not configured");
+    }
+    Rule rule = f.rule().get();
+    if (f.stored().isPresent()) {
+      return onWait(f, rule, f.stored().get());
+    }
+    if (inc.state() == IncidentState.REMEDIATING) {
+      return check(f, rule, Wait.Kind.CHECK, "resumed",
+          "the previous attempt was interrupted (daemon stopped); verifying instead of repeating it");
+    }
+    if (inc.state() == IncidentState.AWAITING_APPROVAL) {
+      return awaiting(f, rule);
+    }
+    if (Incident.VERIFY.equals(inc.nextAction())) {
+      return check(f, rule, Wait.Kind.CHECK, null, null);
+    }
+    if (Incident.RESUME.equals(inc.nextAction())) {
+      Optional<Approval> approved = f.approvals().stream()
+          .filter(a -> a.attempt() == inc.attempts() && a.decision() == Approval.Decision.APPROVED)
+          .reduce((a, b) -> b);
+      if (approved.isPresent()) {
+        return new Decision.RunSegment(inc.attempts(), approved.get().resumeAt());
+      }
+    }
+    return attempt(f, rule);
+  }
+
+  /** A new attempt is due (or an approved one could not be found: a new one starts). */
+  static Decision attempt(Facts f, Rule rule) {
+    Incident inc = f.incident();
+    StabilityPolicy.Reading r = f.observed().status();
+    if (r != null && r.status() != null && r.status().isHealthy()) {
+      return check(f, rule, Wait.Kind.CHECK, "healthy", "connector is healthy now ("
+          + StabilityPolicy.describe(r.status()) + "); verifying stability instead of acting");
+    }
+    if (rule.steps().isEmpty()) {
+      return new Decision.EscalateOnly();
+    }
+    if (RemediationPolicy.exhausted(rule.retry(), f.budget())) {
+      return new Decision.GiveUp(f.budget());
+    }
+    Optional<Storm> storm = f.storm().filter(s -> s.activeAt(f.now()));
+    if (storm.isPresent()) {
+      return new Decision.StormHold(storm.get(), Incident.REMEDIATE);
+    }
+    if (f.dryRun()) {
+      return new Decision.Shadow();
+    }
+    int next = inc.attempts() + 1;
+    if (rule.gateBeforeSteps().isPresent()) {
+      return new Decision.AskApproval(next, Approval.BEFORE_STEPS);
+    }
+    return new Decision.RunSegment(next, 0);
+  }
+
+  /** A verification outside an attempt, starting now with the reading in hand. */
+  private static Decision check(Facts f, Rule rule, Wait.Kind kind, String eventKind, String eventText) {
+    Wait w = Wait.verification(f.incident().id(), kind, f.incident().attempts(), ConnectorState.RUNNING, f.now(),
+        rule.verify().within(), rule.verify().stableFor(), 0, f.now());
+    return new Decision.StartWait(w, eventKind, eventText);
+  }
+
+  /** An incident in AWAITING_APPROVAL: a decision, the TTL, a verification, or waiting on. */
+  private static Decision awaiting(Facts f, Rule rule) {
+    Incident inc = f.incident();
+    Optional<Approval> pending = f.approvals().stream().filter(Approval::pending).findFirst();
+    if (pending.isEmpty()) {
+      Optional<Approval> latest = f.approvals().stream().filter(a -> a.attempt() == inc.attempts()).reduce((a, b) -> b);
+      return latest.<Decision>map(Decision.Decided::new)
+          .orElseGet(() -> new Decision.Park("AWAITING_APPROVAL without an approval request"));
+    }
+    Approval a = pending.get();
+    if (!f.now().isBefore(a.expiresAt())) {
+      return new Decision.ApplyTtl(a);
+    }
+    if (Incident.VERIFY.equals(inc.nextAction())) {
+      return check(f, rule, Wait.Kind.APPROVAL_CHECK, null, null);
+    }
+    return new Decision.AwaitDecision(a);
+  }
+
+  /** The incident has a stored wait: look at what was observed. */
+  private static Decision onWait(Facts f, Rule rule, Wait w) {
+    if (w.sleep()) {
+      return f.now().isBefore(w.deadline()) ? new Decision.WaitAgain(w, w.deadline())
+          : new Decision.StepDone(w, false, null);
+    }
+    if (w.configChange()) {
+      return onConfigWait(f, rule, w);
+    }
+    StabilityPolicy.Reading reading = f.observed().status();
+    if (reading == null) {
+      return new Decision.WaitAgain(w, f.now());
+    }
+    StabilityPolicy.Verdict v = StabilityPolicy.observe(w, reading, f.now(), f.pollInterval());
+    if (v instanceof StabilityPolicy.Verdict.Again again) {
+      return new Decision.WaitAgain(again.next(), again.at());
+    }
+    String stable = "RUNNING and stable for " + Durations.format(w.stableFor());
+    if (v instanceof StabilityPolicy.Verdict.Stable) {
+      return switch (w.kind()) {
+        case STEP -> new Decision.StepDone(w, w.state() == ConnectorState.RUNNING,
+            reading.status() == null ? null : Json.write(Map.of("status", StabilityPolicy.describe(reading.status()))));
+        case ATTEMPT -> new Decision.Close("recovered", "verified (" + stable + ") after attempt " + w.attempt(), false);
+        case CHECK -> f.incident().attempts() > 0
+            ? new Decision.Close("recovered", "verified: " + stable, false)
+            : new Decision.Close(f.dryRun() ? "shadow" : "healthy", "verified: " + stable, true);
+        case APPROVAL_CHECK -> new Decision.Close("recovered", "verified while waiting for approval: " + stable
+            + "; the approval is no longer needed", true);
+      };
+    }
+    StabilityPolicy.Verdict.Failed failed = (StabilityPolicy.Verdict.Failed) v;
+    return switch (w.kind()) {
+      case STEP -> attemptFailed(f, rule, w, failed.reason(), stepType(rule, w) + " failed: " + failed.reason());
+      case ATTEMPT -> attemptFailed(f, rule, w, null, failed.reason());
+      case CHECK -> failed.gone()
+          ? new Decision.Close("connector_deleted", "the connector no longer exists on " + f.incident().cluster(), false)
+          : new Decision.CheckFailed("not closing: " + failed.reason(), afterFailedCheck(f, rule));
+      case APPROVAL_CHECK -> {
+        Optional<Approval> pending = f.approvals().stream().filter(Approval::pending).findFirst();
+        Decision then = pending.<Decision>map(Decision.AwaitDecision::new).orElseGet(() -> awaiting(f, rule));
+        yield new Decision.CheckFailed("not closing: " + failed.reason() + "; still waiting for approval", then);
+      }
+    };
+  }
+
+  private static Decision onConfigWait(Facts f, Rule rule, Wait w) {
+    Map<String, String> current = f.observed().config();
+    Map<String, String> baseline = ConfigDiff.parse(w.baseline());
+    if (current != null && !current.equals(baseline)) {
+      return new Decision.StepDone(w, false, ConfigDiff.describe(baseline, current));
+    }
+    if (f.now().isAfter(w.deadline())) {
+      String error = "connector configuration did not change in time";
+      return attemptFailed(f, rule, w, error, "wait_for failed: " + error);
+    }
+    return new Decision.WaitAgain(w, f.now().plus(f.pollInterval()));
+  }
+
+  private static String stepType(Rule rule, Wait w) {
+    return w.step() >= 0 && w.step() < rule.steps().size() ? rule.steps().get(w.step()).type() : "wait_for";
+  }
+
+  private static Decision attemptFailed(Facts f, Rule rule, Wait w, String stepError, String reason) {
+    return attemptFailed(rule, w, stepError, reason, f.budget(), f.now());
+  }
+
+  /**
+   * The attempt of {@code w} failed at {@code now}: its end counts in the budget ({@code lastAttemptAt});
+   * then give up when the budget is spent, else retry after the backoff.
+   *
+   * @param stepError the failed step's own error, or null when the attempt's verification failed
+   * @param reason for the timeline
+   */
+  public static Decision.AttemptFailed attemptFailed(Rule rule, Wait w, String stepError, String reason, Budget budget,
+      Instant now) {
+    Budget ended = new Budget(budget.cluster(), budget.connector(), budget.rule(), budget.attempts(), now,
+        budget.lastRecoveredAt());
+    Decision then = RemediationPolicy.exhausted(rule.retry(), ended) ? new Decision.GiveUp(ended)
+        : new Decision.RetryAt(RemediationPolicy.nextAttemptAt(rule.retry(), ended, now));
+    return new Decision.AttemptFailed(w, stepError, reason, ended, then);
+  }
+
+  /** After a failed check: an escalated incident stays with humans; otherwise the budget decides. */
+  private static Decision afterFailedCheck(Facts f, Rule rule) {
+    if (f.incident().state() == IncidentState.ESCALATED) {
+      return new Decision.Idle();
+    }
+    return RemediationPolicy.exhausted(rule.retry(), f.budget()) ? new Decision.GiveUp(f.budget())
+        : new Decision.RetryAt(RemediationPolicy.nextAttemptAt(rule.retry(), f.budget(), f.now()));
+  }
+
+  /** The stable_for of the rule's last {@code wait_for} RUNNING step, used when that step verified the fix. */
+  public static Duration verifiedFor(Rule rule) {
+    Duration d = rule.verify().stableFor();
+    for (Step s : rule.steps()) {
+      if (s instanceof Step.WaitFor w && !w.configChange() && w.state() == ConnectorState.RUNNING) {
+        d = w.stableFor();
+      }
+    }
+    return d;
+  }
+
+  /** Steps after which an earlier verification no longer holds. */
+  public static boolean mutates(Step step) {
+    return !(step instanceof Step.Notify) && !(step instanceof Step.Wait);
+  }
+}

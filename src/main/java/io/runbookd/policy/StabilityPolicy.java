@@ -1,0 +1,124 @@
+package io.runbookd.policy;
+
+import io.runbookd.model.ConnectorState;
+import io.runbookd.model.ConnectorStatus;
+import io.runbookd.model.Wait;
+import io.runbookd.rules.Durations;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * The stable streak, as a pure function of one observation: a fix is verified when the connector has
+ * been in a state without interruption for {@code stableFor}. One RUNNING reading proves nothing: after
+ * a restart, a task that still cannot reach its database goes RUNNING, then FAILED again a few seconds
+ * later (Kafka Connect keeps a failed task FAILED until it is restarted; see the Connect REST API docs,
+ * "GET /connectors/{name}/status", https://kafka.apache.org/documentation/#connect_rest).
+ *
+ * <p>The streak must start by the wait's {@link Wait#deadline()}; once started it may finish after it. A
+ * reading that fails (Connect unreachable, 409) breaks the streak. Nothing here reads a clock.
+ */
+public final class StabilityPolicy {
+  /** The reason of a verdict on a connector that Connect answered 404 for. */
+  public static final String NOT_FOUND = "connector not found";
+
+  private StabilityPolicy() {}
+
+  /** What one reading of the connector means for a wait. */
+  public sealed interface Verdict permits Verdict.Stable, Verdict.Again, Verdict.Failed {
+    /** The state held for the whole {@code stableFor}, from {@code since}. */
+    record Stable(Instant since) implements Verdict {}
+
+    /** Not decided yet: read again at {@code at}; {@code next} carries the streak. */
+    record Again(Instant at, Wait next) implements Verdict {
+      public Again {
+        Objects.requireNonNull(at, "at");
+        Objects.requireNonNull(next, "next");
+      }
+    }
+
+    /**
+     * No streak started by the deadline. {@code gone} is true when Connect answered 404 (the connector was
+     * deleted); {@code reason} is for humans.
+     */
+    record Failed(String reason, boolean gone) implements Verdict {
+      public Failed {
+        Objects.requireNonNull(reason, "reason");
+      }
+    }
+  }
+
+  /**
+   * One reading of the connector.
+   *
+   * @param status the status read, or null when the read failed
+   * @param readError why the read failed ({@link #NOT_FOUND} for a 404), null when it succeeded
+   */
+  public record Reading(ConnectorStatus status, String readError) {
+    /** A successful read. */
+    public static Reading of(ConnectorStatus status) {
+      return new Reading(Objects.requireNonNull(status, "status"), null);
+    }
+
+    /** A failed read. */
+    public static Reading failed(String error) {
+      return new Reading(null, Objects.requireNonNull(error, "error"));
+    }
+
+    /** True when Connect answered 404. */
+    public boolean notFound() {
+      return status == null && NOT_FOUND.equals(readError);
+    }
+  }
+
+  /**
+   * Decides a state wait after reading the connector at {@code now}.
+   *
+   * @param wait the stored wait (its {@code state} must not be null)
+   * @param reading what Connect answered
+   * @param now the time of the reading
+   * @param pollInterval how often to read while the verdict is open
+   */
+  public static Verdict observe(Wait wait, Reading reading, Instant now, Duration pollInterval) {
+    Objects.requireNonNull(wait.state(), "a state wait");
+    boolean holds = reading.status() != null && holds(reading.status(), wait.state());
+    Instant streak = holds ? (wait.stableSince() == null ? now : wait.stableSince()) : null;
+    if (streak != null && !now.isBefore(streak.plus(wait.stableFor()))) {
+      return new Verdict.Stable(streak);
+    }
+    if (streak == null && now.isAfter(wait.deadline())) {
+      if (reading.notFound()) {
+        return new Verdict.Failed(NOT_FOUND, true);
+      }
+      String why = reading.status() == null ? "status unavailable: " + reading.readError() : describe(reading.status());
+      return new Verdict.Failed("not " + wait.state() + " and stable for " + Durations.format(wait.stableFor())
+          + " in time: " + why, false);
+    }
+    long waitMs = pollInterval.toMillis();
+    if (streak != null) {
+      long remaining = Duration.between(now, streak.plus(wait.stableFor())).toMillis();
+      waitMs = Math.max(1, Math.min(waitMs, remaining));
+    }
+    return new Verdict.Again(now.plusMillis(waitMs), wait.withStableSince(streak));
+  }
+
+  /**
+   * True when {@code status} is in {@code state}: RUNNING means the connector and every task RUNNING;
+   * STOPPED and PAUSED compare the connector's state.
+   */
+  public static boolean holds(ConnectorStatus status, ConnectorState state) {
+    if (state == ConnectorState.RUNNING) {
+      return status.isHealthy();
+    }
+    return status.connector().state() == state;
+  }
+
+  /** For humans, e.g. {@code connector RUNNING, task 0 FAILED}. */
+  public static String describe(ConnectorStatus s) {
+    StringBuilder out = new StringBuilder("connector ").append(s.connector().state());
+    for (ConnectorStatus.TaskStatus t : s.tasks()) {
+      out.append(", task ").append(t.id()).append(' ').append(t.status().state());
+    }
+    return out.toString();
+  }
+}

@@ -1,0 +1,253 @@
+package io.runbookd.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.runbookd.model.Approval;
+import io.runbookd.model.Budget;
+import io.runbookd.model.ConnectorState;
+import io.runbookd.model.Incident;
+import io.runbookd.model.IncidentState;
+import io.runbookd.model.Storm;
+import io.runbookd.model.Wait;
+import io.runbookd.policy.RemediationDecider.Decision;
+import io.runbookd.policy.RemediationDecider.Facts;
+import io.runbookd.policy.RemediationDecider.Observation;
+import io.runbookd.rules.Rule;
+import io.runbookd.rules.RuleLoader;
+import io.runbookd.testkit.SteppedClock;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The pure remediation decider, stepped to the millisecond on each side of every boundary. */
+class RemediationDeciderTest {
+  private static final Instant T0 = Instant.parse("2026-11-28T03:00:00Z");
+  private static final Duration POLL = Duration.ofSeconds(2);
+  private static final Observation RUNNING = new Observation(StabilityPolicyTest.RUNNING, null);
+  private static final Observation FAILED = new Observation(StabilityPolicyTest.FAILED, null);
+
+  private final SteppedClock clock = new SteppedClock(T0);
+
+  private static Rule rule(String extra, String steps) {
+    try {
+      return new RuleLoader(new RuleLoader.Context(Set.of("prod"), Set.of("owner", "oncall")), Clock.systemUTC())
+          .parse("r.yaml", """
+              rules:
+                - name: refused
+                  match: { alert: ['alertname="KafkaConnectTaskFailure"'] }
+                  target: { cluster: prod, connector: '{{ labels.connector }}' }
+                  retry: { max_attempts: 2, backoff: [0s, 2m] }
+                  verify: { within: 2m, stable_for: 30s }
+              %s
+                  steps:
+              %s
+              """.formatted(extra.isEmpty() ? "" : "    " + extra, steps.indent(6).stripTrailing())).rules().get(0);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static final Rule RESTART = rule("", "- restart: {}");
+
+  private static Incident incident(IncidentState state, int attempts, String nextAction) {
+    return new Incident("inc-1", "prod", "orders-sink", "refused", state, null, attempts, "refused", null, T0, T0, null,
+        T0, nextAction, null, null, null);
+  }
+
+  private static Budget budget(int attempts) {
+    return new Budget("prod", "orders-sink", "refused", attempts, attempts == 0 ? null : T0, null);
+  }
+
+  private Facts facts(Incident inc, Rule rule, Budget budget, Optional<Storm> storm, List<Approval> approvals,
+      Optional<Wait> wait, Observation observed, boolean dryRun) {
+    return new Facts(inc, Optional.ofNullable(rule), true, budget, storm, approvals, wait, observed, dryRun, POLL,
+        clock.instant());
+  }
+
+  private Facts fresh(Rule rule, Observation observed) {
+    return facts(incident(IncidentState.OPEN, 0, Incident.REMEDIATE), rule, budget(0), Optional.empty(), List.of(),
+        Optional.empty(), observed, false);
+  }
+
+  @Test
+  void aMissingRuleOrClusterHandsTheIncidentToAHuman() {
+    Incident inc = incident(IncidentState.OPEN, 0, Incident.REMEDIATE);
+    assertThat(RemediationDecider.decide(facts(inc, null, budget(0), Optional.empty(), List.of(), Optional.empty(), FAILED,
+        false))).isEqualTo(new Decision.Park("rule \"refused\" is no longer loaded"));
+    assertThat(RemediationDecider.decide(new Facts(inc, Optional.of(RESTART), false, budget(0), Optional.empty(), List.of(),
+        Optional.empty(), FAILED, false, POLL, T0))).isEqualTo(new Decision.Park("Connect cluster \"prod\" is not configured"));
+  }
+
+  @Test
+  void aFailedConnectorGetsItsFirstAttempt() {
+    assertThat(RemediationDecider.decide(fresh(RESTART, FAILED))).isEqualTo(new Decision.RunSegment(1, 0));
+  }
+
+  @Test
+  void aConnectorHealthyByNowIsVerifiedInsteadOfActedOn() {
+    assertThat(RemediationDecider.decide(fresh(RESTART, RUNNING))).isInstanceOfSatisfying(Decision.StartWait.class, s -> {
+      assertThat(s.start().kind()).isEqualTo(Wait.Kind.CHECK);
+      assertThat(s.start().deadline()).isEqualTo(T0.plus(Duration.ofMinutes(2)));
+      assertThat(s.eventKind()).isEqualTo("healthy");
+      assertThat(s.eventText()).isEqualTo("connector is healthy now (connector RUNNING, task 0 RUNNING); verifying"
+          + " stability instead of acting");
+    });
+  }
+
+  @Test
+  void aRuleWithoutStepsOnlyEscalatesAndASpentBudgetGivesUp() {
+    assertThat(RemediationDecider.decide(fresh(rule("escalation: [{ after: 15m, notify: oncall }]", "[]"), FAILED)))
+        .isEqualTo(new Decision.EscalateOnly());
+    Facts spent = facts(incident(IncidentState.OPEN, 2, Incident.REMEDIATE), RESTART, budget(2), Optional.empty(), List.of(),
+        Optional.empty(), FAILED, false);
+    assertThat(RemediationDecider.decide(spent)).isEqualTo(new Decision.GiveUp(budget(2)));
+  }
+
+  @Test
+  void aStormHoldsTheAttemptUntilItsQuietTimeToTheMillisecond() {
+    Storm storm = new Storm(7, "prod", T0, T0, T0.plusSeconds(30), Duration.ofSeconds(30), "oncall", null, null, 12, List.of());
+    clock.set(T0.plusSeconds(30).minusMillis(1));
+    Facts during = facts(incident(IncidentState.OPEN, 0, Incident.REMEDIATE), RESTART, budget(0), Optional.of(storm),
+        List.of(), Optional.empty(), FAILED, false);
+    assertThat(RemediationDecider.decide(during)).isEqualTo(new Decision.StormHold(storm, Incident.REMEDIATE));
+    clock.advanceMillis(1);
+    Facts after = facts(incident(IncidentState.OPEN, 0, Incident.REMEDIATE), RESTART, budget(0), Optional.of(storm),
+        List.of(), Optional.empty(), FAILED, false);
+    assertThat(RemediationDecider.decide(after)).isEqualTo(new Decision.RunSegment(1, 0));
+  }
+
+  @Test
+  void shadowModeAndApprovalGatesComeBeforeAnyStep() {
+    Incident inc = incident(IncidentState.OPEN, 0, Incident.REMEDIATE);
+    assertThat(RemediationDecider.decide(facts(inc, RESTART, budget(0), Optional.empty(), List.of(), Optional.empty(), FAILED,
+        true))).isEqualTo(new Decision.Shadow());
+    Rule gated = rule("approval: { required: always, notify: oncall }", "- restart: {}");
+    assertThat(RemediationDecider.decide(fresh(gated, FAILED))).isEqualTo(new Decision.AskApproval(1, Approval.BEFORE_STEPS));
+  }
+
+  @Test
+  void anAttemptInterruptedByADeadDaemonIsVerifiedNotRepeated() {
+    Facts f = facts(incident(IncidentState.REMEDIATING, 1, Incident.REMEDIATE), RESTART, budget(1), Optional.empty(),
+        List.of(), Optional.empty(), FAILED, false);
+    assertThat(RemediationDecider.decide(f)).isInstanceOfSatisfying(Decision.StartWait.class, s -> {
+      assertThat(s.start().kind()).isEqualTo(Wait.Kind.CHECK);
+      assertThat(s.eventKind()).isEqualTo("resumed");
+    });
+  }
+
+  @Test
+  void theApprovalTtlAppliesAtItsExpiryNotAMillisecondBefore() {
+    Approval pending = Approval.request("inc-1", 1, Approval.BEFORE_STEPS, T0, Duration.ofMinutes(30), false, "oncall",
+        "{}", "why");
+    Incident inc = incident(IncidentState.AWAITING_APPROVAL, 1, Incident.APPROVAL);
+    clock.set(T0.plus(Duration.ofMinutes(30)).minusMillis(1));
+    assertThat(RemediationDecider.decide(facts(inc, RESTART, budget(0), Optional.empty(), List.of(pending), Optional.empty(),
+        Observation.NONE, false))).isEqualTo(new Decision.AwaitDecision(pending));
+    clock.advanceMillis(1);
+    assertThat(RemediationDecider.decide(facts(inc, RESTART, budget(0), Optional.empty(), List.of(pending), Optional.empty(),
+        Observation.NONE, false))).isEqualTo(new Decision.ApplyTtl(pending));
+    assertThat(RemediationDecider.needs(inc, Optional.empty())).isEqualTo(RemediationDecider.Need.NOTHING);
+  }
+
+  @Test
+  void anApprovedGateRunsTheStepsAfterIt() {
+    Approval approved = new Approval("inc-1", 1, Approval.BEFORE_STEPS, T0, T0.plusSeconds(60), false, "oncall", "{}", "why",
+        T0, Approval.Decision.APPROVED, "human", "alice", T0.plusSeconds(5), null);
+    Incident waiting = incident(IncidentState.AWAITING_APPROVAL, 1, Incident.APPROVAL);
+    assertThat(RemediationDecider.decide(facts(waiting, RESTART, budget(0), Optional.empty(), List.of(approved),
+        Optional.empty(), Observation.NONE, false))).isEqualTo(new Decision.Decided(approved));
+    Incident resumed = incident(IncidentState.OPEN, 1, Incident.RESUME);
+    assertThat(RemediationDecider.decide(facts(resumed, RESTART, budget(0), Optional.empty(), List.of(approved),
+        Optional.empty(), FAILED, false))).isEqualTo(new Decision.RunSegment(1, 0));
+  }
+
+  @Test
+  void theAttemptsVerificationClosesAtStableForAndFailsJustAfterItsDeadline() {
+    Wait w = Wait.verification("inc-1", Wait.Kind.ATTEMPT, 1, ConnectorState.RUNNING, T0, Duration.ofMinutes(2),
+        Duration.ofSeconds(30), 0, T0).withStableSince(T0);
+    Incident inc = incident(IncidentState.REMEDIATING, 1, Incident.WAIT);
+    clock.set(T0.plusSeconds(30).minusMillis(1));
+    assertThat(RemediationDecider.decide(facts(inc, RESTART, budget(1), Optional.empty(), List.of(), Optional.of(w), RUNNING,
+        false))).isEqualTo(new Decision.WaitAgain(w, T0.plusSeconds(30)));
+    clock.advanceMillis(1);
+    assertThat(RemediationDecider.decide(facts(inc, RESTART, budget(1), Optional.empty(), List.of(), Optional.of(w), RUNNING,
+        false))).isEqualTo(new Decision.Close("recovered", "verified (RUNNING and stable for 30s) after attempt 1", false));
+
+    Wait noStreak = w.withStableSince(null);
+    clock.set(T0.plus(Duration.ofMinutes(2)));
+    assertThat(RemediationDecider.decide(facts(inc, RESTART, budget(1), Optional.empty(), List.of(), Optional.of(noStreak),
+        FAILED, false))).isInstanceOf(Decision.WaitAgain.class);
+    clock.advanceMillis(1);
+    Instant end = clock.instant();
+    Decision failed = RemediationDecider.decide(facts(inc, RESTART, budget(1), Optional.empty(), List.of(),
+        Optional.of(noStreak), FAILED, false));
+    Budget ended = new Budget("prod", "orders-sink", "refused", 1, end, null);
+    assertThat(failed).isEqualTo(new Decision.AttemptFailed(noStreak, null,
+        "not RUNNING and stable for 30s in time: connector RUNNING, task 0 FAILED", ended,
+        new Decision.RetryAt(end.plus(Duration.ofMinutes(2)))));
+    Decision last = RemediationDecider.decide(facts(inc, RESTART, budget(2), Optional.empty(), List.of(),
+        Optional.of(noStreak), FAILED, false));
+    assertThat(((Decision.AttemptFailed) last).then()).as("the budget of 2 is spent")
+        .isEqualTo(new Decision.GiveUp(new Budget("prod", "orders-sink", "refused", 2, end, null)));
+  }
+
+  @Test
+  void aCheckOnADeletedConnectorClosesItAndAFailedCheckOnAnEscalatedIncidentStaysWithHumans() {
+    Wait check = Wait.verification("inc-1", Wait.Kind.CHECK, 0, ConnectorState.RUNNING, T0, Duration.ofMinutes(2),
+        Duration.ofSeconds(30), 0, T0);
+    clock.set(T0.plus(Duration.ofMinutes(2)).plusMillis(1));
+    Observation gone = new Observation(StabilityPolicy.Reading.failed(StabilityPolicy.NOT_FOUND), null);
+    assertThat(RemediationDecider.decide(facts(incident(IncidentState.OPEN, 0, Incident.WAIT), RESTART, budget(0),
+        Optional.empty(), List.of(), Optional.of(check), gone, false)))
+        .isEqualTo(new Decision.Close("connector_deleted", "the connector no longer exists on prod", false));
+    assertThat(RemediationDecider.decide(facts(incident(IncidentState.ESCALATED, 2, Incident.WAIT), RESTART, budget(2),
+        Optional.empty(), List.of(), Optional.of(check), FAILED, false))).isEqualTo(new Decision.CheckFailed(
+        "not closing: not RUNNING and stable for 30s in time: connector RUNNING, task 0 FAILED", new Decision.Idle()));
+  }
+
+  @Test
+  void aWaitStepEndsAtItsDeadlineAndAConfigWaitAtTheFirstChange() {
+    Rule r = rule("", "- stop: {}\n- wait: 10s\n- resume: {}");
+    Wait sleep = new Wait("inc-1", Wait.Kind.STEP, 1, 1, 42, null, T0.plusSeconds(10), Duration.ZERO, null, null, 3, T0);
+    Incident inc = incident(IncidentState.REMEDIATING, 1, Incident.WAIT);
+    clock.set(T0.plusSeconds(10).minusMillis(1));
+    assertThat(RemediationDecider.needs(inc, Optional.of(sleep))).isEqualTo(RemediationDecider.Need.NOTHING);
+    assertThat(RemediationDecider.decide(facts(inc, r, budget(1), Optional.empty(), List.of(), Optional.of(sleep),
+        Observation.NONE, false))).isEqualTo(new Decision.WaitAgain(sleep, T0.plusSeconds(10)));
+    clock.advanceMillis(1);
+    assertThat(RemediationDecider.decide(facts(inc, r, budget(1), Optional.empty(), List.of(), Optional.of(sleep),
+        Observation.NONE, false))).isEqualTo(new Decision.StepDone(sleep, false, null));
+
+    Rule auth = rule("", "- wait_for: { config_change: true, within: 1h }\n- restart: {}");
+    Map<String, String> before = Map.of("connection.password", "old", "tasks.max", "1");
+    Wait config = new Wait("inc-1", Wait.Kind.STEP, 1, 0, 43, null, T0.plus(Duration.ofHours(1)), Duration.ZERO, null,
+        ConfigDiff.write(before), 0, T0);
+    assertThat(RemediationDecider.needs(inc, Optional.of(config))).isEqualTo(RemediationDecider.Need.CONFIG);
+    assertThat(RemediationDecider.decide(facts(inc, auth, budget(1), Optional.empty(), List.of(), Optional.of(config),
+        new Observation(null, before), false))).isInstanceOf(Decision.WaitAgain.class);
+    assertThat(RemediationDecider.decide(facts(inc, auth, budget(1), Optional.empty(), List.of(), Optional.of(config),
+        new Observation(null, Map.of("connection.password", "new", "tasks.max", "1")), false)))
+        .isEqualTo(new Decision.StepDone(config, false, "{\"changed_keys\":[\"connection.password\"],\"removed_keys\":[]}"));
+    clock.set(T0.plus(Duration.ofHours(1)).plusMillis(1));
+    assertThat(RemediationDecider.decide(facts(inc, auth, budget(1), Optional.empty(), List.of(), Optional.of(config),
+        new Observation(null, before), false))).isInstanceOfSatisfying(Decision.AttemptFailed.class, a -> {
+          assertThat(a.stepError()).isEqualTo("connector configuration did not change in time");
+          assertThat(a.reason()).isEqualTo("wait_for failed: connector configuration did not change in time");
+        });
+  }
+
+  @Test
+  void aStoredWaitGoesOnWhateverTheNextActionSays() {
+    Wait w = Wait.verification("inc-1", Wait.Kind.ATTEMPT, 1, ConnectorState.RUNNING, T0, Duration.ofMinutes(2),
+        Duration.ofSeconds(30), 0, T0);
+    Incident resolvedMeanwhile = incident(IncidentState.REMEDIATING, 1, Incident.VERIFY);
+    assertThat(RemediationDecider.decide(facts(resolvedMeanwhile, RESTART, budget(1), Optional.empty(), List.of(),
+        Optional.of(w), RUNNING, false))).isInstanceOfSatisfying(Decision.WaitAgain.class,
+        a -> assertThat(a.next().kind()).isEqualTo(Wait.Kind.ATTEMPT));
+  }
+}

@@ -1,0 +1,101 @@
+package io.runbookd.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.runbookd.model.ConnectorState;
+import io.runbookd.model.ConnectorStatus;
+import io.runbookd.model.Wait;
+import io.runbookd.testkit.SteppedClock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The stable streak, stepped to the millisecond on each side of every boundary. */
+class StabilityPolicyTest {
+  private static final Instant T0 = Instant.parse("2026-11-28T03:00:00Z");
+  private static final Duration POLL = Duration.ofSeconds(2);
+  private static final Duration WITHIN = Duration.ofMinutes(2);
+  private static final Duration STABLE_FOR = Duration.ofSeconds(30);
+
+  static ConnectorStatus status(ConnectorState connector, ConnectorState... tasks) {
+    List<ConnectorStatus.TaskStatus> list = new java.util.ArrayList<>();
+    for (int i = 0; i < tasks.length; i++) {
+      list.add(new ConnectorStatus.TaskStatus(i, new ConnectorStatus.InstanceStatus(tasks[i], "w:8083",
+          tasks[i] == ConnectorState.FAILED ? "java.net.ConnectException: Connection refused" : null)));
+    }
+    return new ConnectorStatus("orders-sink", "sink", new ConnectorStatus.InstanceStatus(connector, "w:8083", null), list);
+  }
+
+  static final StabilityPolicy.Reading RUNNING = StabilityPolicy.Reading.of(status(ConnectorState.RUNNING, ConnectorState.RUNNING));
+  static final StabilityPolicy.Reading FAILED = StabilityPolicy.Reading.of(status(ConnectorState.RUNNING, ConnectorState.FAILED));
+
+  private static Wait wait(Instant now) {
+    return Wait.verification("inc-1", Wait.Kind.ATTEMPT, 1, ConnectorState.RUNNING, now, WITHIN, STABLE_FOR, 0, now);
+  }
+
+  @Test
+  void aFixIsVerifiedExactlyWhenTheStateHeldForStableFor() {
+    SteppedClock clock = new SteppedClock(T0);
+    Wait w = wait(clock.instant());
+    StabilityPolicy.Verdict first = StabilityPolicy.observe(w, RUNNING, clock.instant(), POLL);
+    assertThat(first).isInstanceOfSatisfying(StabilityPolicy.Verdict.Again.class, a -> {
+      assertThat(a.next().stableSince()).as("the streak starts at the first RUNNING reading").isEqualTo(T0);
+      assertThat(a.at()).isEqualTo(T0.plus(POLL));
+    });
+    Wait streak = ((StabilityPolicy.Verdict.Again) first).next();
+
+    clock.set(T0.plus(STABLE_FOR).minusMillis(1));
+    assertThat(StabilityPolicy.observe(streak, RUNNING, clock.instant(), POLL))
+        .as("1 ms short of stable_for").isInstanceOfSatisfying(StabilityPolicy.Verdict.Again.class,
+            a -> assertThat(a.at()).as("read again exactly when it would be stable").isEqualTo(T0.plus(STABLE_FOR)));
+
+    clock.advanceMillis(1);
+    assertThat(StabilityPolicy.observe(streak, RUNNING, clock.instant(), POLL))
+        .isEqualTo(new StabilityPolicy.Verdict.Stable(T0));
+  }
+
+  @Test
+  void aFailedReadingOrAFailedTaskBreaksTheStreak() {
+    Wait streak = wait(T0).withStableSince(T0);
+    Instant later = T0.plusSeconds(20);
+    assertThat(StabilityPolicy.observe(streak, FAILED, later, POLL)).isInstanceOfSatisfying(
+        StabilityPolicy.Verdict.Again.class, a -> {
+          assertThat(a.next().stableSince()).isNull();
+          assertThat(a.at()).isEqualTo(later.plus(POLL));
+        });
+    assertThat(StabilityPolicy.observe(streak, StabilityPolicy.Reading.failed("status unavailable: timeout"), later, POLL))
+        .isInstanceOfSatisfying(StabilityPolicy.Verdict.Again.class, a -> assertThat(a.next().stableSince()).isNull());
+  }
+
+  @Test
+  void noStreakByTheDeadlineFailsOneMillisecondAfterIt() {
+    Wait w = wait(T0);
+    Instant deadline = T0.plus(WITHIN);
+    assertThat(StabilityPolicy.observe(w, FAILED, deadline, POLL)).as("at the deadline a streak may still start")
+        .isInstanceOf(StabilityPolicy.Verdict.Again.class);
+    assertThat(StabilityPolicy.observe(w, FAILED, deadline.plusMillis(1), POLL)).isEqualTo(new StabilityPolicy.Verdict.Failed(
+        "not RUNNING and stable for 30s in time: connector RUNNING, task 0 FAILED", false));
+    assertThat(StabilityPolicy.observe(w, StabilityPolicy.Reading.failed(StabilityPolicy.NOT_FOUND), deadline.plusMillis(1), POLL))
+        .isEqualTo(new StabilityPolicy.Verdict.Failed(StabilityPolicy.NOT_FOUND, true));
+  }
+
+  @Test
+  void aStreakThatStartedBeforeTheDeadlineMayFinishAfterIt() {
+    Instant deadline = T0.plus(WITHIN);
+    Wait streak = wait(T0).withStableSince(deadline.minusSeconds(1));
+    assertThat(StabilityPolicy.observe(streak, RUNNING, deadline.plusSeconds(10), POLL))
+        .isInstanceOf(StabilityPolicy.Verdict.Again.class);
+    assertThat(StabilityPolicy.observe(streak, RUNNING, deadline.plus(STABLE_FOR).minusSeconds(1), POLL))
+        .isInstanceOf(StabilityPolicy.Verdict.Stable.class);
+  }
+
+  @Test
+  void stoppedAndPausedCompareTheConnectorOnly() {
+    Wait stopped = Wait.verification("inc-1", Wait.Kind.STEP, 1, ConnectorState.STOPPED, T0, WITHIN, Duration.ZERO, 0, T0);
+    assertThat(StabilityPolicy.observe(stopped, StabilityPolicy.Reading.of(status(ConnectorState.STOPPED)), T0, POLL))
+        .isInstanceOf(StabilityPolicy.Verdict.Stable.class);
+    assertThat(StabilityPolicy.holds(status(ConnectorState.RUNNING), ConnectorState.RUNNING))
+        .as("a RUNNING connector without tasks").isTrue();
+  }
+}
