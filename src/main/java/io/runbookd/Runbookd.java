@@ -6,9 +6,11 @@ import io.runbookd.connect.ConnectApi;
 import io.runbookd.connect.ConnectApis;
 import io.runbookd.connect.ConnectClusters;
 import io.runbookd.connect.ConnectEndpoint;
-import io.runbookd.http.ApiServer;
+import io.runbookd.engine.ActiveRules;
 import io.runbookd.engine.EngineDeps;
 import io.runbookd.engine.IncidentEngine;
+import io.runbookd.engine.RuleWatcher;
+import io.runbookd.http.ApiServer;
 import io.runbookd.metrics.RunbookdMetrics;
 import io.runbookd.notify.Notifiers;
 import io.runbookd.rules.RuleLoadException;
@@ -89,7 +91,8 @@ public final class Runbookd {
         io.runbookd.engine.Guards.from(config.guards()));
     AlertRecorder recorder = new AlertRecorder(vertx, store);
     ApiServer api = new ApiServer(config.server(), store, recorder, rules, metrics, clock);
-    RuleWatcher watcher = new RuleWatcher(rules, config.rules().watchInterval());
+    RuleWatcher watcher = new RuleWatcher(rules.paths(), config.rules().watchInterval(), rules::attemptedFingerprint,
+        rules::reload);
     return vertx.deployVerticle(new IncidentEngine(deps, 64))
         .compose(id -> vertx.deployVerticle(api))
         .map(id -> {

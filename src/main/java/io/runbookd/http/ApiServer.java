@@ -1,6 +1,6 @@
 package io.runbookd.http;
 
-import io.runbookd.ActiveRules;
+import io.runbookd.engine.ActiveRules;
 import io.runbookd.config.RunbookdConfig;
 import io.runbookd.config.TlsConfig;
 import io.runbookd.model.IncidentState;

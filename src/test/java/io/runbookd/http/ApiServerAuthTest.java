@@ -6,7 +6,7 @@ import static io.runbookd.http.AuthTest.bearer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.runbookd.ActiveRules;
+import io.runbookd.engine.ActiveRules;
 import io.runbookd.config.AuthConfig;
 import io.runbookd.config.RunbookdConfig;
 import io.runbookd.model.AlertEvent;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.runbookd.ActiveRules;
+import io.runbookd.engine.ActiveRules;
 import io.runbookd.config.RunbookdConfig;
 import io.runbookd.config.TlsConfig;
 import io.runbookd.metrics.RunbookdMetrics;

@@ -3,7 +3,7 @@ package io.runbookd.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.runbookd.ActiveRules;
+import io.runbookd.engine.ActiveRules;
 import io.runbookd.config.RunbookdConfig;
 import io.runbookd.http.ApiServer;
 import io.runbookd.metrics.RunbookdMetrics;
