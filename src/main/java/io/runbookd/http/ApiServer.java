@@ -211,7 +211,7 @@ public final class ApiServer extends VerticleBase {
    * Answers from an {@link Operations} result: 503 with the store's message when it did not answer,
    * else {@code onSuccess}; any other failure, or one while rendering, goes to the router's 500 handler.
    */
-  static <T> void render(RoutingContext ctx, AsyncResult<T> ar, Consumer<T> onSuccess) {
+  private static <T> void render(RoutingContext ctx, AsyncResult<T> ar, Consumer<T> onSuccess) {
     if (ErrorResponse.storeUnavailable(ctx, ar)) {
       return;
     }
