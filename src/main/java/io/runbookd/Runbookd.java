@@ -6,14 +6,16 @@ import io.runbookd.connect.ConnectApi;
 import io.runbookd.connect.ConnectApis;
 import io.runbookd.connect.ConnectClusters;
 import io.runbookd.connect.ConnectEndpoint;
-import io.runbookd.http.ApiServer;
+import io.runbookd.engine.ActiveRules;
 import io.runbookd.engine.EngineDeps;
 import io.runbookd.engine.IncidentEngine;
+import io.runbookd.engine.Operations;
+import io.runbookd.engine.RuleWatcher;
+import io.runbookd.http.ApiServer;
 import io.runbookd.metrics.RunbookdMetrics;
 import io.runbookd.notify.Notifiers;
 import io.runbookd.rules.RuleLoadException;
 import io.runbookd.rules.RuleLoader;
-import io.runbookd.store.AlertRecorder;
 import io.runbookd.store.Store;
 import io.runbookd.store.StoreSettings;
 import io.runbookd.store.Stores;
@@ -35,7 +37,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One running daemon: store, rules, Connect clients, notifiers, the incident engine and the HTTP
- * listener, started in that order and stopped in reverse.
+ * listener, started in that order and stopped in reverse. The listener reaches the rest only through
+ * {@link Operations}.
  */
 public final class Runbookd {
   private static final Logger LOG = LoggerFactory.getLogger(Runbookd.class);
@@ -45,13 +48,16 @@ public final class Runbookd {
   private final ApiServer api;
   private final RunbookdMetrics metrics;
   private final ActiveRules rules;
+  private final Operations operations;
 
-  private Runbookd(Vertx vertx, Store store, ApiServer api, RunbookdMetrics metrics, ActiveRules rules) {
+  private Runbookd(Vertx vertx, Store store, ApiServer api, RunbookdMetrics metrics, ActiveRules rules,
+      Operations operations) {
     this.vertx = vertx;
     this.store = store;
     this.api = api;
     this.metrics = metrics;
     this.rules = rules;
+    this.operations = operations;
   }
 
   /**
@@ -87,16 +93,17 @@ public final class Runbookd {
     EngineDeps deps = new EngineDeps(vertx, clock, store, rules, new ConnectClusters(apis),
         Notifiers.create(http, config.notifiers()), metrics, config.engine(), config.dryRun(), owner,
         io.runbookd.engine.Guards.from(config.guards()));
-    AlertRecorder recorder = new AlertRecorder(vertx, store);
-    ApiServer api = new ApiServer(config.server(), store, recorder, rules, metrics, clock);
-    RuleWatcher watcher = new RuleWatcher(rules, config.rules().watchInterval());
+    Operations operations = Operations.create(vertx, store, rules, clock);
+    ApiServer api = new ApiServer(config.server(), operations, metrics);
+    RuleWatcher watcher = new RuleWatcher(rules.paths(), config.rules().watchInterval(), rules::attemptedFingerprint,
+        rules::reload);
     return vertx.deployVerticle(new IncidentEngine(deps, 64))
         .compose(id -> vertx.deployVerticle(api))
         .map(id -> {
           watcher.start(vertx);
           LOG.info("owner={} port={} store={} dry_run={} msg=\"runbookd started\"", owner, api.port(),
               config.store().jdbcUrl() == null ? "sqlite:" + config.store().dataDir() : "postgresql", config.dryRun());
-          return new Runbookd(vertx, store, api, metrics, rules);
+          return new Runbookd(vertx, store, api, metrics, rules, operations);
         })
         .recover(err -> {
           // Report the failure now; close Vert.x and the store off its event loops (a callback
@@ -156,7 +163,7 @@ public final class Runbookd {
    * @param trigger why, for the log line
    */
   public Future<io.runbookd.rules.RuleSet> reloadRules(String trigger) {
-    return vertx.executeBlocking(() -> rules.reload(trigger), false);
+    return operations.reloadRules(trigger);
   }
 
   /** Stops the listener and the engine, then closes the store. */

@@ -1,17 +1,16 @@
 package io.runbookd.http;
 
-import io.runbookd.ActiveRules;
 import io.runbookd.config.RunbookdConfig;
 import io.runbookd.config.TlsConfig;
-import io.runbookd.model.IncidentState;
+import io.runbookd.engine.Operations;
 import io.runbookd.metrics.RunbookdMetrics;
+import io.runbookd.model.IncidentQuery;
+import io.runbookd.model.IncidentState;
 import io.runbookd.rules.Durations;
 import io.runbookd.rules.Rule;
-import io.runbookd.rules.RuleLoadException;
+import io.runbookd.rules.RuleSet;
 import io.runbookd.rules.Step;
-import io.runbookd.store.AlertRecorder;
-import io.runbookd.model.IncidentQuery;
-import io.runbookd.store.Store;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.ClientAuth;
@@ -24,37 +23,37 @@ import io.vertx.core.net.PemTrustOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import java.time.Clock;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
+import java.util.Objects;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP listener: the webhook receiver and API under {@code /api/v1}, and the management endpoints
  * {@code /-/healthy}, {@code /-/ready}, {@code /-/reload} and {@code /metrics} following Prometheus'
- * conventions. Handlers are thin; state lives in the store and the engine.
+ * management API (https://prometheus.io/docs/prometheus/latest/management_api/). Handlers are thin:
+ * they parse and render, and ask the daemon everything else through {@link Operations}.
  */
 public final class ApiServer extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
 
   private final RunbookdConfig.Server config;
-  private final Store store;
-  private final AlertRecorder recorder;
-  private final ActiveRules rules;
+  private final Operations operations;
   private final RunbookdMetrics metrics;
-  private final Clock clock;
   private HttpServer server;
 
-  public ApiServer(RunbookdConfig.Server config, Store store, AlertRecorder recorder, ActiveRules rules,
-      RunbookdMetrics metrics, Clock clock) {
-    this.config = config;
-    this.store = store;
-    this.recorder = recorder;
-    this.rules = rules;
-    this.metrics = metrics;
-    this.clock = clock;
+  /**
+   * @param config listen address, body limit, authentication and TLS
+   * @param operations what the handlers ask of the daemon
+   * @param metrics counts requests and serves {@code /metrics}
+   */
+  public ApiServer(RunbookdConfig.Server config, Operations operations, RunbookdMetrics metrics) {
+    this.config = Objects.requireNonNull(config, "config");
+    this.operations = Objects.requireNonNull(operations, "operations");
+    this.metrics = Objects.requireNonNull(metrics, "metrics");
   }
 
   /** The port actually bound (useful with port 0). */
@@ -69,11 +68,11 @@ public final class ApiServer extends VerticleBase {
     // credentials match (see Auth). Routes added later (approvals) are covered by their path's scope.
     router.route().handler(new Auth(config.auth(), metrics));
     router.post("/api/v1/alerts").handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))
-        .handler(new WebhookHandler(recorder, metrics, clock));
+        .handler(new WebhookHandler(operations, metrics));
     router.get("/api/v1/rules").handler(this::rules);
     router.get("/api/v1/incidents").handler(this::incidents);
     router.get("/api/v1/incidents/:id").handler(this::incident);
-    ApprovalHandler.mount(router, store, clock);
+    ApprovalHandler.mount(router, operations);
     router.get("/-/healthy").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain").end("runbookd is Healthy.\n"));
     router.get("/-/ready").handler(this::ready);
     router.post("/-/reload").handler(this::reload);
@@ -119,8 +118,11 @@ public final class ApiServer extends VerticleBase {
   }
 
   private void rules(RoutingContext ctx) {
+    operations.rules().onComplete(ar -> render(ctx, ar, set -> json(ctx, 200, rulesJson(set))));
+  }
+
+  private static JsonObject rulesJson(RuleSet set) {
     JsonArray out = new JsonArray();
-    var set = rules.get();
     for (Rule r : set.rules()) {
       JsonArray steps = new JsonArray();
       for (Step s : r.steps()) {
@@ -145,7 +147,7 @@ public final class ApiServer extends VerticleBase {
           .put("escalation", escalation)
           .put("dry_run", r.dryRun()));
     }
-    json(ctx, 200, new JsonObject().put("loaded_at", set.loadedAt().toString()).put("files", new JsonArray(set.files())).put("rules", out));
+    return new JsonObject().put("loaded_at", set.loadedAt().toString()).put("files", new JsonArray(set.files())).put("rules", out);
   }
 
   private void incidents(RoutingContext ctx) {
@@ -156,53 +158,38 @@ public final class ApiServer extends VerticleBase {
       ErrorResponse.send(ctx, 400, e.getMessage());
       return;
     }
-    vertx.executeBlocking(() -> store.list(q), false).onComplete(ar -> {
-      if (ar.failed()) {
-        ErrorResponse.send(ctx, 503, "store unavailable: " + ar.cause().getMessage());
-        return;
-      }
+    operations.incidents(q).onComplete(ar -> render(ctx, ar, list -> {
       JsonArray items = new JsonArray();
-      ar.result().forEach(i -> items.add(IncidentsJson.incident(i)));
+      list.forEach(i -> items.add(IncidentsJson.incident(i)));
       json(ctx, 200, new JsonObject().put("incidents", items).put("limit", q.limit()).put("offset", q.offset()));
-    });
+    }));
   }
 
   private void incident(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    vertx.executeBlocking(() -> IncidentsJson.detail(store, id), false).onComplete(ar -> {
-      if (ar.failed()) {
-        ErrorResponse.send(ctx, 503, "store unavailable: " + ar.cause().getMessage());
-      } else if (ar.result() == null) {
+    operations.incident(id).onComplete(ar -> render(ctx, ar, found -> {
+      if (found.isEmpty()) {
         ErrorResponse.send(ctx, 404, "no incident " + id);
       } else {
-        json(ctx, 200, ar.result());
+        json(ctx, 200, IncidentsJson.detail(found.get()));
       }
-    });
+    }));
   }
 
   private void ready(RoutingContext ctx) {
-    vertx.executeBlocking(() -> {
-      store.ping();
-      return rules.get() != null;
-    }, false).onComplete(ar -> {
-      if (ar.succeeded() && ar.result()) {
+    operations.ready().onComplete(ar -> {
+      if (ar.succeeded()) {
         ctx.response().putHeader("Content-Type", "text/plain").end("runbookd is Ready.\n");
       } else {
-        ErrorResponse.send(ctx, 503, "not ready: " + (ar.failed() ? ar.cause().getMessage() : "no rules loaded"));
+        ErrorResponse.send(ctx, 503, "not ready: " + ar.cause().getMessage());
       }
     });
   }
 
   private void reload(RoutingContext ctx) {
-    vertx.executeBlocking(() -> {
-      try {
-        return rules.reload("api").rules().size();
-      } catch (RuleLoadException e) {
-        throw new IllegalStateException(e.getMessage(), e);
-      }
-    }, false).onComplete(ar -> {
+    operations.reloadRules("api").onComplete(ar -> {
       if (ar.succeeded()) {
-        json(ctx, 200, new JsonObject().put("status", "success").put("rules", ar.result()));
+        json(ctx, 200, new JsonObject().put("status", "success").put("rules", ar.result().rules().size()));
       } else {
         ErrorResponse.send(ctx, 500, "failed to reload rules; the last good rules stay active: " + ar.cause().getMessage());
       }
@@ -218,6 +205,24 @@ public final class ApiServer extends VerticleBase {
       ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
           .end(io.vertx.core.buffer.Buffer.buffer(ar.result()));
     });
+  }
+
+  /**
+   * Answers from an {@link Operations} result: 503 with the store's message when it did not answer,
+   * else {@code onSuccess}; any other failure, or one while rendering, goes to the router's 500 handler.
+   */
+  private static <T> void render(RoutingContext ctx, AsyncResult<T> ar, Consumer<T> onSuccess) {
+    if (ErrorResponse.storeUnavailable(ctx, ar)) {
+      return;
+    }
+    try {
+      if (ar.failed()) {
+        throw ar.cause();
+      }
+      onSuccess.accept(ar.result());
+    } catch (Throwable e) {
+      ctx.fail(e);
+    }
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

@@ -1,15 +1,12 @@
 package io.runbookd.http;
 
+import io.runbookd.engine.Operations;
 import io.runbookd.model.Approval;
-import io.runbookd.engine.IncidentEngine;
-import io.runbookd.store.Store;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import java.time.Clock;
-import java.time.Instant;
 import java.util.Objects;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -27,7 +24,8 @@ import org.slf4j.LoggerFactory;
  *   <li>404 when no incident has the id;
  *   <li>409 when the incident has no pending approval (never had one, or it was decided), or when the
  *       approval expired (the rule's default applies);
- *   <li>503 when the store is unavailable.
+ *   <li>503 when the store is unavailable;
+ *   <li>500 for anything unexpected.
  * </ul>
  */
 public final class ApprovalHandler {
@@ -43,17 +41,15 @@ public final class ApprovalHandler {
   static final int MAX_COMMENT = 1000;
   static final int MAX_BODY = 16 * 1024;
 
-  private final Store store;
-  private final Clock clock;
+  private final Operations operations;
 
-  private ApprovalHandler(Store store, Clock clock) {
-    this.store = Objects.requireNonNull(store, "store");
-    this.clock = Objects.requireNonNull(clock, "clock");
+  private ApprovalHandler(Operations operations) {
+    this.operations = Objects.requireNonNull(operations, "operations");
   }
 
-  /** Adds the two routes to {@code router}. */
-  public static void mount(Router router, Store store, Clock clock) {
-    ApprovalHandler h = new ApprovalHandler(store, clock);
+  /** Adds the two routes to {@code router}; decisions go to {@code operations}. */
+  public static void mount(Router router, Operations operations) {
+    ApprovalHandler h = new ApprovalHandler(operations);
     router.post("/api/v1/incidents/:id/approve").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY))
         .handler(ctx -> h.decide(ctx, Approval.Decision.APPROVED));
     router.post("/api/v1/incidents/:id/reject").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY))
@@ -71,32 +67,27 @@ public final class ApprovalHandler {
     }
     Object p = ctx.get(PRINCIPAL);
     String by = p instanceof String s && !s.isBlank() ? s : ANONYMOUS;
-    Instant at = clock.instant();
-    ctx.vertx().executeBlocking(() -> store.decideApproval(id, decision, "human", by, comment, at), false)
-        .onComplete(ar -> {
-          try {
-            answer(ctx, id, decision, by, ar);
-          } catch (RuntimeException e) {
-            LOG.error("incident={} msg=\"approval request failed\"", id, e);
-            ErrorResponse.send(ctx, 500, "internal error");
-          }
-        });
+    operations.decideApproval(id, decision, by, comment).onComplete(ar -> {
+      if (ErrorResponse.storeUnavailable(ctx, ar)) {
+        return;
+      }
+      try {
+        answer(ctx, id, decision, by, ar.result());
+      } catch (RuntimeException e) {
+        LOG.error("incident={} msg=\"approval request failed\"", id, ar.failed() ? ar.cause() : e);
+        ErrorResponse.send(ctx, 500, "internal error");
+      }
+    });
   }
 
-  /** Answers a decision request from the store's outcome. */
-  private void answer(RoutingContext ctx, String id, Approval.Decision decision, String by,
-      io.vertx.core.AsyncResult<Approval.Outcome> ar) {
-    if (ar.failed()) {
-      ErrorResponse.send(ctx, 503, "store unavailable: " + ar.cause().getMessage());
-      return;
-    }
-    Approval.Outcome out = Objects.requireNonNull(ar.result(), "decideApproval returned null");
+  /** Answers a decision request from the store's outcome (the engine is already woken on a decision). */
+  private void answer(RoutingContext ctx, String id, Approval.Decision decision, String by, Approval.Outcome outcome) {
+    Approval.Outcome out = Objects.requireNonNull(outcome, "decideApproval returned null");
     Approval a = out.approval();
     switch (out.status()) {
       case DECIDED -> {
         LOG.info("incident={} attempt={} gate={} decision={} by={} msg=\"approval decided\"", id, a.attempt(),
             a.gate(), decision.label(), by);
-        ctx.vertx().eventBus().send(IncidentEngine.WAKE_ADDRESS, null);
         ctx.response().setStatusCode(200).putHeader("Content-Type", "application/json").end(new JsonObject()
             .put("incident_id", a.incidentId())
             .put("attempt", a.attempt())

@@ -1,12 +1,12 @@
 package io.runbookd.http;
 
+import io.runbookd.engine.IncidentDetail;
 import io.runbookd.model.Approval;
 import io.runbookd.model.Escalation;
 import io.runbookd.model.Incident;
 import io.runbookd.model.IncidentEvent;
-import io.runbookd.model.StepRun;
 import io.runbookd.model.IncidentQuery;
-import io.runbookd.store.Store;
+import io.runbookd.model.StepRun;
 import io.vertx.core.MultiMap;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -69,15 +69,11 @@ final class IncidentsJson {
         .put("next_action_at", str(i.nextActionAt()));
   }
 
-  /** The incident with its trace, step timeline, escalations and event timeline; null when unknown. */
-  static JsonObject detail(Store store, String id) {
-    var found = store.get(id);
-    if (found.isEmpty()) {
-      return null;
-    }
-    JsonObject out = incident(found.get()).put("trace", found.get().trace());
+  /** The incident with its trace, step timeline, escalations, approvals and event timeline. */
+  static JsonObject detail(IncidentDetail d) {
+    JsonObject out = incident(d.incident()).put("trace", d.incident().trace());
     JsonArray steps = new JsonArray();
-    for (StepRun s : store.steps(id)) {
+    for (StepRun s : d.steps()) {
       steps.add(new JsonObject()
           .put("attempt", s.attempt())
           .put("index", s.index())
@@ -91,7 +87,7 @@ final class IncidentsJson {
           .put("after", s.after()));
     }
     JsonArray escalations = new JsonArray();
-    for (Escalation e : store.escalations(id)) {
+    for (Escalation e : d.escalations()) {
       escalations.add(new JsonObject()
           .put("level", e.levelLabel())
           .put("notifier", e.notifier())
@@ -100,11 +96,11 @@ final class IncidentsJson {
           .put("cancelled_at", str(e.cancelledAt())));
     }
     JsonArray approvals = new JsonArray();
-    for (Approval a : store.approvals(id)) {
+    for (Approval a : d.approvals()) {
       approvals.add(approval(a));
     }
     JsonArray timeline = new JsonArray();
-    for (IncidentEvent ev : store.events(id)) {
+    for (IncidentEvent ev : d.timeline()) {
       timeline.add(new JsonObject().put("at", str(ev.at())).put("kind", ev.kind()).put("message", ev.message()));
     }
     return out.put("steps", steps).put("escalations", escalations).put("approvals", approvals).put("timeline", timeline);

@@ -2,23 +2,20 @@ package io.runbookd.http;
 
 import io.runbookd.alert.WebhookMessage;
 import io.runbookd.alert.WebhookParser;
-import io.runbookd.model.AlertEvent;
-import io.runbookd.engine.IncidentEngine;
+import io.runbookd.engine.Operations;
+import io.runbookd.engine.ServiceUnavailableException;
 import io.runbookd.metrics.RunbookdMetrics;
-import io.runbookd.store.AlertRecorder;
+import io.runbookd.model.AlertEvent;
 import io.vertx.core.Handler;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.time.Clock;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
+import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code POST /api/v1/alerts}: the Alertmanager webhook receiver.
+ * {@code POST /api/v1/alerts}: the Alertmanager webhook receiver (the body Alertmanager's
+ * {@code webhook_config} sends, https://prometheus.io/docs/alerting/latest/configuration/#webhook_config).
  *
  * <p>Answers 200 only after every alert of the body is committed to the store; 503 when the store
  * cannot commit (Alertmanager retries 5xx); 400 with a reason for a malformed body (Alertmanager does
@@ -27,14 +24,12 @@ import org.slf4j.LoggerFactory;
 final class WebhookHandler implements Handler<RoutingContext> {
   private static final Logger LOG = LoggerFactory.getLogger(WebhookHandler.class);
 
-  private final AlertRecorder recorder;
+  private final Operations operations;
   private final RunbookdMetrics metrics;
-  private final Clock clock;
 
-  WebhookHandler(AlertRecorder recorder, RunbookdMetrics metrics, Clock clock) {
-    this.recorder = recorder;
-    this.metrics = metrics;
-    this.clock = clock;
+  WebhookHandler(Operations operations, RunbookdMetrics metrics) {
+    this.operations = Objects.requireNonNull(operations, "operations");
+    this.metrics = Objects.requireNonNull(metrics, "metrics");
   }
 
   @Override
@@ -51,26 +46,23 @@ final class WebhookHandler implements Handler<RoutingContext> {
       reply(ctx, 400, e.getMessage());
       return;
     }
-    Instant now = clock.instant();
-    List<AlertEvent> events = new ArrayList<>(msg.alerts().size());
-    for (WebhookMessage.Alert a : msg.alerts()) {
-      events.add(new AlertEvent(0, now, a.fingerprint(), a.status(), a.startsAt(), a.endsAt(), a.labels(),
-          a.annotations() == null ? Map.of() : a.annotations(), msg.receiver(), msg.groupKey()));
-    }
-    recorder.record(events).onComplete(ar -> {
-      if (ar.failed()) {
+    operations.recordWebhook(msg).onComplete(ar -> {
+      if (ar.failed() && ar.cause() instanceof ServiceUnavailableException e) {
         LOG.warn("alerts={} receiver={} msg=\"webhook not committed, answering 503 so Alertmanager retries: {}\"",
-            events.size(), msg.receiver(), ar.cause().getMessage());
-        reply(ctx, 503, "store unavailable, retry later: " + ar.cause().getMessage());
+            msg.alerts().size(), msg.receiver(), e.getMessage());
+        reply(ctx, 503, "store unavailable, retry later: " + e.getMessage());
         return;
       }
-      for (AlertEvent e : events) {
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+        return;
+      }
+      for (AlertEvent e : ar.result()) {
         metrics.alertReceived(e.alertname(), e.status());
       }
       metrics.webhookRequest(200);
       ctx.response().setStatusCode(200).putHeader("Content-Type", "application/json")
-          .end(new JsonObject().put("status", "success").put("alerts", events.size()).encode());
-      ctx.vertx().eventBus().send(IncidentEngine.WAKE_ADDRESS, null);
+          .end(new JsonObject().put("status", "success").put("alerts", ar.result().size()).encode());
     });
   }
 

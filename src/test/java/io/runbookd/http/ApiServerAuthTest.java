@@ -6,13 +6,13 @@ import static io.runbookd.http.AuthTest.bearer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.runbookd.ActiveRules;
 import io.runbookd.config.AuthConfig;
 import io.runbookd.config.RunbookdConfig;
 import io.runbookd.model.AlertEvent;
+import io.runbookd.engine.ActiveRules;
+import io.runbookd.engine.Operations;
 import io.runbookd.metrics.RunbookdMetrics;
 import io.runbookd.rules.RuleLoader;
-import io.runbookd.store.AlertRecorder;
 import io.runbookd.store.Store;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -79,8 +79,8 @@ class ApiServerAuthTest {
         List.of(bearer(null, WEBHOOK_TOKEN), basic("alertmanager", "am-basic-pw")),
         List.of(bearer("alice", ALICE_TOKEN), basic("bob", "bob-pw")),
         List.of(bearer("prometheus", SCRAPE_TOKEN)));
-    api = new ApiServer(new RunbookdConfig.Server("127.0.0.1:0", 1024 * 1024, auth, null), store, new AlertRecorder(vertx, store),
-        rules, metrics, Clock.systemUTC());
+    api = new ApiServer(new RunbookdConfig.Server("127.0.0.1:0", 1024 * 1024, auth, null),
+        Operations.create(vertx, store, rules, Clock.systemUTC()), metrics);
     vertx.deployVerticle(api).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     base = "http://127.0.0.1:" + api.port();
   }

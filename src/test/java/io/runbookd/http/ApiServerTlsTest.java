@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.runbookd.ActiveRules;
 import io.runbookd.config.RunbookdConfig;
 import io.runbookd.config.TlsConfig;
+import io.runbookd.engine.ActiveRules;
+import io.runbookd.engine.Operations;
 import io.runbookd.metrics.RunbookdMetrics;
 import io.runbookd.rules.RuleLoader;
-import io.runbookd.store.AlertRecorder;
 import io.runbookd.store.Store;
 import io.vertx.core.Vertx;
 import java.io.IOException;
@@ -56,8 +56,8 @@ class ApiServerTlsTest {
     ActiveRules rules = new ActiveRules(List.of(Path.of("rules").toAbsolutePath()), RuleLoader.Context.unchecked(), metrics,
         Clock.systemUTC());
     rules.reload();
-    ApiServer api = new ApiServer(new RunbookdConfig.Server("127.0.0.1:0", 0, null, tls), store, new AlertRecorder(vertx, store),
-        rules, metrics, Clock.systemUTC());
+    ApiServer api = new ApiServer(new RunbookdConfig.Server("127.0.0.1:0", 0, null, tls),
+        Operations.create(vertx, store, rules, Clock.systemUTC()), metrics);
     vertx.deployVerticle(api).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     return api.port();
   }

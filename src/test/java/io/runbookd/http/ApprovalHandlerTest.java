@@ -2,7 +2,12 @@ package io.runbookd.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.runbookd.engine.ActiveRules;
+import io.runbookd.engine.Operations;
+import io.runbookd.metrics.RunbookdMetrics;
 import io.runbookd.model.Approval;
+import io.runbookd.rules.RuleLoader;
 import io.runbookd.store.Store;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -60,7 +65,10 @@ class ApprovalHandlerTest {
         ctx.next();
       });
     }
-    ApprovalHandler.mount(router, store, Clock.fixed(NOW, ZoneOffset.UTC));
+    Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
+    ActiveRules rules = new ActiveRules(List.of(), RuleLoader.Context.unchecked(),
+        new RunbookdMetrics(new PrometheusRegistry(), false), clock);
+    ApprovalHandler.mount(router, Operations.create(vertx, store, rules, clock));
     server = vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").toCompletionStage()
         .toCompletableFuture().get(10, TimeUnit.SECONDS);
     return "http://127.0.0.1:" + server.actualPort();

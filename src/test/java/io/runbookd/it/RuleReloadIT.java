@@ -66,7 +66,7 @@ class RuleReloadIT {
   void aChangedFileIsReloadedAndABrokenOneKeepsTheLastGoodRules() throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("rules"));
     Path a = Files.writeString(dir.resolve("10-a.yaml"), rules("first"));
-    try (LogCapture logs = new LogCapture("io.runbookd.ActiveRules");
+    try (LogCapture logs = new LogCapture("io.runbookd.engine.ActiveRules");
         Daemon d = Daemon.start("rules: { paths: ['" + dir + "'], watch_interval: 100ms }\n", tmp.resolve("data"))) {
       assertThat(active(d)).containsExactly("first");
       assertThat(reloads(d, "success")).isEqualTo(1.0);

@@ -3,12 +3,12 @@ package io.runbookd.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.runbookd.ActiveRules;
 import io.runbookd.config.RunbookdConfig;
+import io.runbookd.engine.ActiveRules;
+import io.runbookd.engine.Operations;
 import io.runbookd.http.ApiServer;
 import io.runbookd.metrics.RunbookdMetrics;
 import io.runbookd.rules.RuleLoader;
-import io.runbookd.store.AlertRecorder;
 import io.runbookd.store.Store;
 import io.runbookd.store.StoreException;
 import io.vertx.core.Vertx;
@@ -114,8 +114,8 @@ class WebhookIT {
       RunbookdMetrics metrics = new RunbookdMetrics(new PrometheusRegistry(), false);
       ActiveRules rules = new ActiveRules(List.of(Daemon.shippedRules()), RuleLoader.Context.unchecked(), metrics, Clock.systemUTC());
       rules.reload();
-      ApiServer api = new ApiServer(new RunbookdConfig.Server("127.0.0.1:0", 0), down, new AlertRecorder(vertx, down), rules,
-          metrics, Clock.systemUTC());
+      ApiServer api = new ApiServer(new RunbookdConfig.Server("127.0.0.1:0", 0),
+          Operations.create(vertx, down, rules, Clock.systemUTC()), metrics);
       vertx.deployVerticle(api).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       String body = AlertmanagerPayloads.firing("KafkaConnectTaskFailure", Map.of("alertname", "KafkaConnectTaskFailure"), Instant.now());
       HttpResponse<String> r = post("http://127.0.0.1:" + api.port(), "application/json", body.getBytes());

@@ -1,4 +1,4 @@
-package io.runbookd;
+package io.runbookd.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,7 +8,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The debounce and the fingerprint of {@link RuleWatcher}. */
+/** The debounce of {@link RuleWatcher} and the fingerprint of {@link RuleFiles}. */
 class RuleWatcherTest {
 
   @Test
@@ -27,21 +27,21 @@ class RuleWatcherTest {
   @Test
   void theFingerprintSeesContentNamesAndOnlyRuleFiles(@TempDir Path tmp) throws Exception {
     Path f = Files.writeString(tmp.resolve("10-a.yaml"), "rules: []\n");
-    String first = RuleWatcher.fingerprint(List.of(tmp));
-    assertThat(RuleWatcher.fingerprint(List.of(tmp))).isEqualTo(first);
+    String first = RuleFiles.fingerprint(List.of(tmp));
+    assertThat(RuleFiles.fingerprint(List.of(tmp))).isEqualTo(first);
 
     Files.writeString(tmp.resolve("README.md"), "docs");
     Files.writeString(tmp.resolve(".10-a.yaml.swp"), "editor");
-    assertThat(RuleWatcher.fingerprint(List.of(tmp))).as("non-rule and hidden files").isEqualTo(first);
+    assertThat(RuleFiles.fingerprint(List.of(tmp))).as("non-rule and hidden files").isEqualTo(first);
 
     Files.writeString(f, "rules: [] \n");
-    String edited = RuleWatcher.fingerprint(List.of(tmp));
+    String edited = RuleFiles.fingerprint(List.of(tmp));
     assertThat(edited).isNotEqualTo(first);
 
     Files.move(f, tmp.resolve("20-a.yaml"));
-    assertThat(RuleWatcher.fingerprint(List.of(tmp))).as("renamed").isNotEqualTo(edited);
+    assertThat(RuleFiles.fingerprint(List.of(tmp))).as("renamed").isNotEqualTo(edited);
 
-    assertThat(RuleWatcher.fingerprint(List.of(tmp.resolve("missing.yaml"))))
-        .isNotEqualTo(RuleWatcher.fingerprint(List.of()));
+    assertThat(RuleFiles.fingerprint(List.of(tmp.resolve("missing.yaml"))))
+        .isNotEqualTo(RuleFiles.fingerprint(List.of()));
   }
 }

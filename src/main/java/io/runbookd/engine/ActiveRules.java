@@ -1,4 +1,4 @@
-package io.runbookd;
+package io.runbookd.engine;
 
 import io.runbookd.metrics.RunbookdMetrics;
 import io.runbookd.rules.RuleLoadException;
@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * The rule set in force. A reload validates the complete new set before it replaces the old one; a
  * failed reload keeps the last good set, logs every error with its file and line, and counts
  * {@code runbookd_rules_reload_total{outcome="failure"}}. Reloads come from start-up, file changes
- * ({@link RuleWatcher}), SIGHUP and {@code POST /-/reload}; they are serialized.
+ * (the rule watcher), SIGHUP and {@code POST /-/reload}; they are serialized.
  */
 public final class ActiveRules implements Supplier<RuleSet> {
   private static final Logger LOG = LoggerFactory.getLogger(ActiveRules.class);
@@ -48,7 +48,7 @@ public final class ActiveRules implements Supplier<RuleSet> {
    * @throws RuleLoadException with every error found; the active set is unchanged
    */
   public synchronized RuleSet reload(String trigger) throws RuleLoadException {
-    attempted = RuleWatcher.fingerprint(paths);
+    attempted = RuleFiles.fingerprint(paths);
     try {
       RuleSet next = new RuleLoader(context, clock).load(paths);
       current.set(next);
@@ -77,8 +77,8 @@ public final class ActiveRules implements Supplier<RuleSet> {
   }
 
   /**
-   * The {@link RuleWatcher#fingerprint} of the files as the last reload (successful or not) found
-   * them; null before the first.
+   * The fingerprint ({@code RuleFiles.fingerprint}) of the files as the last reload (successful or
+   * not) found them; null before the first. The rule watcher compares it with the files now.
    */
   public String attemptedFingerprint() {
     return attempted;

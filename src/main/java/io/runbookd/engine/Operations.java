@@ -1,0 +1,98 @@
+package io.runbookd.engine;
+
+import io.runbookd.alert.WebhookMessage;
+import io.runbookd.model.AlertEvent;
+import io.runbookd.model.Approval;
+import io.runbookd.model.Incident;
+import io.runbookd.model.IncidentQuery;
+import io.runbookd.rules.RuleLoadException;
+import io.runbookd.rules.RuleSet;
+import io.runbookd.store.Store;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What the HTTP API may ask of the daemon. The REST handlers are thin wrappers around it, as Kafka
+ * Connect's REST resources are around its {@code Herder}
+ * (https://kafka.apache.org/documentation/#connect_rest): they parse and render, and this interface
+ * does the rest.
+ *
+ * <p>Every method returns at once and never blocks the caller's event loop; its future completes on the
+ * caller's Vert.x context. A future that needs the store fails with a {@link ServiceUnavailableException}
+ * (the store's message, unchanged) when the store does not answer.
+ */
+public interface Operations {
+
+  /**
+   * Records the alerts of one Alertmanager webhook durably, stamped with the daemon's clock, then wakes
+   * the engine. Remediation runs later, never inside this call.
+   *
+   * @param message the parsed webhook body
+   * @return the alerts as stored (ids assigned), in the body's order, once committed; or
+   *     {@link ServiceUnavailableException} when they could not be, in which case none was recorded
+   */
+  Future<List<AlertEvent>> recordWebhook(WebhookMessage message);
+
+  /**
+   * Readiness: the store answers and rules are loaded.
+   *
+   * @return succeeds when ready; fails with {@link ServiceUnavailableException} saying why not (the
+   *     store's error, or {@code no rules loaded})
+   */
+  Future<Void> ready();
+
+  /**
+   * Incidents matching {@code query}, newest first.
+   *
+   * @return at most {@code query.limit()} incidents; or {@link ServiceUnavailableException}
+   */
+  Future<List<Incident>> incidents(IncidentQuery query);
+
+  /**
+   * One incident with its steps, escalations, approvals and timeline.
+   *
+   * @return empty when no incident has the id; or {@link ServiceUnavailableException}
+   */
+  Future<Optional<IncidentDetail>> incident(String incidentId);
+
+  /**
+   * A human's decision of the incident's pending approval gate, recorded via {@code human} at the
+   * daemon's clock; the first decision wins. On {@link Approval.Outcome.Status#DECIDED} the engine is
+   * woken to act on it.
+   *
+   * @param decision {@link Approval.Decision#APPROVED} or {@link Approval.Decision#REJECTED}
+   * @param principal who decided (the request's principal, or {@code anonymous})
+   * @param comment the decider's comment, or null
+   * @return the store's outcome (decided, no incident, expired, nothing pending); or
+   *     {@link ServiceUnavailableException}
+   */
+  Future<Approval.Outcome> decideApproval(String incidentId, Approval.Decision decision, String principal,
+      String comment);
+
+  /** The rule set in force; never fails. */
+  Future<RuleSet> rules();
+
+  /**
+   * Reloads the rules from their files; a failure keeps the last good rules, and is logged (every
+   * error with its file and line) and counted in {@code runbookd_rules_reload_total{outcome="failure"}}.
+   *
+   * @param trigger why, for the log line: {@code sighup}, {@code api}
+   * @return the new rule set; or a {@link RuleLoadException} with every error found
+   */
+  Future<RuleSet> reloadRules(String trigger);
+
+  /**
+   * The daemon's operations over its parts.
+   *
+   * @param vertx runs the blocking store and file calls on its workers, and carries the engine's wake-up
+   * @param store where alerts, incidents and approvals are
+   * @param rules the rule set in force
+   * @param clock stamps received alerts and decisions
+   */
+  static Operations create(Vertx vertx, Store store, ActiveRules rules, Clock clock) {
+    return new DaemonOperations(vertx, store, rules, clock);
+  }
+}
