@@ -29,8 +29,12 @@ import java.util.regex.Pattern;
  * </ol>
  *
  * <p>Trace patterns are searched with {@link Matcher#find()} over the whole trace (the
- * {@code Caused by:} chain included, REFERENCE.md §4) of the connector and of every task; a rule
- * without a trace pattern matches whatever the status, even without one.
+ * {@code Caused by:} chain included) of the connector and of every task; a rule without a trace
+ * pattern matches whatever the status, even without one. The {@code trace} of
+ * {@code GET /connectors/{name}/status} (https://kafka.apache.org/documentation/#connect_rest) is
+ * the failure's full stack trace, and its first line is often a wrapper: a failed sink task reports
+ * {@code ConnectException: Exiting WorkerSinkTask due to unrecoverable exception.} with the real
+ * cause in a {@code Caused by:} entry (Kafka's {@code connect/runtime/.../WorkerSinkTask.java}).
  */
 public final class RuleEvaluator {
 

@@ -10,7 +10,7 @@ import java.util.Optional;
  * One remediation step of a rule. The YAML key of each step is given by {@link #type()}.
  *
  * <p>A step is {@linkplain #destructive() destructive} when it can lose or duplicate data; those need
- * an approval unless the rule opts out (see DESIGN.md, "Steps").
+ * an approval unless the rule opts out (rules/README.md, "Approval gates").
  */
 public sealed interface Step
     permits Step.Restart, Step.RestartTask, Step.Pause, Step.Resume, Step.Stop, Step.PatchConfig,
@@ -126,7 +126,11 @@ public sealed interface Step
       return true;
     }
 
-    /** Widening error tolerance can silently drop records. */
+    /**
+     * Widening error tolerance can silently drop records: with {@code errors.tolerance=all} Connect
+     * skips records that fail conversion or transformation (KIP-298,
+     * https://cwiki.apache.org/confluence/display/KAFKA/KIP-298%3A+Error+Handling+in+Connect).
+     */
     @Override
     public boolean destructive() {
       return "all".equalsIgnoreCase(set.get("errors.tolerance"));

@@ -1,0 +1,286 @@
+package io.runbookd.rules;
+
+import io.runbookd.alert.LabelMatcher;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+
+/**
+ * The sections of a rule other than its name and steps: {@code match}, {@code target}, {@code retry},
+ * {@code verify}, {@code approval} and {@code escalation}. Each method takes the section's value node
+ * (null when the key is absent or empty, which {@link RuleYaml#keys} has reported) and returns the
+ * parsed section, its default, or null/empty after reporting errors to the file's {@link RuleYaml}.
+ */
+final class RuleSections {
+  private static final List<String> MATCH_KEYS = List.of("alert", "trace");
+  private static final List<String> TARGET_KEYS = List.of("cluster", "connector");
+  private static final List<String> RETRY_KEYS = List.of("max_attempts", "backoff", "reset_after");
+  private static final List<String> VERIFY_KEYS = List.of("within", "stable_for");
+  private static final List<String> ESCALATION_KEYS = List.of("after", "notify", "message");
+  private static final List<String> APPROVAL_KEYS = List.of("required", "ttl", "default", "notify");
+
+  /**
+   * A rule's {@code match} section.
+   *
+   * @param matchers the alert label matchers, all of which must hold; empty when not given or invalid
+   * @param trace the pattern searched in the connector's and tasks' traces; empty to match any trace
+   */
+  record Match(List<LabelMatcher> matchers, Optional<Pattern> trace) {}
+
+  private final RuleYaml yaml;
+  private final TemplateChecks templates;
+  private final NameChecks names;
+
+  RuleSections(RuleYaml yaml, TemplateChecks templates, NameChecks names) {
+    this.yaml = yaml;
+    this.templates = templates;
+    this.names = names;
+  }
+
+  /** {@code match: {alert: [...], trace: regex}}; {@code alert} is required. */
+  Match match(Node node) {
+    List<LabelMatcher> matchers = List.of();
+    Optional<Pattern> trace = Optional.empty();
+    MappingNode match = node == null ? null : yaml.mapping(node, "match", MATCH_KEYS);
+    if (match != null) {
+      Map<String, Node> mk = yaml.keys(match, "match", MATCH_KEYS);
+      yaml.require(match, mk, "match", "alert");
+      if (mk.get("alert") != null) {
+        matchers = matchers(mk.get("alert"), "match.alert");
+      }
+      if (mk.get("trace") != null) {
+        trace = traceRegex(mk.get("trace"), "match.trace");
+      }
+    }
+    return new Match(matchers, trace);
+  }
+
+  /**
+   * {@code target: {cluster, connector}}; {@code connector} is required, {@code cluster} defaults to
+   * {@link RuleLoader#DEFAULT_CLUSTER}. Null when absent or after reporting.
+   */
+  Rule.Target target(Node node) {
+    MappingNode t = node == null ? null : yaml.mapping(node, "target", TARGET_KEYS);
+    if (t == null) {
+      return null;
+    }
+    Map<String, Node> tk = yaml.keys(t, "target", TARGET_KEYS);
+    yaml.require(t, tk, "target", "connector");
+    Template cluster = tk.get("cluster") == null
+        ? Template.compile(RuleLoader.DEFAULT_CLUSTER)
+        : templates.template(tk.get("cluster"), "target.cluster", true);
+    if (cluster != null && tk.get("cluster") != null) {
+      names.cluster(tk.get("cluster"), cluster.source());
+    }
+    Template connector = tk.get("connector") == null
+        ? null : templates.template(tk.get("connector"), "target.connector", true);
+    return cluster != null && connector != null ? new Rule.Target(cluster, connector) : null;
+  }
+
+  /** {@code retry: {max_attempts, backoff, reset_after}}; invalid values keep their defaults. */
+  Rule.RetryPolicy retry(Node node) {
+    int maxAttempts = RuleLoader.DEFAULT_MAX_ATTEMPTS;
+    List<Duration> backoff = List.of();
+    Duration resetAfter = RuleLoader.DEFAULT_RESET_AFTER;
+    MappingNode m = node == null ? null : yaml.mapping(node, "retry", RETRY_KEYS);
+    if (m != null) {
+      Map<String, Node> k = yaml.keys(m, "retry", RETRY_KEYS);
+      if (k.get("max_attempts") != null) {
+        Integer n = yaml.integer(k.get("max_attempts"), "retry.max_attempts");
+        if (n != null && n < 1) {
+          yaml.error(k.get("max_attempts"), "retry.max_attempts must be at least 1, got " + n);
+        } else if (n != null) {
+          maxAttempts = n;
+        }
+      }
+      if (k.get("backoff") != null) {
+        SequenceNode seq = yaml.sequence(k.get("backoff"), "retry.backoff", "a list of durations");
+        if (seq != null) {
+          List<Duration> b = new ArrayList<>();
+          for (int i = 0; i < seq.getValue().size(); i++) {
+            Duration d = yaml.duration(seq.getValue().get(i), "retry.backoff[" + i + "]");
+            if (d != null) {
+              b.add(d);
+            }
+          }
+          backoff = b;
+          if (seq.getValue().size() > maxAttempts) {
+            yaml.error(seq, "retry.backoff has " + seq.getValue().size() + " entries but retry.max_attempts is "
+                + maxAttempts + "; entries after the " + ordinal(maxAttempts) + " would never be used");
+          }
+        }
+      }
+      if (k.get("reset_after") != null) {
+        resetAfter = orDefault(yaml.duration(k.get("reset_after"), "retry.reset_after"), resetAfter);
+      }
+    }
+    return new Rule.RetryPolicy(maxAttempts, backoff, resetAfter);
+  }
+
+  /** {@code verify: {within, stable_for}}; invalid values keep their defaults. */
+  Rule.Verify verify(Node node) {
+    MappingNode m = node == null ? null : yaml.mapping(node, "verify", VERIFY_KEYS);
+    Map<String, Node> k = m == null ? Map.of() : yaml.keys(m, "verify", VERIFY_KEYS);
+    Duration within = k.get("within") == null ? null : yaml.positiveDuration(k.get("within"), "verify.within");
+    Duration stableFor = k.get("stable_for") == null ? null : yaml.duration(k.get("stable_for"), "verify.stable_for");
+    return new Rule.Verify(orDefault(within, RuleLoader.DEFAULT_VERIFY_WITHIN),
+        orDefault(stableFor, RuleLoader.DEFAULT_VERIFY_STABLE_FOR));
+  }
+
+  /**
+   * {@code approval: {required, ttl, default, notify}}: {@link Rule.Approval#DEFAULT} when absent;
+   * null after reporting.
+   */
+  Rule.Approval approval(Node node) {
+    Rule.Approval d = Rule.Approval.DEFAULT;
+    if (node == null) {
+      return d;
+    }
+    MappingNode m = yaml.mapping(node, "approval", APPROVAL_KEYS);
+    if (m == null) {
+      return null;
+    }
+    int before = yaml.errorCount();
+    Map<String, Node> k = yaml.keys(m, "approval", APPROVAL_KEYS);
+    Rule.Approval.Required required = d.required();
+    if (k.get("required") != null) {
+      String r = yaml.string(k.get("required"), "approval.required");
+      if (r != null) {
+        switch (r) {
+          case "auto" -> required = Rule.Approval.Required.AUTO;
+          case "always" -> required = Rule.Approval.Required.ALWAYS;
+          case "never" -> required = Rule.Approval.Required.NEVER;
+          default -> yaml.error(k.get("required"), "approval.required must be auto, always or never, got \"" + r + "\"");
+        }
+      }
+    }
+    Duration ttl = k.get("ttl") == null ? d.ttl() : yaml.positiveDuration(k.get("ttl"), "approval.ttl");
+    Boolean defaultApprove = k.get("default") == null ? Boolean.FALSE
+        : yaml.decision(k.get("default"), "approval.default");
+    String notifier = k.get("notify") == null ? null
+        : names.notifier(k.get("notify"), "approval.notify", "approval.notify");
+    if (yaml.errorCount() != before || ttl == null || defaultApprove == null) {
+      return null;
+    }
+    return new Rule.Approval(required, ttl, defaultApprove, notifier);
+  }
+
+  /**
+   * {@code escalation: [{after, notify, message}, ...]}, {@code after} strictly increasing; the valid
+   * levels (the rule is not built when any is invalid).
+   */
+  List<Rule.EscalationLevel> escalation(Node node) {
+    SequenceNode seq = yaml.sequence(node, "escalation", "a list of escalation levels");
+    if (seq == null) {
+      return List.of();
+    }
+    List<Rule.EscalationLevel> out = new ArrayList<>();
+    Duration previous = null;
+    int previousIndex = -1;
+    for (int i = 0; i < seq.getValue().size(); i++) {
+      String path = "escalation[" + i + "]";
+      MappingNode m = yaml.mapping(seq.getValue().get(i), path, ESCALATION_KEYS);
+      if (m == null) {
+        continue;
+      }
+      Map<String, Node> k = yaml.keys(m, path, ESCALATION_KEYS);
+      yaml.require(m, k, path, "after", "notify");
+      Duration after = k.get("after") == null ? null : yaml.duration(k.get("after"), path + ".after");
+      if (after != null && previous != null && after.compareTo(previous) <= 0) {
+        yaml.error(k.get("after"), path + ".after (" + Durations.format(after) + ") must be later than escalation["
+            + previousIndex + "].after (" + Durations.format(previous) + ")");
+      }
+      if (after != null) {
+        previous = after;
+        previousIndex = i;
+      }
+      String notifier = k.get("notify") == null ? null
+          : names.notifier(k.get("notify"), path + ".notify", path + ".notify");
+      Template message = templates.message(k.get("message"), path + ".message");
+      if (after != null && notifier != null && message != null) {
+        out.add(new Rule.EscalationLevel(after, notifier, message));
+      }
+    }
+    return out;
+  }
+
+  private List<LabelMatcher> matchers(Node node, String path) {
+    if (node instanceof ScalarNode s && !RuleYaml.isNull(s)) {
+      yaml.error(node, path + " must be a list of matchers, got " + RuleYaml.describe(node)
+          + "; write it as a list: ['" + s.getValue() + "']");
+      return List.of();
+    }
+    SequenceNode seq = yaml.sequence(node, path, "a list of matchers");
+    if (seq == null) {
+      return List.of();
+    }
+    if (seq.getValue().isEmpty()) {
+      yaml.error(node, path + " must list at least one matcher, e.g. 'alertname=\"KafkaConnectTaskFailure\"'");
+      return List.of();
+    }
+    List<LabelMatcher> out = new ArrayList<>();
+    for (int i = 0; i < seq.getValue().size(); i++) {
+      Node item = seq.getValue().get(i);
+      String text = yaml.string(item, path + "[" + i + "]");
+      if (text == null) {
+        continue;
+      }
+      try {
+        out.add(LabelMatcher.parse(text));
+      } catch (IllegalArgumentException e) {
+        yaml.error(item, path + "[" + i + "]: " + e.getMessage());
+      }
+    }
+    return out;
+  }
+
+  private Optional<Pattern> traceRegex(Node node, String path) {
+    String re = yaml.string(node, path);
+    if (re == null) {
+      return Optional.empty();
+    }
+    if (re.isEmpty()) {
+      yaml.error(node, path + " must not be empty; leave it out to match any trace");
+      return Optional.empty();
+    }
+    Pattern p;
+    try {
+      p = Pattern.compile(re);
+    } catch (PatternSyntaxException e) {
+      yaml.error(node, path + ": invalid regular expression \"" + re + "\": " + e.getDescription()
+          + (e.getIndex() >= 0 ? " near index " + e.getIndex() : ""));
+      return Optional.empty();
+    }
+    if (p.matcher("").find()) {
+      yaml.error(node, path + ": regular expression \"" + re + "\" matches the empty string, so it matches every"
+          + " trace; leave match.trace out to match any trace");
+      return Optional.empty();
+    }
+    return Optional.of(p);
+  }
+
+  private static Duration orDefault(Duration value, Duration fallback) {
+    return value == null ? fallback : value;
+  }
+
+  /** 1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, ..., 21st. */
+  private static String ordinal(int n) {
+    int mod100 = n % 100;
+    String suffix = mod100 >= 11 && mod100 <= 13 ? "th"
+        : switch (n % 10) {
+          case 1 -> "st";
+          case 2 -> "nd";
+          case 3 -> "rd";
+          default -> "th";
+        };
+    return n + suffix;
+  }
+}

@@ -1,0 +1,298 @@
+package io.runbookd.rules;
+
+import io.runbookd.model.ConnectorState;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+
+/**
+ * A rule's {@code steps:} list: one list item per step, each a one-key mapping from the step type
+ * ({@link RuleLoader#STEP_TYPES}) to its parameters, with one method per step type. Each method
+ * returns the {@link Step}, or null after reporting errors to the file's {@link RuleYaml}.
+ */
+final class StepParser {
+
+  /** Steps that rules/README.md lists as planned, which this version does not run yet. */
+  private static final Set<String> PLANNED_STEPS =
+      Set.of("reset_offsets", "recreate", "reset_consumer_group", "snapshot", "dlq_replay", "http", "silence");
+
+  private static final List<String> APPROVE_STEP_KEYS = List.of("ttl", "default", "notify");
+  private static final List<String> WAIT_FOR_STATES = List.of("RUNNING", "PAUSED", "STOPPED");
+
+  private final RuleYaml yaml;
+  private final TemplateChecks templates;
+  private final NameChecks names;
+
+  StepParser(RuleYaml yaml, TemplateChecks templates, NameChecks names) {
+    this.yaml = yaml;
+    this.templates = templates;
+    this.names = names;
+  }
+
+  /**
+   * The steps that parsed, in order (the rule is not built when any did not).
+   *
+   * @param approval the rule's approval block, whose values {@code approve} steps default to; null
+   *     when it had errors (then {@link Rule.Approval#DEFAULT} is used and a missing notifier is not
+   *     reported again)
+   */
+  List<Step> steps(Node node, Rule.Approval approval) {
+    SequenceNode seq = yaml.sequence(node, "steps", "a list of steps");
+    if (seq == null) {
+      return List.of();
+    }
+    List<Step> out = new ArrayList<>();
+    for (int i = 0; i < seq.getValue().size(); i++) {
+      Step s = step(seq.getValue().get(i), "steps[" + i + "]", approval);
+      if (s != null) {
+        out.add(s);
+      }
+    }
+    return out;
+  }
+
+  private Step step(Node node, String path, Rule.Approval approval) {
+    if (!(node instanceof MappingNode m)) {
+      String hint = node instanceof ScalarNode s && RuleLoader.STEP_TYPES.contains(s.getValue())
+          ? "; write \"" + s.getValue() + ": {}\"" : "";
+      yaml.error(node, path + " must be a mapping with one step, e.g. \"restart: {}\", got "
+          + RuleYaml.describe(node) + hint);
+      return null;
+    }
+    if (m.getValue().size() != 1) {
+      if (m.getValue().isEmpty()) {
+        yaml.error(node, path + " is empty; write one step, e.g. \"restart: {}\"");
+      } else {
+        List<String> keys = m.getValue().stream().map(t -> RuleYaml.keyText(t.getKeyNode())).toList();
+        yaml.error(node, path + " has " + keys.size() + " keys (" + String.join(", ", keys)
+            + "); write one step per list item");
+      }
+      return null;
+    }
+    NodeTuple tuple = m.getValue().get(0);
+    String type = RuleYaml.keyText(tuple.getKeyNode());
+    Node params = tuple.getValueNode();
+    String p = path + "." + type;
+    return switch (type) {
+      case "restart" -> restart(params, p);
+      case "restart_task" -> restartTask(params, p);
+      case "pause" -> withoutParameters(params, p, type, new Step.Pause());
+      case "resume" -> withoutParameters(params, p, type, new Step.Resume());
+      case "stop" -> withoutParameters(params, p, type, new Step.Stop());
+      case "patch_config" -> patchConfig(params, p);
+      case "wait" -> waitStep(params, p);
+      case "wait_for" -> waitFor(params, p);
+      case "approve" -> approve(params, p, approval);
+      case "notify" -> notifyStep(params, p);
+      default -> unsupported(tuple.getKeyNode(), path, type);
+    };
+  }
+
+  /** {@code restart: {include_tasks: true, only_failed: true}}. */
+  private Step restart(Node params, String p) {
+    Map<String, Node> k = params(params, p, List.of("include_tasks", "only_failed"));
+    if (k == null) {
+      return null;
+    }
+    Boolean includeTasks = k.get("include_tasks") == null ? Boolean.TRUE
+        : yaml.bool(k.get("include_tasks"), p + ".include_tasks");
+    Boolean onlyFailed = k.get("only_failed") == null ? Boolean.TRUE
+        : yaml.bool(k.get("only_failed"), p + ".only_failed");
+    return includeTasks == null || onlyFailed == null ? null : new Step.Restart(includeTasks, onlyFailed);
+  }
+
+  /** {@code restart_task: {task: n}}; without {@code task}, the failed tasks. */
+  private Step restartTask(Node params, String p) {
+    Map<String, Node> k = params(params, p, List.of("task"));
+    if (k == null) {
+      return null;
+    }
+    if (k.get("task") == null) {
+      return new Step.RestartTask(Optional.empty());
+    }
+    Integer task = yaml.integer(k.get("task"), p + ".task");
+    if (task != null && task < 0) {
+      yaml.error(k.get("task"), p + ".task must be a task id (0 or more), got " + task);
+      return null;
+    }
+    return task == null ? null : new Step.RestartTask(Optional.of(task));
+  }
+
+  /** {@code pause: {}}, {@code resume: {}}, {@code stop: {}}: {@code step}, when given no parameters. */
+  private Step withoutParameters(Node params, String p, String type, Step step) {
+    if (params instanceof ScalarNode s && !RuleYaml.isNull(s)) {
+      yaml.error(params, p + " takes no parameters; write \"" + type + ": {}\"");
+      return null;
+    }
+    if (params instanceof MappingNode pm && !pm.getValue().isEmpty()) {
+      NodeTuple first = pm.getValue().get(0);
+      yaml.error(first.getKeyNode(), "unknown key \"" + RuleYaml.keyText(first.getKeyNode()) + "\" in " + p + " ("
+          + type + " takes no parameters)");
+      return null;
+    }
+    if (params instanceof SequenceNode) {
+      yaml.error(params, p + " takes no parameters; write \"" + type + ": {}\"");
+      return null;
+    }
+    return step;
+  }
+
+  /** {@code patch_config: {set: {key: value or null}, validate: true}}. */
+  private Step patchConfig(Node params, String p) {
+    Map<String, Node> k = params(params, p, List.of("set", "validate"));
+    if (k == null) {
+      return null;
+    }
+    yaml.require(params, k, p, "set");
+    Boolean validate = k.get("validate") == null ? Boolean.TRUE : yaml.bool(k.get("validate"), p + ".validate");
+    Node setNode = k.get("set");
+    if (setNode == null) {
+      return null;
+    }
+    MappingNode set = yaml.mapping(setNode, p + ".set", List.of());
+    if (set == null) {
+      return null;
+    }
+    if (set.getValue().isEmpty()) {
+      yaml.error(setNode, p + ".set must set at least one config key, e.g. {errors.tolerance: all}");
+      return null;
+    }
+    Map<String, String> values = new LinkedHashMap<>();
+    boolean ok = true;
+    for (NodeTuple t : set.getValue()) {
+      if (!(t.getKeyNode() instanceof ScalarNode) || RuleYaml.keyText(t.getKeyNode()).isEmpty()) {
+        yaml.error(t.getKeyNode(), p + ".set keys must be connector config names, got "
+            + RuleYaml.describe(t.getKeyNode()));
+        ok = false;
+        continue;
+      }
+      String key = RuleYaml.keyText(t.getKeyNode());
+      if (values.containsKey(key)) {
+        yaml.error(t.getKeyNode(), "duplicate key \"" + key + "\" in " + p + ".set");
+        ok = false;
+        continue;
+      }
+      Node v = t.getValueNode();
+      if (v instanceof ScalarNode s) {
+        values.put(key, RuleYaml.isNull(s) ? null : s.getValue());
+      } else {
+        yaml.error(v, p + ".set." + key + " must be a string, a number, a boolean or null (to remove the key), got "
+            + RuleYaml.describe(v));
+        ok = false;
+      }
+    }
+    return !ok || validate == null ? null : new Step.PatchConfig(values, validate);
+  }
+
+  /** {@code wait: 30s}. */
+  private Step waitStep(Node params, String p) {
+    Duration d = yaml.duration(params, p);
+    return d == null ? null : new Step.Wait(d);
+  }
+
+  /** {@code wait_for: {state or config_change: true, within, stable_for}}. */
+  private Step waitFor(Node params, String p) {
+    Map<String, Node> k = params(params, p, List.of("state", "config_change", "within", "stable_for"));
+    if (k == null) {
+      return null;
+    }
+    int before = yaml.errorCount();
+    yaml.require(params, k, p, "within");
+    Boolean configChange = k.get("config_change") == null ? Boolean.FALSE
+        : yaml.bool(k.get("config_change"), p + ".config_change");
+    ConnectorState state = null;
+    if (k.get("state") != null) {
+      String s = yaml.string(k.get("state"), p + ".state");
+      if (s != null && !WAIT_FOR_STATES.contains(s)) {
+        yaml.error(k.get("state"), p + ".state must be one of " + String.join(", ", WAIT_FOR_STATES) + ", got \""
+            + s + "\"");
+      } else if (s != null) {
+        state = ConnectorState.valueOf(s);
+      }
+    }
+    if (Boolean.TRUE.equals(configChange) && k.get("state") != null) {
+      yaml.error(k.get("state"), p + " takes either state or config_change: true, not both");
+    } else if (Boolean.TRUE.equals(configChange) && k.get("stable_for") != null) {
+      yaml.error(k.get("stable_for"), p + ".stable_for applies only with state, not with config_change");
+    } else if (Boolean.FALSE.equals(configChange) && k.get("state") == null) {
+      yaml.error(params, p + " needs state (e.g. state: RUNNING) or config_change: true");
+    }
+    Duration within = k.get("within") == null ? null : yaml.positiveDuration(k.get("within"), p + ".within");
+    Duration stableFor = k.get("stable_for") == null ? Duration.ZERO
+        : yaml.duration(k.get("stable_for"), p + ".stable_for");
+    if (yaml.errorCount() != before || within == null || stableFor == null || configChange == null) {
+      return null;
+    }
+    // With config_change the state is not used; RUNNING is recorded as the state expected after the change.
+    return new Step.WaitFor(state == null ? ConnectorState.RUNNING : state, within, stableFor, configChange);
+  }
+
+  /** {@code approve: {ttl, default, notify}}, each defaulting to the rule's {@code approval} value. */
+  private Step approve(Node params, String p, Rule.Approval approval) {
+    Map<String, Node> k = params(params, p, APPROVE_STEP_KEYS);
+    if (k == null) {
+      return null;
+    }
+    Rule.Approval rd = approval == null ? Rule.Approval.DEFAULT : approval;
+    int before = yaml.errorCount();
+    Duration ttl = k.get("ttl") == null ? rd.ttl() : yaml.positiveDuration(k.get("ttl"), p + ".ttl");
+    Boolean defaultApprove = k.get("default") == null ? Boolean.valueOf(rd.defaultApprove())
+        : yaml.decision(k.get("default"), p + ".default");
+    String notifier = rd.notifier();
+    if (k.get("notify") != null) {
+      notifier = names.notifier(k.get("notify"), p + ".notify", p + ".notify");
+    } else if (notifier == null && approval != null) {
+      yaml.error(params, p + " needs notify (who is asked to approve), or set approval.notify for the rule");
+    }
+    if (yaml.errorCount() != before || ttl == null || defaultApprove == null || notifier == null) {
+      return null;
+    }
+    return new Step.Approve(ttl, defaultApprove, notifier);
+  }
+
+  /** {@code notify: {notifier, message}}. */
+  private Step notifyStep(Node params, String p) {
+    Map<String, Node> k = params(params, p, List.of("notifier", "message"));
+    if (k == null) {
+      return null;
+    }
+    yaml.require(params, k, p, "notifier");
+    String notifier = k.get("notifier") == null ? null : names.notifier(k.get("notifier"), p + ".notifier", p);
+    Template message = templates.message(k.get("message"), p + ".message");
+    return notifier == null || message == null ? null : new Step.Notify(notifier, message);
+  }
+
+  /** Reports a step type this version does not run (planned, or unknown with a suggestion); null. */
+  private Step unsupported(Node keyNode, String path, String type) {
+    String known = " (steps: " + String.join(", ", RuleLoader.STEP_TYPES) + ")";
+    yaml.error(keyNode, PLANNED_STEPS.contains(type)
+        ? path + ": step \"" + type + "\" is not supported by this version of runbookd" + known
+        : path + ": unknown step \"" + type + "\"" + Suggestions.suggestion(type, RuleLoader.STEP_TYPES) + known);
+    return null;
+  }
+
+  /**
+   * The parameters mapping of a step; an empty value ({@code - restart:}) counts as {@code {}}.
+   * Returns null after reporting an error.
+   */
+  private Map<String, Node> params(Node params, String path, List<String> allowed) {
+    if (params instanceof ScalarNode s && RuleYaml.isNull(s)) {
+      return new LinkedHashMap<>();
+    }
+    if (!(params instanceof MappingNode m)) {
+      yaml.error(params, path + " must be a mapping of parameters (" + String.join(", ", allowed) + "), got "
+          + RuleYaml.describe(params));
+      return null;
+    }
+    return yaml.keys(m, path, allowed);
+  }
+}
