@@ -33,6 +33,8 @@ final class IncidentWriter {
   private final EngineDeps deps;
   private final ClusterGuard guard;
   private final Map<String, Incident> leases = new ConcurrentHashMap<>();
+  /** The wait each incident has that this replica stored or took over, by incident id. */
+  private final Map<String, String> waits = new ConcurrentHashMap<>();
 
   IncidentWriter(EngineDeps deps, ClusterGuard guard) {
     this.deps = deps;
@@ -55,6 +57,19 @@ final class IncidentWriter {
     return write(keepLease ? waiting : waiting.released(now), inc, wait);
   }
 
+  /**
+   * True the first time this replica looks at {@code wait} without having stored it: the replica that
+   * stored it stopped (or handed it over). From then on it is this replica's.
+   */
+  boolean takeOver(Wait wait) {
+    String key = key(wait);
+    return !key.equals(waits.put(wait.incidentId(), key));
+  }
+
+  private static String key(Wait w) {
+    return w.kind() + "/" + w.attempt() + "/" + w.step();
+  }
+
   private Future<Void> write(Incident next, Incident previous, Wait wait) {
     Instant leaseUntil = next.leaseOwner() == null ? null : deps.now().plus(deps.config().lease());
     Incident toWrite = next.leaseOwner() == null ? next : new Incident(next.id(), next.cluster(), next.connector(), next.rule(),
@@ -65,6 +80,11 @@ final class IncidentWriter {
         return Future.failedFuture(new IllegalStateException("lease on " + previous.id() + " was lost to another replica"));
       }
       leases.put(toWrite.id(), toWrite);
+      if (wait == null) {
+        waits.remove(toWrite.id());
+      } else {
+        waits.put(toWrite.id(), key(wait));
+      }
       return Future.succeededFuture();
     });
   }

@@ -84,6 +84,12 @@ final class Remediator implements SegmentRunner.Continuation {
     return facts(lease.incident()).compose(facts -> {
       Decision d = RemediationDecider.decide(facts);
       LOG.debug("{} decision={}", lease.incident().context(), d);
+      Optional<Wait> stored = facts.stored();
+      if (stored.isPresent() && writer.takeOver(stored.get())) {
+        return writer.event(lease.incident(), "resumed", "the replica that stored this wait ("
+                + describe(stored.get()) + ") stopped; it goes on here, nothing is repeated")
+            .compose(v -> act(lease, facts, d, depth));
+      }
       return act(lease, facts, d, depth);
     });
   }
@@ -258,6 +264,15 @@ final class Remediator implements SegmentRunner.Continuation {
       return w.deadline().minus(s.within());
     }
     return w.deadline();
+  }
+
+  private static String describe(Wait w) {
+    return switch (w.kind()) {
+      case STEP -> "step " + w.step() + " of attempt " + w.attempt();
+      case ATTEMPT -> "the verification of attempt " + w.attempt();
+      case CHECK -> "a verification";
+      case APPROVAL_CHECK -> "a verification while an approval is pending";
+    };
   }
 
   private static String statusText(RemediationDecider.Facts f) {
