@@ -6,6 +6,7 @@ import io.runbookd.model.Escalation;
 import io.runbookd.model.Incident;
 import io.runbookd.model.IncidentEvent;
 import io.runbookd.model.IncidentState;
+import io.runbookd.model.Outcome;
 import io.runbookd.model.StepRun;
 import io.runbookd.model.Wait;
 import io.runbookd.policy.ClusterGuardPolicy;
@@ -232,10 +233,10 @@ final class IncidentWriter {
   }
 
   /** Closes the incident: its pending approval and escalations cancelled, the recovery noted in the budget. */
-  Future<Void> close(Lease lease, String outcome, String why) {
+  Future<Void> close(Lease lease, Outcome outcome, String why) {
     Instant now = deps.now();
     Incident inc = lease.incident();
-    Incident closed = inc.closed(outcome, now);
+    Incident closed = inc.closed(outcome.label(), now);
     guard.forget(inc.id());
     return save(closed, inc)
         .compose(v -> cancelApproval(inc, "the incident closed: " + why))
@@ -246,10 +247,10 @@ final class IncidentWriter {
           return null;
         }))
         .compose(v -> {
-          if ("recovered".equals(outcome)) {
+          if (outcome == Outcome.RECOVERED) {
             deps.metrics().recovered(Duration.between(inc.openedAt(), now));
           }
-          LOG.info("{} outcome={} msg=\"incident closed: {}\"", inc.context(), outcome, why);
+          LOG.info("{} outcome={} msg=\"incident closed: {}\"", inc.context(), outcome.label(), why);
           return event(closed, "closed", why);
         });
   }

@@ -8,6 +8,7 @@ import io.runbookd.model.ConnectorState;
 import io.runbookd.model.ConnectorStatus;
 import io.runbookd.model.Incident;
 import io.runbookd.model.IncidentState;
+import io.runbookd.model.Outcome;
 import io.runbookd.model.Wait;
 import io.runbookd.policy.Admission;
 import io.runbookd.policy.AttemptPlan;
@@ -203,7 +204,7 @@ final class SegmentRunner {
     Incident inc = r.lease().incident();
     if (verified) {
       deps.metrics().remediation(rule.name(), "recovered", Duration.between(r.started(), deps.now()));
-      return guard.release(r.reservation()).compose(v -> writer.close(r.lease(), "recovered", "verified (wait_for step:"
+      return guard.release(r.reservation()).compose(v -> writer.close(r.lease(), Outcome.RECOVERED, "verified (wait_for step:"
           + " RUNNING and stable for " + Durations.format(RemediationDecider.verifiedFor(rule)) + ") after attempt " + r.attempt()));
     }
     Wait w = Wait.verification(inc.id(), Wait.Kind.ATTEMPT, r.attempt(), ConnectorState.RUNNING, deps.now(),

@@ -12,9 +12,9 @@ import java.util.Objects;
  * @param connector connector name
  * @param rule the rule that matched when the incident opened
  * @param state lifecycle state
- * @param outcome for a CLOSED incident: {@code recovered} (verified after runbookd acted),
- *     {@code healthy} (verified healthy without any action), {@code shadow} (dry run), or
- *     {@code connector_deleted}; null while open
+ * @param outcome for a CLOSED incident, the {@link Outcome#label()} of how it ended: {@code recovered}
+ *     (verified after runbookd acted), {@code healthy} (verified healthy without any action), {@code shadow}
+ *     (dry run), or {@code connector_deleted}; null while open
  * @param attempts remediation attempts started within this incident (the attempt number of the latest);
  *     the attempt budget counts only attempts that acted (see {@link Budget})
  * @param cause the cause line of the trace (the last "Caused by:" line, or the first line)

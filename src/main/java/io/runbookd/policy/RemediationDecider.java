@@ -7,6 +7,7 @@ import io.runbookd.model.Incident;
 import io.runbookd.model.IncidentState;
 import io.runbookd.model.Storm;
 import io.runbookd.model.Json;
+import io.runbookd.model.Outcome;
 import io.runbookd.model.Wait;
 import io.runbookd.rules.Durations;
 import io.runbookd.rules.Rule;
@@ -123,7 +124,7 @@ public final class RemediationDecider {
     record CheckFailed(String message, Decision then) implements Decision {}
 
     /** Close the incident with {@code outcome}; {@code skipped} counts a remediation that was not needed. */
-    record Close(String outcome, String why, boolean skipped) implements Decision {}
+    record Close(Outcome outcome, String why, boolean skipped) implements Decision {}
 
     /** Leave the ESCALATED incident to humans: no next action. */
     record Idle() implements Decision {}
@@ -269,11 +270,11 @@ public final class RemediationDecider {
       return switch (w.kind()) {
         case STEP -> new Decision.StepDone(w, w.state() == ConnectorState.RUNNING,
             reading.status() == null ? null : Json.write(Map.of("status", StabilityPolicy.describe(reading.status()))));
-        case ATTEMPT -> new Decision.Close("recovered", "verified (" + stable + ") after attempt " + w.attempt(), false);
+        case ATTEMPT -> new Decision.Close(Outcome.RECOVERED, "verified (" + stable + ") after attempt " + w.attempt(), false);
         case CHECK -> f.incident().attempts() > 0
-            ? new Decision.Close("recovered", "verified: " + stable, false)
-            : new Decision.Close(f.dryRun() ? "shadow" : "healthy", "verified: " + stable, true);
-        case APPROVAL_CHECK -> new Decision.Close("recovered", "verified while waiting for approval: " + stable
+            ? new Decision.Close(Outcome.RECOVERED, "verified: " + stable, false)
+            : new Decision.Close(f.dryRun() ? Outcome.SHADOW : Outcome.HEALTHY, "verified: " + stable, true);
+        case APPROVAL_CHECK -> new Decision.Close(Outcome.RECOVERED, "verified while waiting for approval: " + stable
             + "; the approval is no longer needed", true);
       };
     }
@@ -282,7 +283,7 @@ public final class RemediationDecider {
       case STEP -> attemptFailed(f, rule, w, failed.reason(), stepType(rule, w) + " failed: " + failed.reason());
       case ATTEMPT -> attemptFailed(f, rule, w, null, failed.reason());
       case CHECK -> failed.gone()
-          ? new Decision.Close("connector_deleted", "the connector no longer exists on " + f.incident().cluster(), false)
+          ? new Decision.Close(Outcome.CONNECTOR_DELETED, "the connector no longer exists on " + f.incident().cluster(), false)
           : new Decision.CheckFailed("not closing: " + failed.reason(), afterFailedCheck(f, rule));
       case APPROVAL_CHECK -> {
         Optional<Approval> pending = f.approvals().stream().filter(Approval::pending).findFirst();

@@ -7,6 +7,7 @@ import io.runbookd.model.Budget;
 import io.runbookd.model.ConnectorState;
 import io.runbookd.model.Incident;
 import io.runbookd.model.IncidentState;
+import io.runbookd.model.Outcome;
 import io.runbookd.model.Storm;
 import io.runbookd.model.Wait;
 import io.runbookd.policy.RemediationDecider.Decision;
@@ -176,7 +177,7 @@ class RemediationDeciderTest {
         false))).isEqualTo(new Decision.WaitAgain(w, T0.plusSeconds(30)));
     clock.advanceMillis(1);
     assertThat(RemediationDecider.decide(facts(inc, RESTART, budget(1), Optional.empty(), List.of(), Optional.of(w), RUNNING,
-        false))).isEqualTo(new Decision.Close("recovered", "verified (RUNNING and stable for 30s) after attempt 1", false));
+        false))).isEqualTo(new Decision.Close(Outcome.RECOVERED, "verified (RUNNING and stable for 30s) after attempt 1", false));
 
     Wait noStreak = w.withStableSince(null);
     clock.set(T0.plus(Duration.ofMinutes(2)));
@@ -204,7 +205,7 @@ class RemediationDeciderTest {
     Observation gone = new Observation(StabilityPolicy.Reading.failed(StabilityPolicy.NOT_FOUND), null);
     assertThat(RemediationDecider.decide(facts(incident(IncidentState.OPEN, 0, Incident.WAIT), RESTART, budget(0),
         Optional.empty(), List.of(), Optional.of(check), gone, false)))
-        .isEqualTo(new Decision.Close("connector_deleted", "the connector no longer exists on prod", false));
+        .isEqualTo(new Decision.Close(Outcome.CONNECTOR_DELETED, "the connector no longer exists on prod", false));
     assertThat(RemediationDecider.decide(facts(incident(IncidentState.ESCALATED, 2, Incident.WAIT), RESTART, budget(2),
         Optional.empty(), List.of(), Optional.of(check), FAILED, false))).isEqualTo(new Decision.CheckFailed(
         "not closing: not RUNNING and stable for 30s in time: connector RUNNING, task 0 FAILED", new Decision.Idle()));
