@@ -42,6 +42,12 @@ final class Jdbc {
     T run(Connection c) throws SQLException;
   }
 
+  /** Work on the connection of one transaction, without a result. */
+  @FunctionalInterface
+  interface Statements {
+    void run(Connection c) throws SQLException;
+  }
+
   /** Maps the current row of a result set. */
   @FunctionalInterface
   interface RowMapper<T> {
@@ -88,6 +94,14 @@ final class Jdbc {
   /** Runs {@code work} in one transaction that may write. */
   <T> T write(String op, Work<T> work) {
     return inTransaction(op, true, work);
+  }
+
+  /** Runs {@code work}, which has no result, in one transaction that may write. */
+  void execute(String op, Statements work) {
+    write(op, c -> {
+      work.run(c);
+      return null;
+    });
   }
 
   /** Runs {@code work} in one transaction that only reads. */
@@ -230,7 +244,7 @@ final class Jdbc {
   /** Throws {@link SQLDataException} with {@code missing} unless {@code sql} with one key returns a row. */
   static void requireRow(Connection c, String sql, Object key, String missing) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(sql)) {
-      bindKey(ps, 1, key);
+      bind(ps, 1, key);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
           throw new SQLDataException(missing);
@@ -239,12 +253,33 @@ final class Jdbc {
     }
   }
 
-  /** Binds a {@link Long} or a {@link String} key. */
-  static void bindKey(PreparedStatement ps, int i, Object key) throws SQLException {
+  /**
+   * Runs one INSERT, UPDATE or DELETE with {@code params} bound in order (see {@link #bind}).
+   *
+   * @return the number of rows changed
+   */
+  static int update(Connection c, String sql, Object... params) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.length; i++) {
+        bind(ps, i + 1, params[i]);
+      }
+      return ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Binds a parameter that is not null: a {@link String}, a {@link Long}, an {@link Integer}, or an
+   * {@link Instant} (as epoch milliseconds).
+   */
+  static void bind(PreparedStatement ps, int i, Object key) throws SQLException {
     if (key instanceof Long l) {
       ps.setLong(i, l);
+    } else if (key instanceof Integer n) {
+      ps.setInt(i, n);
+    } else if (key instanceof Instant at) {
+      ps.setLong(i, at.toEpochMilli());
     } else {
-      ps.setString(i, (String) key);
+      ps.setString(i, (String) Objects.requireNonNull(key, "parameter " + i));
     }
   }
 

@@ -85,10 +85,7 @@ final class JdbcAlertLog implements AlertLog {
   public void markAlertProcessed(long eventId, Instant at, String outcome, String incidentId) {
     Objects.requireNonNull(at, "at");
     Objects.requireNonNull(outcome, "outcome");
-    jdbc.write("markAlertProcessed", c -> {
-      markProcessed(c, eventId, at, outcome, incidentId);
-      return null;
-    });
+    jdbc.execute("markAlertProcessed", c -> markProcessed(c, eventId, at, outcome, incidentId));
   }
 
   /** {@link #markAlertProcessed} inside the caller's transaction. */

@@ -71,17 +71,8 @@ final class JdbcApprovals implements ApprovalStore {
   public void markApprovalNotified(String incidentId, int attempt, int gate, Instant at) {
     Objects.requireNonNull(incidentId, "incidentId");
     Objects.requireNonNull(at, "at");
-    jdbc.write("markApprovalNotified", c -> {
-      try (PreparedStatement ps = c.prepareStatement("UPDATE approvals SET notified_at = ?"
-          + " WHERE incident_id = ? AND attempt = ? AND gate = ? AND notified_at IS NULL")) {
-        ps.setLong(1, at.toEpochMilli());
-        ps.setString(2, incidentId);
-        ps.setInt(3, attempt);
-        ps.setInt(4, gate);
-        ps.executeUpdate();
-      }
-      return null;
-    });
+    jdbc.execute("markApprovalNotified", c -> Jdbc.update(c, "UPDATE approvals SET notified_at = ?"
+        + " WHERE incident_id = ? AND attempt = ? AND gate = ? AND notified_at IS NULL", at, incidentId, attempt, gate));
   }
 
   @Override
@@ -107,7 +98,6 @@ final class JdbcApprovals implements ApprovalStore {
     if (!List.of("human", "ttl", RUNBOOKD).contains(via)) {
       throw new IllegalArgumentException("via must be human, ttl or runbookd, got " + via);
     }
-    long atMs = at.toEpochMilli();
     return jdbc.write("decideApproval", c -> {
       try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM incidents WHERE id = ?")) {
         ps.setString(1, incidentId);
@@ -133,15 +123,9 @@ final class JdbcApprovals implements ApprovalStore {
         return new Approval.Outcome(Approval.Outcome.Status.NOT_PENDING, latest(c, incidentId).orElse(null));
       }
       if (!via.equals(RUNBOOKD)) {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE incidents SET next_action = ?, next_action_at = ?,"
-            + " updated_at = ? WHERE id = ? AND state = ? AND closed_at IS NULL")) {
-          ps.setString(1, Incident.APPROVAL);
-          ps.setLong(2, atMs);
-          ps.setLong(3, atMs);
-          ps.setString(4, incidentId);
-          ps.setString(5, IncidentState.AWAITING_APPROVAL.name());
-          ps.executeUpdate();
-        }
+        Jdbc.update(c, "UPDATE incidents SET next_action = ?, next_action_at = ?, updated_at = ? WHERE id = ?"
+            + " AND state = ? AND closed_at IS NULL", Incident.APPROVAL, at, at, incidentId,
+            IncidentState.AWAITING_APPROVAL.name());
       }
       return new Approval.Outcome(Approval.Outcome.Status.DECIDED,
           select(c, incidentId, p.attempt(), p.gate()).orElseThrow());

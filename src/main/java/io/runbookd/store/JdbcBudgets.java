@@ -47,10 +47,7 @@ final class JdbcBudgets implements BudgetStore {
   @Override
   public void saveBudget(Budget budget) {
     Objects.requireNonNull(budget, "budget");
-    jdbc.write("saveBudget", c -> {
-      save(c, budget);
-      return null;
-    });
+    jdbc.execute("saveBudget", c -> save(c, budget));
   }
 
   /** {@link #saveBudget} inside the caller's transaction. */

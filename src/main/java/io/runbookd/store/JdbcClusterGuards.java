@@ -65,14 +65,8 @@ final class JdbcClusterGuards implements ClusterGuardStore {
     switch (ClusterGuardPolicy.onFailure(settings, current, failing, at)) {
       case EXTEND -> {
         Storm s = current.orElseThrow();
-        try (PreparedStatement ps = c.prepareStatement("UPDATE cluster_storms SET last_failure_at = ?,"
-            + " quiet_until = ? WHERE id = ? AND last_failure_at <= ?")) {
-          ps.setLong(1, at.toEpochMilli());
-          ps.setLong(2, ClusterGuardPolicy.quietUntil(s.window(), at).toEpochMilli());
-          ps.setLong(3, s.id());
-          ps.setLong(4, at.toEpochMilli());
-          ps.executeUpdate();
-        }
+        Jdbc.update(c, "UPDATE cluster_storms SET last_failure_at = ?, quiet_until = ? WHERE id = ?"
+            + " AND last_failure_at <= ?", at, ClusterGuardPolicy.quietUntil(s.window(), at), s.id(), at);
         return Optional.empty();
       }
       case START -> {
@@ -129,15 +123,8 @@ final class JdbcClusterGuards implements ClusterGuardStore {
   @Override
   public void markStormSummarySent(long stormId, Instant at) {
     Objects.requireNonNull(at, "at");
-    jdbc.write("markStormSummarySent", c -> {
-      try (PreparedStatement ps = c.prepareStatement("UPDATE cluster_storms SET summary_sent_at = ?,"
-          + " claimed_by = NULL, claimed_until = NULL WHERE id = ? AND summary_sent_at IS NULL")) {
-        ps.setLong(1, at.toEpochMilli());
-        ps.setLong(2, stormId);
-        ps.executeUpdate();
-      }
-      return null;
-    });
+    jdbc.execute("markStormSummarySent", c -> Jdbc.update(c, "UPDATE cluster_storms SET summary_sent_at = ?,"
+        + " claimed_by = NULL, claimed_until = NULL WHERE id = ? AND summary_sent_at IS NULL", at, stormId));
   }
 
   /** {@inheritDoc} A storm's end time is its {@code quietUntil}. */
@@ -168,14 +155,9 @@ final class JdbcClusterGuards implements ClusterGuardStore {
     return jdbc.write("admit", c -> {
       lockCluster(c, cluster);
       // A reservation whose incident is no longer leased by anyone is held by nobody: release it.
-      try (PreparedStatement ps = c.prepareStatement("UPDATE guard_reservations SET released_at = ?"
+      Jdbc.update(c, "UPDATE guard_reservations SET released_at = ?"
           + " WHERE cluster = ? AND released_at IS NULL AND NOT EXISTS (SELECT 1 FROM incidents i"
-          + " WHERE i.id = guard_reservations.incident_id AND i.lease_until > ?)")) {
-        ps.setLong(1, nowMs);
-        ps.setString(2, cluster);
-        ps.setLong(3, nowMs);
-        ps.executeUpdate();
-      }
+          + " WHERE i.id = guard_reservations.incident_id AND i.lease_until > ?)", nowMs, cluster, nowMs);
       Optional<Storm> storm = selectCurrentStorm(c, cluster);
       List<Reservation> reservations;
       try (PreparedStatement ps = c.prepareStatement("SELECT g.id, g.incident_id, g.planned, g.used, g.reserved_at,"
@@ -193,12 +175,8 @@ final class JdbcClusterGuards implements ClusterGuardStore {
       if (!(decision instanceof ClusterGuardPolicy.Decision.Act)) {
         return new Admission(decision, 0);
       }
-      try (PreparedStatement ps = c.prepareStatement("UPDATE guard_reservations SET released_at = ?"
-          + " WHERE incident_id = ? AND released_at IS NULL")) {
-        ps.setLong(1, nowMs);
-        ps.setString(2, incidentId);
-        ps.executeUpdate();
-      }
+      Jdbc.update(c, "UPDATE guard_reservations SET released_at = ? WHERE incident_id = ? AND released_at IS NULL",
+          nowMs, incidentId);
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO guard_reservations (cluster, incident_id, attempt,"
           + " planned, used, reserved_at) VALUES (?, ?, ?, ?, 0, ?) RETURNING id")) {
         ps.setString(1, cluster);
@@ -217,40 +195,24 @@ final class JdbcClusterGuards implements ClusterGuardStore {
   @Override
   public void recordAction(long reservationId, Instant at) {
     Objects.requireNonNull(at, "at");
-    jdbc.write("recordAction", c -> {
-      try (PreparedStatement ps = c.prepareStatement("UPDATE guard_reservations SET used = used + 1,"
-          + " last_acted_at = ? WHERE id = ?")) {
-        ps.setLong(1, at.toEpochMilli());
-        ps.setLong(2, reservationId);
-        if (ps.executeUpdate() == 0) {
-          throw new SQLDataException("no reservation " + reservationId);
-        }
+    jdbc.execute("recordAction", c -> {
+      if (Jdbc.update(c, "UPDATE guard_reservations SET used = used + 1, last_acted_at = ? WHERE id = ?", at,
+          reservationId) == 0) {
+        throw new SQLDataException("no reservation " + reservationId);
       }
-      return null;
     });
   }
 
   @Override
   public void releaseReservation(long reservationId, Instant at) {
     Objects.requireNonNull(at, "at");
-    jdbc.write("releaseReservation", c -> {
-      try (PreparedStatement ps = c.prepareStatement("UPDATE guard_reservations SET released_at = ?"
-          + " WHERE id = ? AND released_at IS NULL")) {
-        ps.setLong(1, at.toEpochMilli());
-        ps.setLong(2, reservationId);
-        ps.executeUpdate();
-      }
-      return null;
-    });
+    jdbc.execute("releaseReservation", c -> Jdbc.update(c,
+        "UPDATE guard_reservations SET released_at = ? WHERE id = ? AND released_at IS NULL", at, reservationId));
   }
 
   /** Serializes guard decisions per cluster: a row lock on PostgreSQL; SQLite has one writer anyway. */
   private void lockCluster(Connection c, String cluster) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO cluster_guards (cluster) VALUES (?) ON CONFLICT (cluster) DO NOTHING")) {
-      ps.setString(1, cluster);
-      ps.executeUpdate();
-    }
+    Jdbc.update(c, "INSERT INTO cluster_guards (cluster) VALUES (?) ON CONFLICT (cluster) DO NOTHING", cluster);
     try (PreparedStatement ps = c.prepareStatement(
         "SELECT cluster FROM cluster_guards WHERE cluster = ?" + jdbc.dialect().rowLock())) {
       ps.setString(1, cluster);
@@ -264,11 +226,7 @@ final class JdbcClusterGuards implements ClusterGuardStore {
   }
 
   private static void endStorm(Connection c, long id) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "UPDATE cluster_storms SET ended_at = quiet_until WHERE id = ? AND ended_at IS NULL")) {
-      ps.setLong(1, id);
-      ps.executeUpdate();
-    }
+    Jdbc.update(c, "UPDATE cluster_storms SET ended_at = quiet_until WHERE id = ? AND ended_at IS NULL", id);
   }
 
   /** Distinct connectors of {@code cluster} with an incident opened in ({@code fromMs}, {@code toMs}]. */
@@ -288,7 +246,7 @@ final class JdbcClusterGuards implements ClusterGuardStore {
   private static List<Storm> selectStorms(Connection c, String sql, Object param) throws SQLException {
     List<Storm> raw;
     try (PreparedStatement ps = c.prepareStatement(sql)) {
-      Jdbc.bindKey(ps, 1, param);
+      Jdbc.bind(ps, 1, param);
       raw = Jdbc.list(ps, rs -> new Storm(rs.getLong(1), rs.getString(2), instant(rs, 3), instant(rs, 4),
           instant(rs, 5), Duration.ofMillis(rs.getLong(6)), rs.getString(7), instant(rs, 8), instant(rs, 9), 0,
           List.of()));

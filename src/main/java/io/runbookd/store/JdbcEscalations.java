@@ -47,10 +47,7 @@ final class JdbcEscalations implements EscalationStore {
   @Override
   public void scheduleEscalation(Escalation escalation) {
     Objects.requireNonNull(escalation, "escalation");
-    jdbc.write("scheduleEscalation", c -> {
-      insertEscalation(c, escalation);
-      return null;
-    });
+    jdbc.execute("scheduleEscalation", c -> insertEscalation(c, escalation));
   }
 
   /** {@link #scheduleEscalation} inside the caller's transaction. */
@@ -91,16 +88,9 @@ final class JdbcEscalations implements EscalationStore {
   public void markEscalationFired(String incidentId, int level, Instant at) {
     Objects.requireNonNull(incidentId, "incidentId");
     Objects.requireNonNull(at, "at");
-    jdbc.write("markEscalationFired", c -> {
-      int n;
-      try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE escalations SET fired_at = ? WHERE incident_id = ? AND level = ? AND fired_at IS NULL")) {
-        ps.setLong(1, at.toEpochMilli());
-        ps.setString(2, incidentId);
-        ps.setInt(3, level);
-        n = ps.executeUpdate();
-      }
-      if (n == 0) {
+    jdbc.execute("markEscalationFired", c -> {
+      if (Jdbc.update(c, "UPDATE escalations SET fired_at = ? WHERE incident_id = ? AND level = ?"
+          + " AND fired_at IS NULL", at, incidentId, level) == 0) {
         try (PreparedStatement ps = c.prepareStatement(
             "SELECT 1 FROM escalations WHERE incident_id = ? AND level = ?")) {
           ps.setString(1, incidentId);
@@ -112,7 +102,6 @@ final class JdbcEscalations implements EscalationStore {
           }
         }
       }
-      return null;
     });
   }
 
@@ -121,20 +110,13 @@ final class JdbcEscalations implements EscalationStore {
   public void cancelEscalations(String incidentId, Instant at) {
     Objects.requireNonNull(incidentId, "incidentId");
     Objects.requireNonNull(at, "at");
-    jdbc.write("cancelEscalations", c -> {
-      cancelPending(c, incidentId, at);
-      return null;
-    });
+    jdbc.execute("cancelEscalations", c -> cancelPending(c, incidentId, at));
   }
 
   /** {@link #cancelEscalations} inside the caller's transaction. */
   static void cancelPending(Connection c, String incidentId, Instant at) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "UPDATE escalations SET cancelled_at = ? WHERE incident_id = ? AND fired_at IS NULL AND cancelled_at IS NULL")) {
-      ps.setLong(1, at.toEpochMilli());
-      ps.setString(2, incidentId);
-      ps.executeUpdate();
-    }
+    Jdbc.update(c, "UPDATE escalations SET cancelled_at = ? WHERE incident_id = ? AND fired_at IS NULL"
+        + " AND cancelled_at IS NULL", at, incidentId);
   }
 
   @Override
@@ -175,17 +157,9 @@ final class JdbcEscalations implements EscalationStore {
   public void deferEscalation(String incidentId, int level, Instant dueAt) {
     Objects.requireNonNull(incidentId, "incidentId");
     Objects.requireNonNull(dueAt, "dueAt");
-    jdbc.write("deferEscalation", c -> {
-      try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE escalations SET due_at = ?, claimed_by = NULL, claimed_until = NULL"
-              + " WHERE incident_id = ? AND level = ? AND fired_at IS NULL AND cancelled_at IS NULL")) {
-        ps.setLong(1, dueAt.toEpochMilli());
-        ps.setString(2, incidentId);
-        ps.setInt(3, level);
-        ps.executeUpdate();
-      }
-      return null;
-    });
+    jdbc.execute("deferEscalation", c -> Jdbc.update(c, "UPDATE escalations SET due_at = ?, claimed_by = NULL,"
+        + " claimed_until = NULL WHERE incident_id = ? AND level = ? AND fired_at IS NULL AND cancelled_at IS NULL",
+        dueAt, incidentId, level));
   }
 
   private static Escalation escalation(ResultSet rs) throws SQLException {

@@ -187,7 +187,7 @@ final class JdbcIncidents implements IncidentStore {
     return jdbc.read("list", c -> {
       try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
         for (int i = 0; i < params.size(); i++) {
-          Jdbc.bindKey(ps, i + 1, params.get(i));
+          Jdbc.bind(ps, i + 1, params.get(i));
         }
         return Collections.unmodifiableList(Jdbc.list(ps, JdbcIncidents::incident));
       }
@@ -221,27 +221,16 @@ final class JdbcIncidents implements IncidentStore {
     Objects.requireNonNull(alertname, "alertname");
     Objects.requireNonNull(status, "status");
     Objects.requireNonNull(at, "at");
-    jdbc.write("linkAlert", c -> {
-      link(c, incidentId, fingerprint, alertname, status, at);
-      return null;
-    });
+    jdbc.execute("linkAlert", c -> link(c, incidentId, fingerprint, alertname, status, at));
   }
 
   static void link(Connection c, String incidentId, String fingerprint, String alertname, String status, Instant at)
       throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO incident_alerts (incident_id, fingerprint, alertname, status, first_seen_at, last_seen_at)"
-            + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id, fingerprint) DO UPDATE SET"
-            + " alertname = excluded.alertname, status = excluded.status, last_seen_at = excluded.last_seen_at"
-            + " WHERE incident_alerts.last_seen_at <= excluded.last_seen_at")) {
-      ps.setString(1, incidentId);
-      ps.setString(2, fingerprint);
-      ps.setString(3, alertname);
-      ps.setString(4, status);
-      ps.setLong(5, at.toEpochMilli());
-      ps.setLong(6, at.toEpochMilli());
-      ps.executeUpdate();
-    }
+    Jdbc.update(c, "INSERT INTO incident_alerts (incident_id, fingerprint, alertname, status, first_seen_at,"
+        + " last_seen_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id, fingerprint) DO UPDATE SET"
+        + " alertname = excluded.alertname, status = excluded.status, last_seen_at = excluded.last_seen_at"
+        + " WHERE incident_alerts.last_seen_at <= excluded.last_seen_at", incidentId, fingerprint, alertname, status,
+        at, at);
   }
 
   /** {@inheritDoc} The claim does not change {@code updatedAt}; ties on {@code nextActionAt} go by id. */
@@ -297,15 +286,9 @@ final class JdbcIncidents implements IncidentStore {
     Objects.requireNonNull(incidentId, "incidentId");
     Objects.requireNonNull(owner, "owner");
     Objects.requireNonNull(until, "until");
-    return jdbc.write("renewLease", c -> {
-      try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE incidents SET lease_until = ? WHERE id = ? AND lease_owner = ? AND closed_at IS NULL")) {
-        ps.setLong(1, until.toEpochMilli());
-        ps.setString(2, incidentId);
-        ps.setString(3, owner);
-        return ps.executeUpdate() == 1;
-      }
-    });
+    return jdbc.write("renewLease", c -> Jdbc.update(c,
+        "UPDATE incidents SET lease_until = ? WHERE id = ? AND lease_owner = ? AND closed_at IS NULL", until,
+        incidentId, owner) == 1);
   }
 
   /**
@@ -320,39 +303,20 @@ final class JdbcIncidents implements IncidentStore {
   public void noteAlertResolved(String incidentId, Instant at, Instant verifyAt) {
     Objects.requireNonNull(incidentId, "incidentId");
     Objects.requireNonNull(at, "at");
-    jdbc.write("noteAlertResolved", c -> {
-      noteResolved(c, incidentId, at, verifyAt);
-      return null;
-    });
+    jdbc.execute("noteAlertResolved", c -> noteResolved(c, incidentId, at, verifyAt));
   }
 
   static void noteResolved(Connection c, String incidentId, Instant at, Instant verifyAt) throws SQLException {
-    long atMs = at.toEpochMilli();
     int n;
     if (verifyAt == null) {
-      try (PreparedStatement ps = c.prepareStatement("UPDATE incidents SET alert_resolved_at = ? WHERE id = ?")) {
-        ps.setLong(1, atMs);
-        ps.setString(2, incidentId);
-        n = ps.executeUpdate();
-      }
+      n = Jdbc.update(c, "UPDATE incidents SET alert_resolved_at = ? WHERE id = ?", at, incidentId);
     } else {
       String schedule = "closed_at IS NULL AND (lease_owner IS NULL OR lease_until <= ?)"
           + " AND (next_action_at IS NULL OR next_action_at > ?)";
-      long verifyMs = verifyAt.toEpochMilli();
-      try (PreparedStatement ps = c.prepareStatement("UPDATE incidents SET alert_resolved_at = ?,"
+      n = Jdbc.update(c, "UPDATE incidents SET alert_resolved_at = ?,"
           + " next_action = CASE WHEN " + schedule + " THEN ? ELSE next_action END,"
           + " next_action_at = CASE WHEN " + schedule + " THEN ? ELSE next_action_at END"
-          + " WHERE id = ?")) {
-        ps.setLong(1, atMs);
-        ps.setLong(2, atMs);
-        ps.setLong(3, verifyMs);
-        ps.setString(4, Incident.VERIFY);
-        ps.setLong(5, atMs);
-        ps.setLong(6, verifyMs);
-        ps.setLong(7, verifyMs);
-        ps.setString(8, incidentId);
-        n = ps.executeUpdate();
-      }
+          + " WHERE id = ?", at, at, verifyAt, Incident.VERIFY, at, verifyAt, verifyAt, incidentId);
     }
     if (n == 0) {
       throw new SQLDataException("no incident " + incidentId);
@@ -363,10 +327,7 @@ final class JdbcIncidents implements IncidentStore {
   public void addEvent(String incidentId, IncidentEvent event) {
     Objects.requireNonNull(incidentId, "incidentId");
     requireEvent(event);
-    jdbc.write("addEvent", c -> {
-      insertEvent(c, incidentId, event);
-      return null;
-    });
+    jdbc.execute("addEvent", c -> insertEvent(c, incidentId, event));
   }
 
   static void insertEvent(Connection c, String incidentId, IncidentEvent event) throws SQLException {

@@ -11,7 +11,6 @@ import io.runbookd.model.IncidentQuery;
 import io.runbookd.model.StepRun;
 import io.runbookd.model.Storm;
 import io.runbookd.policy.Admission;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLDataException;
 import java.sql.SQLException;
@@ -319,14 +318,13 @@ final class JdbcStore implements Store {
    */
   @Override
   public void ping() {
-    jdbc.write("ping", c -> {
+    jdbc.execute("ping", c -> {
       jdbc.dialect().limitRoundTrips(c, pingTimeout);
       try (PreparedStatement ps = c.prepareStatement("UPDATE store_heartbeat SET beats = beats + 1 WHERE id = 1")) {
         if (ps.executeUpdate() != 1) {
           throw new SQLDataException("store_heartbeat row is missing");
         }
       }
-      return null;
     });
   }
 
@@ -337,20 +335,13 @@ final class JdbcStore implements Store {
     long beforeMs = before.toEpochMilli();
     return jdbc.write("prune", c -> {
       for (String table : INCIDENT_CHILDREN) {
-        delete(c, "DELETE FROM " + table + " WHERE incident_id IN (" + CLOSED_BEFORE + ")", beforeMs);
+        Jdbc.update(c, "DELETE FROM " + table + " WHERE incident_id IN (" + CLOSED_BEFORE + ")", beforeMs);
       }
-      int incidents = delete(c, "DELETE FROM incidents WHERE closed_at IS NOT NULL AND closed_at < ?", beforeMs);
-      delete(c, "DELETE FROM alert_events WHERE processed_at IS NOT NULL AND received_at < ?", beforeMs);
-      delete(c, "DELETE FROM cluster_storms WHERE ended_at IS NOT NULL AND ended_at < ?", beforeMs);
+      int incidents = Jdbc.update(c, "DELETE FROM incidents WHERE closed_at IS NOT NULL AND closed_at < ?", beforeMs);
+      Jdbc.update(c, "DELETE FROM alert_events WHERE processed_at IS NOT NULL AND received_at < ?", beforeMs);
+      Jdbc.update(c, "DELETE FROM cluster_storms WHERE ended_at IS NOT NULL AND ended_at < ?", beforeMs);
       return incidents;
     });
-  }
-
-  private static int delete(Connection c, String sql, long beforeMs) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
-      ps.setLong(1, beforeMs);
-      return ps.executeUpdate();
-    }
   }
 
   /** Closes the pool; later calls fail with {@link StoreException}. Idempotent. */
