@@ -37,6 +37,11 @@ import org.slf4j.LoggerFactory;
  *       is healthy by now (a stale alert) or no longer exists;
  *   <li>a resolved alert never closes anything by itself: it schedules a verification.
  * </ul>
+ *
+ * <p>Events are claimed in batches of up to 200 (one transaction). Each event's outcome is then written
+ * in one store transaction ({@link UnitsOfWork}: open, join or resolve, with the processed mark; or the
+ * mark alone); an opening first tries to join in one more, because the Connect status read in between
+ * must not hold a transaction open.
  */
 final class AlertProcessor {
   private static final Logger LOG = LoggerFactory.getLogger(AlertProcessor.class);

@@ -32,8 +32,8 @@ import java.util.Optional;
  * transaction on one pooled connection, and every {@link SQLException} becomes a
  * {@link StoreException} whose message starts with the method's name. Only prepared statements are
  * used. A null argument where a value is required is a {@link NullPointerException}, an invalid one an
- * {@link IllegalArgumentException}; both are thrown before anything is written. Operations that name a
- * row which does not exist throw {@link StoreException}.
+ * {@link IllegalArgumentException}; both are thrown before anything is written. Each table family's
+ * class says which operations fail with {@link StoreException} on a row that does not exist.
  */
 final class JdbcStore implements Store {
 
@@ -74,7 +74,7 @@ final class JdbcStore implements Store {
     return jdbc;
   }
 
-  // ---- AlertLog ----------------------------------------------------------------------------------
+  // ---- AlertLog --------------------------------------------------------------------------------
   @Override
   public List<AlertEvent> recordAlerts(List<AlertEvent> events) {
     return alerts.recordAlerts(events);
@@ -95,7 +95,7 @@ final class JdbcStore implements Store {
     return alerts.lastAlert(incidentId);
   }
 
-  // ---- IncidentStore -----------------------------------------------------------------------------
+  // ---- IncidentStore ---------------------------------------------------------------------------
   @Override
   public Optional<Incident> openIncident(Incident incident, List<Escalation> escalations, IncidentEvent opened) {
     return incidents.openIncident(incident, escalations, opened);
@@ -161,7 +161,7 @@ final class JdbcStore implements Store {
     return incidents.events(incidentId);
   }
 
-  // ---- StepRunStore ------------------------------------------------------------------------------
+  // ---- StepRunStore ----------------------------------------------------------------------------
   @Override
   public Optional<StepRun> startStep(StepRun step) {
     return steps.startStep(step);
@@ -177,7 +177,7 @@ final class JdbcStore implements Store {
     return steps.steps(incidentId);
   }
 
-  // ---- BudgetStore -------------------------------------------------------------------------------
+  // ---- BudgetStore -----------------------------------------------------------------------------
   @Override
   public Budget budget(String cluster, String connector, String rule) {
     return budgets.budget(cluster, connector, rule);
@@ -188,7 +188,7 @@ final class JdbcStore implements Store {
     budgets.saveBudget(budget);
   }
 
-  // ---- EscalationStore ---------------------------------------------------------------------------
+  // ---- EscalationStore -------------------------------------------------------------------------
   @Override
   public void scheduleEscalation(Escalation escalation) {
     escalations.scheduleEscalation(escalation);
@@ -224,7 +224,7 @@ final class JdbcStore implements Store {
     escalations.deferEscalation(incidentId, level, dueAt);
   }
 
-  // ---- ApprovalStore -----------------------------------------------------------------------------
+  // ---- ApprovalStore ---------------------------------------------------------------------------
   @Override
   public Approval requestApproval(Approval request) {
     return approvals.requestApproval(request);
@@ -246,7 +246,7 @@ final class JdbcStore implements Store {
     return approvals.decideApproval(incidentId, decision, via, by, comment, at);
   }
 
-  // ---- ClusterGuardStore -------------------------------------------------------------------------
+  // ---- ClusterGuardStore -----------------------------------------------------------------------
   @Override
   public Optional<Storm> noteClusterFailure(String cluster, Instant at, ClusterLimits.StormSettings settings) {
     return guards.noteClusterFailure(cluster, at, settings);
@@ -288,7 +288,7 @@ final class JdbcStore implements Store {
     guards.releaseReservation(reservationId, at);
   }
 
-  // ---- UnitsOfWork -------------------------------------------------------------------------------
+  // ---- UnitsOfWork -----------------------------------------------------------------------------
   @Override
   public OpenOutcome openFromAlert(Opening opening) {
     return units.openFromAlert(opening);
@@ -309,7 +309,7 @@ final class JdbcStore implements Store {
     return units.closeIncident(closing);
   }
 
-  // ---- housekeeping ---------------------------------------------------------------------------
+  // ---- housekeeping ----------------------------------------------------------------------------
 
   /**
    * {@inheritDoc} It commits a one-row update, so it also proves the database accepts writes. On
