@@ -1,13 +1,8 @@
 package io.runbookd.engine;
 
 import io.runbookd.model.AlertEvent;
-import io.runbookd.model.Budget;
 import io.runbookd.model.ClusterLimits;
 import io.runbookd.model.Incident;
-import io.runbookd.model.IncidentEvent;
-import io.runbookd.model.IncidentState;
-import io.runbookd.model.Storm;
-import io.runbookd.policy.RemediationPolicy;
 
 import io.runbookd.connect.ConnectApi;
 import io.runbookd.connect.ConnectRestException;
@@ -16,6 +11,7 @@ import io.runbookd.rules.ConnectorTarget;
 import io.runbookd.rules.Rule;
 import io.runbookd.rules.RuleEvaluator;
 import io.runbookd.rules.RuleSet;
+import io.runbookd.store.UnitsOfWork;
 import io.vertx.core.Future;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,6 +37,11 @@ import org.slf4j.LoggerFactory;
  *       is healthy by now (a stale alert) or no longer exists;
  *   <li>a resolved alert never closes anything by itself: it schedules a verification.
  * </ul>
+ *
+ * <p>Events are claimed in batches of up to 200 (one transaction). Each event's outcome is then written
+ * in one store transaction ({@link UnitsOfWork}: open, join or resolve, with the processed mark; or the
+ * mark alone); an opening first tries to join in one more, because the Connect status read in between
+ * must not hold a transaction open.
  */
 final class AlertProcessor {
   private static final Logger LOG = LoggerFactory.getLogger(AlertProcessor.class);
@@ -69,7 +70,7 @@ final class AlertProcessor {
               LOG.error("fingerprint={} alertname={} msg=\"alert processing failed\"", e.fingerprint(), e.alertname(), err);
               return Future.succeededFuture(new Processed("error", null));
             })
-            .compose(p -> DEFERRED.equals(p.outcome()) ? Future.<Void>succeededFuture() : deps.blocking(() -> {
+            .compose(p -> p.recorded() || DEFERRED.equals(p.outcome()) ? Future.<Void>succeededFuture() : deps.blocking(() -> {
               deps.store().markAlertProcessed(e.id(), deps.now(), p.outcome(), p.incidentId());
               return (Void) null;
             })));
@@ -78,8 +79,17 @@ final class AlertProcessor {
     });
   }
 
-  /** What was done with one alert event. */
-  record Processed(String outcome, String incidentId) {}
+  /**
+   * What was done with one alert event.
+   *
+   * @param recorded true when the store's unit of work already marked the event processed with this
+   *     outcome; false when it is still to be marked (or, {@link #DEFERRED}, left unprocessed)
+   */
+  record Processed(String outcome, String incidentId, boolean recorded) {
+    Processed(String outcome, String incidentId) {
+      this(outcome, incidentId, false);
+    }
+  }
 
   Future<Processed> process(AlertEvent e) {
     return e.firing() ? firing(e) : resolved(e);
@@ -88,17 +98,14 @@ final class AlertProcessor {
   private Future<Processed> resolved(AlertEvent e) {
     Instant now = deps.now();
     return deps.blocking(() -> {
-      Optional<Incident> inc = deps.store().findOpenByFingerprint(e.fingerprint());
+      Optional<Incident> inc = deps.store().resolveFromAlert(new UnitsOfWork.Resolving(e.id(), e.fingerprint(),
+          e.alertname(), e.alertname() + " resolved; a resolve is not proof of a fix: verifying before closing", now,
+          now.plus(deps.config().verifyOnResolve())));
       if (inc.isEmpty()) {
-        return new Processed("ignored", null);
+        return new Processed("ignored", null, true);
       }
-      String id = inc.get().id();
-      deps.store().linkAlert(id, e.fingerprint(), e.alertname(), "resolved", now);
-      deps.store().noteAlertResolved(id, now, now.plus(deps.config().verifyOnResolve()));
-      deps.store().addEvent(id, new IncidentEvent(now, "alert_resolved",
-          e.alertname() + " resolved; a resolve is not proof of a fix: verifying before closing"));
       LOG.info("{} fingerprint={} msg=\"resolved alert received; verification scheduled\"", inc.get().context(), e.fingerprint());
-      return new Processed("resolved", id);
+      return new Processed("resolved", inc.get().id(), true);
     });
   }
 
@@ -124,20 +131,10 @@ final class AlertProcessor {
 
   private Future<Optional<Processed>> joinOpen(AlertEvent e, Set<ConnectorTarget> targets) {
     Instant now = deps.now();
-    return deps.blocking(() -> {
-      for (ConnectorTarget t : targets) {
-        Optional<Incident> open = deps.store().findOpen(t.cluster(), t.connector());
-        if (open.isPresent()) {
-          boolean known = deps.store().findOpenByFingerprint(e.fingerprint()).map(i -> i.id().equals(open.get().id())).orElse(false);
-          deps.store().linkAlert(open.get().id(), e.fingerprint(), e.alertname(), "firing", now);
-          if (!known) {
-            deps.store().addEvent(open.get().id(), new IncidentEvent(now, "alert_joined", e.alertname() + " joined the open incident"));
-          }
-          return Optional.of(new Processed("joined", open.get().id()));
-        }
-      }
-      return Optional.<Processed>empty();
-    });
+    return deps.blocking(() -> deps.store()
+        .joinFromAlert(new UnitsOfWork.Joining(e.id(), e.fingerprint(), e.alertname(), List.copyOf(targets),
+            e.alertname() + " joined the open incident", now))
+        .map(joined -> new Processed("joined", joined.id(), true)));
   }
 
   /** Status of each target; an absent entry means Connect did not answer; 404 maps to NOT_FOUND. */
@@ -199,53 +196,39 @@ final class AlertProcessor {
     }
     String trace = match.trace().map(RuleEvaluator.TraceMatch::text).orElse(null);
     String cause = match.cause().orElse(lookup == null ? null : lookup.error());
+    String how = "opened by " + e.alertname() + " (rule " + rule.name() + " at " + rule.source() + ")"
+        + (cause == null ? "" : ": " + cause);
     return deps.blocking(() -> {
-      Budget budget = deps.store().budget(target.cluster(), target.connector(), rule.name());
-      Budget fresh = RemediationPolicy.onIncidentOpened(rule.retry(), budget, now);
-      if (fresh != budget) {
-        deps.store().saveBudget(fresh);
+      ClusterLimits.StormSettings storm = deps.guards().of(target.cluster()).storm();
+      UnitsOfWork.OpenOutcome out = deps.store().openFromAlert(new UnitsOfWork.Opening(e.id(), e.fingerprint(),
+          e.alertname(), newId(now), target, rule, cause, trace, how, storm, now));
+      if (!out.opened()) {
+        // Another replica or an earlier event opened one meanwhile: joined it.
+        return new Processed("joined", out.incident() == null ? null : out.incident().id(), true);
       }
-      Instant next = RemediationPolicy.nextAttemptAt(rule.retry(), fresh, now);
-      String id = newId(now);
-      Incident inc = new Incident(id, target.cluster(), target.connector(), rule.name(), IncidentState.OPEN, null, 0,
-          cause, trace, now, now, null, next, Incident.REMEDIATE, null, null, null);
-      String how = "opened by " + e.alertname() + " (rule " + rule.name() + " at " + rule.source() + ")"
-          + (cause == null ? "" : ": " + cause)
-          + (fresh.attempts() > 0 ? "; " + fresh.attempts() + " earlier attempt(s) count toward the budget of " + rule.retry().maxAttempts() : "");
-      Optional<Incident> opened = deps.store().openIncident(inc, RemediationPolicy.ladder(rule, id, now), new IncidentEvent(now, "opened", how));
-      if (opened.isEmpty()) {
-        // Another replica or an earlier event opened one meanwhile: join it.
-        Optional<Incident> existing = deps.store().findOpen(target.cluster(), target.connector());
-        existing.ifPresent(x -> deps.store().linkAlert(x.id(), e.fingerprint(), e.alertname(), "firing", now));
-        return new Processed("joined", existing.map(Incident::id).orElse(null));
-      }
-      deps.store().linkAlert(id, e.fingerprint(), e.alertname(), "firing", now);
+      Incident inc = out.incident();
       deps.metrics().ruleMatched(rule.name());
-      noteFailure(target.cluster(), now);
-      LOG.info("{} fingerprint={} next_action_at={} msg=\"incident opened: {}\"", inc.context(), e.fingerprint(), next,
-          cause == null ? "" : cause.replace('"', '\''));
-      return new Processed("opened", id);
+      noteFailure(target.cluster(), out);
+      LOG.info("{} fingerprint={} next_action_at={} msg=\"incident opened: {}\"", inc.context(), e.fingerprint(),
+          inc.nextActionAt(), cause == null ? "" : cause.replace('"', '\''));
+      return new Processed("opened", inc.id(), true);
     });
   }
 
   /**
-   * Storm detection: a new incident is a failure of its cluster. Runs on the worker thread of the
-   * opening; a store failure here never loses the incident (the next failure re-evaluates the storm).
+   * Storm detection: a new incident is a failure of its cluster, noted by the store in the opening's
+   * transaction. A failure of the detection never loses the incident (the next failure re-evaluates the
+   * storm); it is only logged.
    */
-  private void noteFailure(String cluster, Instant at) {
-    ClusterLimits.StormSettings storm = deps.guards().of(cluster).storm();
-    if (!storm.enabled()) {
-      return;
-    }
-    try {
-      deps.store().noteClusterFailure(cluster, at, storm).ifPresent(s -> {
-        deps.metrics().stormStarted(cluster);
-        LOG.warn("cluster={} storm={} connectors={} window_ms={} msg=\"failure storm: automatic actions on the cluster"
-            + " pause until no new failure arrives for the window; one summary goes to {}\"", cluster, s.id(),
-            s.connectors(), s.window().toMillis(), s.notifier() == null ? "the log only" : s.notifier());
-      });
-    } catch (RuntimeException ex) {
-      LOG.warn("cluster={} msg=\"storm detection failed for this failure: {}\"", cluster, ex.getMessage());
+  private void noteFailure(String cluster, UnitsOfWork.OpenOutcome out) {
+    out.storm().ifPresent(s -> {
+      deps.metrics().stormStarted(cluster);
+      LOG.warn("cluster={} storm={} connectors={} window_ms={} msg=\"failure storm: automatic actions on the cluster"
+          + " pause until no new failure arrives for the window; one summary goes to {}\"", cluster, s.id(),
+          s.connectors(), s.window().toMillis(), s.notifier() == null ? "the log only" : s.notifier());
+    });
+    if (out.stormFailure() != null) {
+      LOG.warn("cluster={} msg=\"storm detection failed for this failure: {}\"", cluster, out.stormFailure());
     }
   }
 

@@ -12,6 +12,7 @@ import io.runbookd.model.Wait;
 import io.runbookd.policy.ClusterGuardPolicy;
 import io.runbookd.policy.RemediationPolicy;
 import io.runbookd.rules.Durations;
+import io.runbookd.store.UnitsOfWork;
 import io.runbookd.rules.Rule;
 import io.runbookd.rules.Step;
 import io.vertx.core.Future;
@@ -232,26 +233,32 @@ final class IncidentWriter {
         });
   }
 
-  /** Closes the incident: its pending approval and escalations cancelled, the recovery noted in the budget. */
+  /**
+   * Closes the incident in one store transaction: the CLOSED row (while this replica holds the lease),
+   * its pending approval and unfired escalations cancelled, the recovery noted in the budget, the
+   * timeline told.
+   */
   Future<Void> close(Lease lease, Outcome outcome, String why) {
     Instant now = deps.now();
     Incident inc = lease.incident();
     Incident closed = inc.closed(outcome.label(), now);
     guard.forget(inc.id());
-    return save(closed, inc)
-        .compose(v -> cancelApproval(inc, "the incident closed: " + why))
-        .compose(v -> deps.blocking(() -> {
-          deps.store().cancelEscalations(inc.id(), now);
-          Budget b = deps.store().budget(inc.cluster(), inc.connector(), inc.rule());
-          deps.store().saveBudget(RemediationPolicy.afterRecovery(b, now));
-          return null;
-        }))
-        .compose(v -> {
+    return deps.blocking(() -> deps.store().closeIncident(new UnitsOfWork.Closing(closed, deps.owner(), why,
+            RemediationPolicy::afterRecovery)))
+        .compose(closure -> {
+          if (!closure.written()) {
+            return Future.failedFuture(new IllegalStateException("lease on " + inc.id() + " was lost to another replica"));
+          }
+          leases.put(inc.id(), closed);
+          waits.remove(inc.id());
+          if (closure.approvalCancelled()) {
+            deps.metrics().approval(inc.rule(), "cancelled", "runbookd");
+          }
           if (outcome == Outcome.RECOVERED) {
             deps.metrics().recovered(Duration.between(inc.openedAt(), now));
           }
           LOG.info("{} outcome={} msg=\"incident closed: {}\"", inc.context(), outcome.label(), why);
-          return event(closed, "closed", why);
+          return Future.<Void>succeededFuture();
         });
   }
 

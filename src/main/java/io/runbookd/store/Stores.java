@@ -75,7 +75,7 @@ public final class Stores {
     }
     try {
       migrate(settings, dialect, url, where);
-      Store store = new JdbcStore(pool, dialect, where, settings.connectionTimeout());
+      Store store = new JdbcStore(new Jdbc(pool, dialect, where), settings.connectionTimeout());
       store.ping();
       return store;
     } catch (RuntimeException e) {

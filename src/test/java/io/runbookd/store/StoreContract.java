@@ -18,6 +18,11 @@ import io.runbookd.model.IncidentEvent;
 import io.runbookd.model.IncidentState;
 import io.runbookd.model.StepRun;
 import io.runbookd.model.Storm;
+import io.runbookd.policy.RemediationPolicy;
+import io.runbookd.alert.LabelMatcher;
+import io.runbookd.rules.ConnectorTarget;
+import io.runbookd.rules.Rule;
+import io.runbookd.rules.Template;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -392,6 +397,23 @@ abstract class StoreContract {
         .closed("closed_by_operator", T0.plusSeconds(1).plus(LEASE));
     assertThat(store.updateIncident(closedByOperator, null)).isTrue();
     assertThat(store.get("inc-1")).contains(closedByOperator);
+  }
+
+  @Test
+  void updateIncidentKeepsAResolvedAlertNotedBetweenTheReadAndTheWrite() {
+    open("inc-1", "orders-sink", T0);
+    Incident stale = store.claimDueIncidents("a", T0, LEASE, 1).get(0);
+    store.noteAlertResolved("inc-1", T0.plusSeconds(5), null);
+
+    assertThat(stale.alertResolvedAt()).isNull();
+    assertThat(store.updateIncident(stale.withAttempts(1, T0.plusSeconds(6)), "a")).isTrue();
+
+    Incident after = store.get("inc-1").orElseThrow();
+    assertThat(after.attempts()).isEqualTo(1);
+    assertThat(after.alertResolvedAt()).as("the resolve noted meanwhile is kept").isEqualTo(T0.plusSeconds(5));
+    // a stale copy that carries an older resolve time does not move it back either
+    assertThat(store.updateIncident(after.withAlertResolvedAt(T0.plusSeconds(1), T0.plusSeconds(7)), "a")).isTrue();
+    assertThat(store.get("inc-1").orElseThrow().alertResolvedAt()).isEqualTo(T0.plusSeconds(5));
   }
 
   @Test
@@ -1173,6 +1195,283 @@ abstract class StoreContract {
     Set<String> distinct = new HashSet<>(all);
     assertThat(all).as("claims over all threads").hasSize(distinct.size());
     assertThat(distinct).hasSize(expected);
+  }
+
+  // ---- units of work --------------------------------------------------------------------------
+
+  static final Rule.RetryPolicy RETRY =
+      new Rule.RetryPolicy(3, List.of(Duration.ofSeconds(10), Duration.ofMinutes(2)), Duration.ofMinutes(30));
+  static final ClusterLimits.StormSettings NO_STORM = new ClusterLimits.StormSettings(0, Duration.ofSeconds(60), null);
+  static final String RULE = "connect-db-connection-refused";
+
+  static Rule rule() {
+    return new Rule(RULE, "", new Rule.Source("rules.yaml", 1),
+        List.of(LabelMatcher.parse("alertname=\"KafkaConnectTaskFailure\"")), Optional.empty(),
+        new Rule.Target(Template.compile("main"), Template.compile("orders-sink")), RETRY,
+        new Rule.Verify(Duration.ofMinutes(2), Duration.ofSeconds(30)), List.of(),
+        List.of(new Rule.EscalationLevel(Duration.ofMinutes(10), "oncall", Template.compile("still failing")),
+            new Rule.EscalationLevel(Duration.ofMinutes(30), "manager", Template.compile("still failing"))),
+        false);
+  }
+
+  /** Records one alert and returns its event id. */
+  long recorded(String fingerprint, String status) {
+    return store.recordAlerts(List.of(alert(fingerprint, status, T0))).get(0).id();
+  }
+
+  UnitsOfWork.Opening opening(long eventId, String fingerprint, String incidentId, String connector,
+      ClusterLimits.StormSettings storm, Instant at) {
+    return new UnitsOfWork.Opening(eventId, fingerprint, "KafkaConnectTaskFailure", incidentId,
+        new ConnectorTarget("main", connector), rule(), "java.net.ConnectException: Connection refused", "trace...",
+        "opened by KafkaConnectTaskFailure", storm, at);
+  }
+
+  /** Transactions committed by the store so far. */
+  long committed() {
+    return ((JdbcStore) store).jdbc().committedTransactions();
+  }
+
+  @Test
+  void openFromAlertWritesTheWholeOpeningInOneTransaction() {
+    long event = recorded("fp-1", "firing");
+    store.saveBudget(new Budget("main", "orders-sink", RULE, 2, T0.minusSeconds(5), null));
+    long before = committed();
+
+    UnitsOfWork.OpenOutcome out = store.openFromAlert(opening(event, "fp-1", "inc-1", "orders-sink", NO_STORM, T0));
+
+    assertThat(committed() - before).as("transactions committed by one opening").isEqualTo(1);
+    assertThat(out.opened()).isTrue();
+    assertThat(out.storm()).isEmpty();
+    assertThat(out.stormFailure()).isNull();
+    assertThat(out.budget().attempts()).isEqualTo(2);
+    Incident in = store.get("inc-1").orElseThrow();
+    assertThat(out.incident()).isEqualTo(in);
+    assertThat(in.state()).isEqualTo(IncidentState.OPEN);
+    assertThat(in.rule()).isEqualTo(RULE);
+    assertThat(in.cause()).isEqualTo("java.net.ConnectException: Connection refused");
+    assertThat(in.nextAction()).isEqualTo(Incident.REMEDIATE);
+    assertThat(in.nextActionAt()).isEqualTo(RemediationPolicy.nextAttemptAt(RETRY, out.budget(), T0));
+    assertThat(store.escalations("inc-1")).isEqualTo(RemediationPolicy.ladder(rule(), "inc-1", T0));
+    assertThat(store.events("inc-1")).extracting(IncidentEvent::kind, IncidentEvent::message).containsExactly(
+        tuple("opened", "opened by KafkaConnectTaskFailure; 2 earlier attempt(s) count toward the budget of 3"));
+    assertThat(store.findOpenByFingerprint("fp-1")).contains(in);
+    assertThat(store.lastAlert("inc-1")).map(AlertEvent::id).contains(event);
+    assertThat(store.claimAlerts("a", T0, LEASE, 10)).as("the event is processed").isEmpty();
+  }
+
+  @Test
+  void openFromAlertStoresABudgetThatThePolicyReset() {
+    long event = recorded("fp-1", "firing");
+    // recovered long enough ago: the policy resets the count to 0
+    store.saveBudget(new Budget("main", "orders-sink", RULE, 2, T0.minusSeconds(7200), T0.minusSeconds(3600)));
+
+    UnitsOfWork.OpenOutcome out = store.openFromAlert(opening(event, "fp-1", "inc-1", "orders-sink", NO_STORM, T0));
+
+    assertThat(out.budget().attempts()).isZero();
+    assertThat(store.budget("main", "orders-sink", RULE)).isEqualTo(out.budget());
+    assertThat(store.events("inc-1")).extracting(IncidentEvent::message)
+        .containsExactly("opened by KafkaConnectTaskFailure");
+  }
+
+  @Test
+  void openFromAlertJoinsTheIncidentAlreadyOpenInOneTransaction() {
+    Incident first = open("inc-1", "orders-sink", T0);
+    long event = recorded("fp-2", "firing");
+    long before = committed();
+
+    UnitsOfWork.OpenOutcome out =
+        store.openFromAlert(opening(event, "fp-2", "inc-2", "orders-sink", STORM, T0.plusSeconds(1)));
+
+    assertThat(committed() - before).isEqualTo(1);
+    assertThat(out.opened()).isFalse();
+    assertThat(out.incident()).isEqualTo(first);
+    assertThat(out.budget()).isNull();
+    assertThat(store.get("inc-2")).isEmpty();
+    assertThat(store.findOpenByFingerprint("fp-2")).map(Incident::id).contains("inc-1");
+    assertThat(store.lastAlert("inc-1")).map(AlertEvent::id).contains(event);
+    assertThat(store.events("inc-1")).extracting(IncidentEvent::kind).containsExactly("opened");
+    assertThat(store.currentStorm("main")).isEmpty();
+  }
+
+  @Test
+  void concurrentOpeningsOfOneConnectorOpenOneIncidentAndTheOthersJoinIt() throws Exception {
+    List<AlertEvent> events = new ArrayList<>();
+    for (int i = 0; i < THREADS; i++) {
+      events.add(alert("fp-" + i, "firing", T0));
+    }
+    List<AlertEvent> stored = store.recordAlerts(events);
+    Store replica = openStore(THREADS + 2);
+    try {
+      List<UnitsOfWork.OpenOutcome> outs = concurrently(i -> (i % 2 == 0 ? store : replica).openFromAlert(
+          opening(stored.get(i).id(), "fp-" + i, "inc-" + i, "orders-sink", NO_STORM, T0)));
+
+      assertThat(outs).filteredOn(UnitsOfWork.OpenOutcome::opened).hasSize(1);
+      String id = outs.stream().filter(UnitsOfWork.OpenOutcome::opened).findFirst().orElseThrow().incident().id();
+      assertThat(outs).allSatisfy(o -> assertThat(o.incident().id()).isEqualTo(id));
+      assertThat(store.list(IncidentQuery.all())).hasSize(1);
+      for (int i = 0; i < THREADS; i++) {
+        assertThat(store.findOpenByFingerprint("fp-" + i)).map(Incident::id).contains(id);
+      }
+      assertThat(store.claimAlerts("a", T0, LEASE, 100)).isEmpty();
+    } finally {
+      replica.close();
+    }
+  }
+
+  @Test
+  void openFromAlertNotesTheClusterFailureAndReportsTheStormItStarts() {
+    List<UnitsOfWork.OpenOutcome> outs = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      long event = recorded("fp-" + i, "firing");
+      outs.add(store.openFromAlert(opening(event, "fp-" + i, "inc-" + i, "c" + i, STORM, T0.plusSeconds(i))));
+    }
+
+    assertThat(outs.get(0).storm()).isEmpty();
+    assertThat(outs.get(1).storm()).isEmpty();
+    Storm storm = outs.get(2).storm().orElseThrow();
+    assertThat(storm.connectors()).isEqualTo(3);
+    assertThat(storm.sample()).containsExactly("c1", "c2", "c3");
+    assertThat(store.currentStorm("main")).contains(storm);
+  }
+
+  @Test
+  void anOpeningThatFailsWritesNothing() {
+    long unknownEvent = recorded("fp-1", "firing") + 1000;
+
+    assertThatThrownBy(() -> store.openFromAlert(opening(unknownEvent, "fp-1", "inc-1", "orders-sink", STORM, T0)))
+        .isInstanceOf(StoreException.class)
+        .hasMessageStartingWith("openFromAlert failed")
+        .hasMessageContaining("no alert event " + unknownEvent);
+    assertThat(store.get("inc-1")).isEmpty();
+    assertThat(store.escalations("inc-1")).isEmpty();
+    assertThat(store.findOpenByFingerprint("fp-1")).isEmpty();
+    assertThat(store.currentStorm("main")).isEmpty();
+  }
+
+  @Test
+  void joinFromAlertLinksAddsTheTimelineEventOnceAndMarksInOneTransaction() {
+    open("inc-1", "orders-sink", T0);
+    long first = recorded("fp-2", "firing");
+    long again = recorded("fp-2", "firing");
+    List<ConnectorTarget> targets = List.of(new ConnectorTarget("main", "other"), new ConnectorTarget("main", "orders-sink"));
+    long before = committed();
+
+    Optional<Incident> joined = store.joinFromAlert(
+        new UnitsOfWork.Joining(first, "fp-2", "KafkaConnectTaskFailure", targets, "joined the open incident", T0));
+
+    assertThat(committed() - before).isEqualTo(1);
+    assertThat(joined).map(Incident::id).contains("inc-1");
+    assertThat(store.findOpenByFingerprint("fp-2")).map(Incident::id).contains("inc-1");
+    assertThat(store.lastAlert("inc-1")).map(AlertEvent::id).contains(first);
+    store.joinFromAlert(new UnitsOfWork.Joining(again, "fp-2", "KafkaConnectTaskFailure", targets,
+        "joined the open incident", T0.plusSeconds(1)));
+    assertThat(store.events("inc-1")).extracting(IncidentEvent::kind).containsExactly("opened", "alert_joined");
+    assertThat(store.claimAlerts("a", T0, LEASE, 10)).isEmpty();
+  }
+
+  @Test
+  void joinFromAlertWithoutAnOpenIncidentWritesNothing() {
+    long event = recorded("fp-1", "firing");
+
+    assertThat(store.joinFromAlert(new UnitsOfWork.Joining(event, "fp-1", "KafkaConnectTaskFailure",
+        List.of(new ConnectorTarget("main", "orders-sink")), "joined", T0))).isEmpty();
+    assertThat(store.claimAlerts("a", T0, LEASE, 10)).extracting(AlertEvent::id).containsExactly(event);
+  }
+
+  @Test
+  void resolveFromAlertNotesTheResolveAndMarksInOneTransaction() {
+    long firing = recorded("fp-1", "firing");
+    store.openFromAlert(opening(firing, "fp-1", "inc-1", "orders-sink", NO_STORM, T0));
+    long resolved = recorded("fp-1", "resolved");
+    long before = committed();
+
+    Optional<Incident> inc = store.resolveFromAlert(new UnitsOfWork.Resolving(resolved, "fp-1",
+        "KafkaConnectTaskFailure", "resolved; verifying", T0.plusSeconds(5), T0.plusSeconds(6)));
+
+    assertThat(committed() - before).isEqualTo(1);
+    assertThat(inc).map(Incident::id).contains("inc-1");
+    Incident after = store.get("inc-1").orElseThrow();
+    assertThat(after.alertResolvedAt()).isEqualTo(T0.plusSeconds(5));
+    assertThat(after.nextAction()).isEqualTo(Incident.VERIFY);
+    assertThat(after.nextActionAt()).as("before the first attempt, due at +10s").isEqualTo(T0.plusSeconds(6));
+    assertThat(store.events("inc-1")).extracting(IncidentEvent::kind).containsExactly("opened", "alert_resolved");
+    assertThat(store.lastAlert("inc-1")).map(AlertEvent::id).contains(resolved);
+    assertThat(store.claimAlerts("a", T0, LEASE, 10)).isEmpty();
+  }
+
+  @Test
+  void resolveFromAlertOfNoOpenIncidentMarksTheEventIgnored() {
+    long resolved = recorded("fp-1", "resolved");
+    long before = committed();
+
+    assertThat(store.resolveFromAlert(new UnitsOfWork.Resolving(resolved, "fp-1", "KafkaConnectTaskFailure",
+        "resolved", T0, null))).isEmpty();
+
+    assertThat(committed() - before).isEqualTo(1);
+    assertThat(store.claimAlerts("a", T0, LEASE, 10)).isEmpty();
+  }
+
+  @Test
+  void closeIncidentWritesTheCloseAndEverythingItEndsInOneTransaction() {
+    Incident in = open("inc-1", "orders-sink", T0, escalation("inc-1", 0, T0.plusSeconds(600)),
+        escalation("inc-1", 1, T0.plusSeconds(1200)));
+    store.markEscalationFired("inc-1", 0, T0.plusSeconds(1));
+    store.requestApproval(approvalRequest("inc-1", 1, Approval.BEFORE_STEPS, T0));
+    store.saveBudget(new Budget("main", "orders-sink", in.rule(), 2, T0, null));
+    Incident leased = store.claimDueIncidents("a", T0, LEASE, 1).get(0);
+    Instant at = T0.plusSeconds(10);
+    long before = committed();
+
+    UnitsOfWork.Closure closure = store.closeIncident(new UnitsOfWork.Closing(leased.closed("recovered", at), "a",
+        "verified: RUNNING and stable for 30s", RemediationPolicy::afterRecovery));
+
+    assertThat(committed() - before).isEqualTo(1);
+    assertThat(closure).isEqualTo(new UnitsOfWork.Closure(true, true));
+    Incident stored = store.get("inc-1").orElseThrow();
+    assertThat(stored.state()).isEqualTo(IncidentState.CLOSED);
+    assertThat(stored.outcome()).isEqualTo("recovered");
+    assertThat(store.approvals("inc-1")).singleElement().satisfies(a -> {
+      assertThat(a.decision()).isEqualTo(Approval.Decision.CANCELLED);
+      assertThat(a.decidedVia()).isEqualTo("runbookd");
+      assertThat(a.decidedBy()).isEqualTo("runbookd");
+      assertThat(a.decidedAt()).isEqualTo(at);
+      assertThat(a.comment()).isEqualTo("the incident closed: verified: RUNNING and stable for 30s");
+    });
+    assertThat(store.escalations("inc-1")).extracting(Escalation::level, Escalation::firedAt, Escalation::cancelledAt)
+        .containsExactly(tuple(0, T0.plusSeconds(1), null), tuple(1, null, at));
+    assertThat(store.budget("main", "orders-sink", in.rule()))
+        .isEqualTo(new Budget("main", "orders-sink", in.rule(), 2, T0, at));
+    assertThat(store.events("inc-1")).extracting(IncidentEvent::kind, IncidentEvent::message)
+        .containsExactly(tuple("opened", "opened by KafkaConnectTaskFailure"),
+            tuple("closed", "verified: RUNNING and stable for 30s"));
+  }
+
+  @Test
+  void closeIncidentByAnOwnerWhoLostTheLeaseWritesNothing() {
+    Incident in = open("inc-1", "orders-sink", T0, escalation("inc-1", 0, T0.plusSeconds(600)));
+    store.requestApproval(approvalRequest("inc-1", 1, Approval.BEFORE_STEPS, T0));
+    Incident byA = store.claimDueIncidents("a", T0, LEASE, 1).get(0);
+    store.claimDueIncidents("b", T0.plus(LEASE), LEASE, 1);
+
+    UnitsOfWork.Closure closure = store.closeIncident(new UnitsOfWork.Closing(
+        byA.closed("recovered", T0.plus(LEASE).plusSeconds(1)), "a", "verified", RemediationPolicy::afterRecovery));
+
+    assertThat(closure).isEqualTo(new UnitsOfWork.Closure(false, false));
+    assertThat(store.get("inc-1").orElseThrow().state()).isEqualTo(IncidentState.OPEN);
+    assertThat(store.approvals("inc-1")).singleElement().satisfies(a -> assertThat(a.pending()).isTrue());
+    assertThat(store.escalations("inc-1")).singleElement().satisfies(e -> assertThat(e.cancelledAt()).isNull());
+    assertThat(store.budget("main", "orders-sink", in.rule())).isEqualTo(Budget.empty("main", "orders-sink", in.rule()));
+    assertThat(store.events("inc-1")).extracting(IncidentEvent::kind).containsExactly("opened");
+  }
+
+  @Test
+  void closeIncidentWithoutApprovalReportsNoneCancelled() {
+    Incident in = open("inc-1", "orders-sink", T0);
+    Incident leased = store.claimDueIncidents("a", T0, LEASE, 1).get(0);
+
+    assertThat(store.closeIncident(new UnitsOfWork.Closing(leased.closed("gave_up", T0.plusSeconds(1)), "a",
+        "gave up", (b, at) -> b))).isEqualTo(new UnitsOfWork.Closure(true, false));
+    assertThat(store.budget("main", "orders-sink", in.rule())).isEqualTo(Budget.empty("main", "orders-sink", in.rule()));
   }
 
   /** Runs {@code task(threadIndex)} on {@link #THREADS} threads released together; returns results in index order. */

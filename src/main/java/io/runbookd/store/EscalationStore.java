@@ -1,0 +1,45 @@
+package io.runbookd.store;
+
+import io.runbookd.model.Escalation;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Escalation timers of incidents.
+ *
+ * <p>Every method is <b>blocking</b> JDBC and must be called from a worker thread, never from an
+ * event loop. Every method either commits completely, in one transaction, or throws
+ * {@link StoreException} and changes nothing. A part of {@link Store}.
+ */
+public interface EscalationStore {
+
+  /** Adds an escalation timer (ignored if (incident, level) already exists). */
+  void scheduleEscalation(Escalation escalation);
+
+  /**
+   * Claims up to {@code limit} escalations that are due ({@code dueAt <= now}), not fired, not
+   * cancelled, and not claimed by a live lease; leases them to {@code owner} until
+   * {@code now + lease}.
+   */
+  List<Escalation> claimDueEscalations(String owner, Instant now, Duration lease, int limit);
+
+  /** Marks an escalation delivered. */
+  void markEscalationFired(String incidentId, int level, Instant at);
+
+  /** Cancels every escalation of the incident that has not fired. */
+  void cancelEscalations(String incidentId, Instant at);
+
+  /** Escalations of an incident, by level. */
+  List<Escalation> escalations(String incidentId);
+
+  /** The earliest due time of a pending (not fired, not cancelled) escalation, if any. */
+  Optional<Instant> nextEscalationDue();
+
+  /**
+   * Moves a pending (not fired, not cancelled) escalation to {@code dueAt} and drops its claim; used to
+   * hold escalations back while a failure storm is active. Nothing happens to a fired or cancelled one.
+   */
+  void deferEscalation(String incidentId, int level, Instant dueAt);
+}

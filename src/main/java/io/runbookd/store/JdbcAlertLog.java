@@ -1,0 +1,134 @@
+package io.runbookd.store;
+
+import static io.runbookd.store.Jdbc.instant;
+import static io.runbookd.store.Jdbc.setInstant;
+import static io.runbookd.store.Jdbc.setString;
+
+import io.runbookd.model.AlertEvent;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * {@link AlertLog} on the {@code alert_events} table. {@link #markAlertProcessed} keeps the first outcome
+ * and time when repeated, and fails with {@link StoreException} for an unknown event.
+ */
+final class JdbcAlertLog implements AlertLog {
+
+  private static final String ALERT_COLUMNS =
+      "id, received_at, fingerprint, status, starts_at, ends_at, labels, annotations, receiver, group_key";
+
+  private final Jdbc jdbc;
+
+  JdbcAlertLog(Jdbc jdbc) {
+    this.jdbc = Objects.requireNonNull(jdbc, "jdbc");
+  }
+
+  @Override
+  public List<AlertEvent> recordAlerts(List<AlertEvent> events) {
+    Objects.requireNonNull(events, "events");
+    if (events.isEmpty()) {
+      return List.of();
+    }
+    List<String[]> json = new ArrayList<>(events.size());
+    for (AlertEvent e : events) {
+      json.add(new String[] {Jdbc.toJson(e.labels()), Jdbc.toJson(e.annotations())});
+    }
+    return jdbc.write("recordAlerts", c -> {
+      List<AlertEvent> stored = new ArrayList<>(events.size());
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO alert_events (received_at, fingerprint, status, starts_at, ends_at, labels, annotations,"
+              + " receiver, group_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " + ALERT_COLUMNS)) {
+        for (int i = 0; i < events.size(); i++) {
+          AlertEvent e = events.get(i);
+          setInstant(ps, 1, e.receivedAt());
+          ps.setString(2, e.fingerprint());
+          ps.setString(3, e.status());
+          setInstant(ps, 4, e.startsAt());
+          setInstant(ps, 5, e.endsAt());
+          ps.setString(6, json.get(i)[0]);
+          ps.setString(7, json.get(i)[1]);
+          setString(ps, 8, e.receiver());
+          setString(ps, 9, e.groupKey());
+          try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+              throw new SQLException("insert returned no row");
+            }
+            stored.add(alert(rs));
+          }
+        }
+      }
+      return Collections.unmodifiableList(stored);
+    });
+  }
+
+  @Override
+  public List<AlertEvent> claimAlerts(String owner, Instant now, Duration lease, int limit) {
+    return jdbc.claim("claimAlerts", owner, now, lease, limit,
+        "UPDATE alert_events SET claimed_by = ?, claimed_until = ? WHERE id IN ("
+            + "SELECT id FROM alert_events WHERE processed_at IS NULL"
+            + " AND (claimed_until IS NULL OR claimed_until <= ?)"
+            + " ORDER BY id LIMIT ?" + jdbc.dialect().claimLock() + ") RETURNING " + ALERT_COLUMNS,
+        1, JdbcAlertLog::alert, Comparator.comparingLong(AlertEvent::id));
+  }
+
+  @Override
+  public void markAlertProcessed(long eventId, Instant at, String outcome, String incidentId) {
+    Objects.requireNonNull(at, "at");
+    Objects.requireNonNull(outcome, "outcome");
+    jdbc.execute("markAlertProcessed", c -> markProcessed(c, eventId, at, outcome, incidentId));
+  }
+
+  /** {@link #markAlertProcessed} inside the caller's transaction. */
+  static void markProcessed(Connection c, long eventId, Instant at, String outcome, String incidentId)
+      throws SQLException {
+    int n;
+    try (PreparedStatement ps = c.prepareStatement(
+        "UPDATE alert_events SET processed_at = ?, outcome = ?, incident_id = ?, claimed_by = NULL,"
+            + " claimed_until = NULL WHERE id = ? AND processed_at IS NULL")) {
+      ps.setLong(1, at.toEpochMilli());
+      ps.setString(2, outcome);
+      setString(ps, 3, incidentId);
+      ps.setLong(4, eventId);
+      n = ps.executeUpdate();
+    }
+    if (n == 0) {
+      Jdbc.requireRow(c, "SELECT 1 FROM alert_events WHERE id = ?", eventId, "no alert event " + eventId);
+    }
+  }
+
+  @Override
+  public Optional<AlertEvent> lastAlert(String incidentId) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    return jdbc.read("lastAlert", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT " + ALERT_COLUMNS + " FROM alert_events WHERE incident_id = ? ORDER BY id DESC LIMIT 1")) {
+        ps.setString(1, incidentId);
+        return Jdbc.list(ps, JdbcAlertLog::alert).stream().findFirst();
+      }
+    });
+  }
+
+  private static AlertEvent alert(ResultSet rs) throws SQLException {
+    return new AlertEvent(
+        rs.getLong(1),
+        instant(rs, 2),
+        rs.getString(3),
+        rs.getString(4),
+        instant(rs, 5),
+        instant(rs, 6),
+        Jdbc.fromJson(rs.getString(7)),
+        Jdbc.fromJson(rs.getString(8)),
+        rs.getString(9),
+        rs.getString(10));
+  }
+}
