@@ -7,6 +7,8 @@ import io.runbookd.model.Incident;
 import io.runbookd.connect.ConnectApi;
 import io.runbookd.connect.ConnectRestException;
 import io.runbookd.model.ConnectorStatus;
+import io.runbookd.policy.AlertPolicy;
+import io.runbookd.policy.AlertPolicy.Lookup;
 import io.runbookd.rules.ConnectorTarget;
 import io.runbookd.rules.Rule;
 import io.runbookd.rules.RuleEvaluator;
@@ -46,11 +48,6 @@ import org.slf4j.LoggerFactory;
 final class AlertProcessor {
   private static final Logger LOG = LoggerFactory.getLogger(AlertProcessor.class);
   static final Duration CLAIM_LEASE = Duration.ofSeconds(60);
-  /**
-   * While Connect does not answer, an alert is retried (it stays recorded, unprocessed) for this long
-   * before rules without a trace pattern may take it: a trace-specific rule cannot match without a trace.
-   */
-  static final Duration CONNECT_GRACE = Duration.ofMinutes(3);
   static final String DEFERRED = "deferred";
 
   private final EngineDeps deps;
@@ -161,41 +158,37 @@ final class AlertProcessor {
     return Future.all(all).map(v -> out);
   }
 
-  private static final String NOT_FOUND = "connector not found";
-
-  private record Lookup(ConnectorStatus status, String error) {}
+  private static final String NOT_FOUND = AlertPolicy.NOT_FOUND;
 
   private Future<Processed> open(AlertEvent e, RuleSet rules, List<RuleEvaluator.Candidate> candidates,
       Map<ConnectorTarget, Lookup> statuses) {
     Instant now = deps.now();
-    boolean unreachable = statuses.values().stream().anyMatch(l -> l.status() == null && !NOT_FOUND.equals(l.error()));
-    if (unreachable && e.receivedAt().plus(CONNECT_GRACE).isAfter(now)) {
+    AlertPolicy.Verdict verdict = AlertPolicy.decide(e.receivedAt(), now, candidates, statuses);
+    if (verdict instanceof AlertPolicy.Verdict.Defer d) {
       LOG.warn("alertname={} fingerprint={} msg=\"Connect did not answer ({}); retrying this alert in {}s\"", e.alertname(),
-          e.fingerprint(), statuses.values().stream().map(Lookup::error).filter(java.util.Objects::nonNull).findFirst().orElse("?"),
-          CLAIM_LEASE.toSeconds());
+          e.fingerprint(), d.error(), CLAIM_LEASE.toSeconds());
       return Future.succeededFuture(new Processed(DEFERRED, null));
     }
-    RuleEvaluator.Evaluation ev = RuleEvaluator.select(candidates,
-        t -> Optional.ofNullable(statuses.get(t)).map(Lookup::status));
-    if (ev.match().isEmpty()) {
+    if (verdict instanceof AlertPolicy.Verdict.Unmatched u) {
       deps.metrics().alertUnmatched();
-      LOG.info("alertname={} fingerprint={} msg=\"no rule matches: {}\"", e.alertname(), e.fingerprint(), ev.explain().replace('"', '\''));
+      LOG.info("alertname={} fingerprint={} msg=\"no rule matches: {}\"", e.alertname(), e.fingerprint(), u.explain().replace('"', '\''));
       return Future.succeededFuture(new Processed("unmatched", null));
     }
-    RuleEvaluator.Match match = ev.match().get();
-    Rule rule = match.rule();
-    ConnectorTarget target = match.target();
-    Lookup lookup = statuses.get(target);
-    if (lookup != null && NOT_FOUND.equals(lookup.error())) {
-      LOG.info("cluster={} connector={} rule={} msg=\"connector does not exist (deleted?); nothing to do\"", target.cluster(), target.connector(), rule.name());
+    if (verdict instanceof AlertPolicy.Verdict.Deleted d) {
+      LOG.info("cluster={} connector={} rule={} msg=\"connector does not exist (deleted?); nothing to do\"",
+          d.match().target().cluster(), d.match().target().connector(), d.match().rule().name());
       return Future.succeededFuture(new Processed("ignored", null));
     }
-    if (lookup != null && lookup.status() != null && lookup.status().isHealthy()) {
-      LOG.info("cluster={} connector={} rule={} msg=\"connector is healthy now; stale alert, nothing to do\"", target.cluster(), target.connector(), rule.name());
+    if (verdict instanceof AlertPolicy.Verdict.Stale st) {
+      LOG.info("cluster={} connector={} rule={} msg=\"connector is healthy now; stale alert, nothing to do\"",
+          st.match().target().cluster(), st.match().target().connector(), st.match().rule().name());
       return Future.succeededFuture(new Processed("healthy", null));
     }
-    String trace = match.trace().map(RuleEvaluator.TraceMatch::text).orElse(null);
-    String cause = match.cause().orElse(lookup == null ? null : lookup.error());
+    AlertPolicy.Verdict.Open o = (AlertPolicy.Verdict.Open) verdict;
+    Rule rule = o.match().rule();
+    ConnectorTarget target = o.match().target();
+    String trace = o.trace();
+    String cause = o.cause();
     String how = "opened by " + e.alertname() + " (rule " + rule.name() + " at " + rule.source() + ")"
         + (cause == null ? "" : ": " + cause);
     return deps.blocking(() -> {

@@ -1,0 +1,90 @@
+package io.runbookd.policy;
+
+import io.runbookd.model.ConnectorStatus;
+import io.runbookd.rules.ConnectorTarget;
+import io.runbookd.rules.RuleEvaluator;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What a firing alert that joined no open incident leads to, as a pure function of what Connect said
+ * about its candidate connectors: wait for Connect, no rule, a deleted connector, a stale alert, or a new
+ * incident. Nothing here reads a clock.
+ */
+public final class AlertPolicy {
+  /**
+   * While Connect does not answer, an alert is retried (it stays recorded, unprocessed) for this long
+   * before rules without a trace pattern may take it: a trace-specific rule cannot match without a trace.
+   */
+  public static final Duration CONNECT_GRACE = Duration.ofMinutes(3);
+  /** The {@link Lookup#error()} of a connector Connect answered 404 for. */
+  public static final String NOT_FOUND = "connector not found";
+
+  private AlertPolicy() {}
+
+  /**
+   * What Connect said about one candidate connector.
+   *
+   * @param status its status, null when Connect did not answer or answered 404
+   * @param error why there is no status ({@link #NOT_FOUND} for a 404), null with a status
+   */
+  public record Lookup(ConnectorStatus status, String error) {}
+
+  /** The verdict on one firing alert. */
+  public sealed interface Verdict permits Verdict.Defer, Verdict.Unmatched, Verdict.Deleted, Verdict.Stale, Verdict.Open {
+    /** Connect did not answer and the grace period runs: keep the alert and try again later. */
+    record Defer(String error) implements Verdict {}
+
+    /** No rule's conditions hold; {@code explain} says why, condition by condition. */
+    record Unmatched(String explain) implements Verdict {}
+
+    /** The matched connector no longer exists: nothing to do. */
+    record Deleted(RuleEvaluator.Match match) implements Verdict {}
+
+    /** The matched connector is healthy by now: a stale alert, nothing to do. */
+    record Stale(RuleEvaluator.Match match) implements Verdict {}
+
+    /** Open an incident for {@code match} with its cause and trace (either may be null). */
+    record Open(RuleEvaluator.Match match, String cause, String trace) implements Verdict {
+      public Open {
+        Objects.requireNonNull(match, "match");
+      }
+    }
+  }
+
+  /**
+   * Decides a firing alert received at {@code receivedAt}.
+   *
+   * @param candidates the rules whose label matchers hold, in rule order
+   * @param lookups what Connect said about each candidate target (a missing entry: not asked)
+   */
+  public static Verdict decide(Instant receivedAt, Instant now, List<RuleEvaluator.Candidate> candidates,
+      Map<ConnectorTarget, Lookup> lookups) {
+    Optional<String> unreachable = lookups.values().stream()
+        .filter(l -> l.status() == null && !NOT_FOUND.equals(l.error()))
+        .map(l -> l.error() == null ? "?" : l.error()).findFirst();
+    if (unreachable.isPresent() && receivedAt.plus(CONNECT_GRACE).isAfter(now)) {
+      return new Verdict.Defer(unreachable.get());
+    }
+    RuleEvaluator.Evaluation ev = RuleEvaluator.select(candidates,
+        t -> Optional.ofNullable(lookups.get(t)).map(Lookup::status));
+    if (ev.match().isEmpty()) {
+      return new Verdict.Unmatched(ev.explain());
+    }
+    RuleEvaluator.Match match = ev.match().get();
+    Lookup lookup = lookups.get(match.target());
+    if (lookup != null && NOT_FOUND.equals(lookup.error())) {
+      return new Verdict.Deleted(match);
+    }
+    if (lookup != null && lookup.status() != null && lookup.status().isHealthy()) {
+      return new Verdict.Stale(match);
+    }
+    String trace = match.trace().map(RuleEvaluator.TraceMatch::text).orElse(null);
+    String cause = match.cause().orElse(lookup == null ? null : lookup.error());
+    return new Verdict.Open(match, cause, trace);
+  }
+}
