@@ -44,7 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A 409 from Connect on an attempt's first action is a rebalance, not a failed attempt: nothing was
  * applied, so the attempt waits {@code health_backoff} and is not counted. The engine runs for real
  * (Vert.x, SQLite) against a Connect stand-in that answers 409 as Kafka's {@code HerderRequestHandler}
- * does once the client's own retries are spent (REFERENCE.md §1 "409 Conflict").
+ * does once the client's own retries are spent (apache/kafka
+ * {@code connect/runtime/src/main/java/org/apache/kafka/connect/runtime/rest/HerderRequestHandler.java}).
  */
 class RebalanceIT {
   private static final String STALE = "Cannot complete request momentarily due to stale configuration (typically caused"

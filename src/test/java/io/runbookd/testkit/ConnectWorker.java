@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * {@code *IT} class of the failsafe JVM.
  *
  * <p>Started lazily by the first {@link #get()} (5.5-11.5 s measured on the 2-core build machine; 12-17 s
- * without {@code plugin.discovery=service_load}, REFERENCE.md §7), stopped by a JVM shutdown hook. If the
+ * without {@code plugin.discovery=service_load}, KIP-898), stopped by a JVM shutdown hook. If the
  * start fails, every later {@link #get()} fails at once with the same cause instead of trying again. Tests
  * share the worker, so each test uses its own connector names and {@link Failures} keys and deletes its
  * connectors when done.
