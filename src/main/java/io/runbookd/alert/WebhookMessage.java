@@ -4,8 +4,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The Alertmanager webhook body, version 4 (Alertmanager {@code notify/webhook/webhook.go}; REFERENCE
- * §8). Unknown fields are ignored because Alertmanager keeps adding them.
+ * The Alertmanager webhook body, version 4 (prometheus/alertmanager {@code notify/webhook/webhook.go};
+ * https://prometheus.io/docs/alerting/latest/configuration/#webhook_config). Unknown fields are ignored
+ * because Alertmanager keeps adding them.
  *
  * @param version always {@code "4"}
  * @param groupKey the route's group key

@@ -6,8 +6,9 @@ import java.util.Objects;
 /**
  * How a 409 Conflict from Kafka Connect is retried: capped exponential backoff with equal jitter.
  *
- * <p>Connect answers 409 while a rebalance is pending or no leader is known (REFERENCE §1 "409
- * Conflict", §2 "During a rebalance"); the request was not applied, so it is safe to send again.
+ * <p>Connect answers 409 while a rebalance is pending or no leader is known (apache/kafka
+ * {@code connect/runtime/.../rest/HerderRequestHandler.java} and {@code DistributedHerder.checkRebalanceNeeded});
+ * the request was not applied, so it is safe to send again.
  * Before retry {@code n} (0-based) the caller waits {@link #delay(int, double)}: half of
  * {@code min(maxDelay, initialDelay * 2^n)} plus a random share of the other half. Equal jitter keeps
  * a floor under every wait, so a burst of callers still gives the rebalance time to finish, while
@@ -22,7 +23,10 @@ import java.util.Objects;
  */
 public record BackOff(int maxRetries, Duration initialDelay, Duration maxDelay) {
 
-  /** 5 retries, 1 s doubling to at most 30 s (REFERENCE §1 recommends 1 s, 2 s, 4 s ... 30-60 s). */
+  /**
+   * 5 retries, 1 s doubling to at most 30 s, with equal jitter as in "Exponential Backoff And Jitter"
+   * (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/).
+   */
   public static final BackOff DEFAULT = new BackOff(5, Duration.ofSeconds(1), Duration.ofSeconds(30));
 
   public BackOff {

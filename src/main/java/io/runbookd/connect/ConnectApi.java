@@ -9,7 +9,9 @@ import java.util.Map;
 /**
  * The Kafka Connect REST API of one Connect cluster, as runbookd uses it.
  *
- * <p>Facts: REFERENCE.md §1-2, Kafka {@code connect/runtime/.../rest/resources/ConnectorsResource}.
+ * <p>Facts: the Connect REST API (https://kafka.apache.org/documentation/#connect_rest) and its source,
+ * apache/kafka {@code
+ * connect/runtime/src/main/java/org/apache/kafka/connect/runtime/rest/resources/ConnectorsResource.java}.
  * Every connector name is percent-encoded as a single path segment. A 409 (rebalance) is retried with
  * capped exponential backoff and jitter before it fails. Every other failure completes the future with
  * {@link ConnectRestException}. The read timeout is above Connect's own 90 s request timeout.
@@ -77,8 +79,9 @@ public interface ConnectApi {
    * {@code PATCH /connectors/{name}/offsets} (KIP-875, Kafka 3.6+): alters the connector's offsets.
    *
    * <p>The connector must exist and be STOPPED with no tasks; otherwise Connect answers 400 {@code
-   * Connectors must be in the STOPPED state before their offsets can be modified...} (REFERENCE §1
-   * "Offsets"). For a sink, its consumer group {@code connect-<name>} must have no active members.
+   * Connectors must be in the STOPPED state before their offsets can be modified...} (KIP-875;
+   * apache/kafka {@code DistributedHerder.modifyConnectorOffsetsChecks}). For a sink, its consumer group
+   * {@code connect-<name>} must have no active members.
    *
    * @param offsets {@code {"offsets":[{"partition":{...},"offset":{...}|null}]}}; a null offset resets
    *     that partition

@@ -17,11 +17,12 @@ import java.util.Optional;
  * @param baseUrl the REST listener, {@code http://host:port} or {@code https://host:port}, optionally
  *     with a path prefix when Connect sits behind a proxy; no user info, query or fragment. A trailing
  *     {@code /} is dropped.
- * @param basicAuth credentials for Connect's {@code BasicAuthSecurityRestExtension} (REFERENCE §1
- *     "Auth"); a failed login gives 401
+ * @param basicAuth credentials for Connect's {@code BasicAuthSecurityRestExtension} (apache/kafka
+ *     {@code connect/basic-auth-extension}, KIP-285); a failed login gives 401
  * @param tls how the server certificate is checked; only allowed with an {@code https} base URL
  * @param requestTimeout how long one HTTP exchange may wait for data; positive. The default, 100 s, is
- *     above Connect's own 90 s REST timeout (REFERENCE §2 "Timeouts"), so Connect's 500 "Request timed
+ *     above Connect's own 90 s REST timeout (apache/kafka {@code
+ *     RestServer.DEFAULT_REST_REQUEST_TIMEOUT_MS}), so Connect's 500 "Request timed
  *     out" arrives before runbookd gives up
  * @param conflictBackOff how a 409 Conflict (rebalance) is retried
  */
@@ -33,7 +34,8 @@ public record ConnectEndpoint(
     Duration requestTimeout,
     BackOff conflictBackOff) {
 
-  /** 100 s: above Connect's {@code RestServer.DEFAULT_REST_REQUEST_TIMEOUT_MS} of 90 s (REFERENCE §2). */
+  /** 100 s: above Connect's {@code RestServer.DEFAULT_REST_REQUEST_TIMEOUT_MS} of 90 s (apache/kafka
+   * {@code connect/runtime/src/main/java/org/apache/kafka/connect/runtime/rest/RestServer.java}). */
   public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(100);
 
   public ConnectEndpoint {

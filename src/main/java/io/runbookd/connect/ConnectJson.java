@@ -20,7 +20,7 @@ import java.util.Map;
  * Reads and writes the JSON bodies of the Connect REST API. Pure functions, no I/O.
  *
  * <p>Reading is lenient: unknown members are ignored (Kafka 4.1 adds {@code version} to status
- * entries, REFERENCE §1), and a missing {@code trace} gives a null trace. A body that is not the
+ * entries, KAFKA-18988), and a missing {@code trace} gives a null trace. A body that is not the
  * expected shape throws {@link MalformedBodyException}.
  */
 final class ConnectJson {

@@ -59,12 +59,15 @@ public class ConnectRestException extends RuntimeException {
     return status == 404;
   }
 
-  /** True for 409 (rebalance in progress, see REFERENCE §2). */
+  /** True for 409 (rebalance in progress; apache/kafka {@code connect/runtime/.../rest/HerderRequestHandler.java}). */
   public boolean isConflict() {
     return status == 409;
   }
 
-  /** True when the outcome is unknown: no response, or Connect's 500 "Request timed out" (REFERENCE §2). */
+  /**
+   * True when the outcome is unknown: no response, or Connect's 500 "Request timed out" (apache/kafka
+   * {@code HerderRequestHandler.completeRequest}; the operation may still finish after it).
+   */
   public boolean isOutcomeUnknown() {
     return status < 0 || (status == 500 && restMessage != null && restMessage.startsWith("Request timed out"));
   }

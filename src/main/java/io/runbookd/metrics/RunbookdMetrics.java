@@ -13,9 +13,10 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * Every {@code runbookd_*} metric of DESIGN.md "Metrics", built once against one registry. Labels are
- * bounded: rule names, action types, outcomes, cluster names, HTTP codes; never fingerprints, connector
- * names or free text.
+ * Every {@code runbookd_*} metric, built once against one registry, named by Prometheus' conventions
+ * (https://prometheus.io/docs/practices/naming/). Labels are bounded
+ * (https://prometheus.io/docs/practices/instrumentation/#do-not-overuse-labels): rule names, action
+ * types, outcomes, cluster names, HTTP codes; never fingerprints, connector names or free text.
  */
 public final class RunbookdMetrics {
   private static final double[] DURATION_BUCKETS = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600};

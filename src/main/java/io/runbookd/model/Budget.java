@@ -5,7 +5,8 @@ import java.util.Objects;
 
 /**
  * Attempts spent by one rule on one connector, kept across incidents so that a flapping connector
- * reaches its escalation (DESIGN.md "The flow of one alert").
+ * reaches its escalation, as Strimzi's connector auto-restart keeps its restart count across failures
+ * (strimzi/proposals {@code 007-restarting-kafka-connect-connectors-and-tasks.md}).
  *
  * @param cluster Connect cluster
  * @param connector connector

@@ -4,7 +4,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.runbookd.Runbookd;
 import io.runbookd.config.ConfigLoader;
 import io.runbookd.it.AlertmanagerPayloads;
-import io.runbookd.it.Postgres;
+import io.runbookd.testkit.Postgres;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -17,7 +17,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Basic auth (Connect's BasicAuthSecurityRestExtension) and https listeners (REFERENCE §1 "Auth"). */
+/**
+ * Basic auth (Connect's BasicAuthSecurityRestExtension, KIP-285) and https listeners (KIP-208;
+ * https://kafka.apache.org/documentation/#connectconfigs_listeners).
+ */
 class ConnectApiAuthTlsTest extends WireMockConnect {
 
   private static final String STATUS = "/connectors/orders-source/status";

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Config patches (KIP-477 and the GET + PUT fallback) and offset changes (KIP-875), REFERENCE §1. */
+/** Config patches (KIP-477 and the GET + PUT fallback) and offset changes (KIP-875). */
 class ConnectApiConfigTest extends WireMockConnect {
 
   private static final String CONFIG = "/connectors/inventory-sink/config";

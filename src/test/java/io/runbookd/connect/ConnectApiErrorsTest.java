@@ -18,7 +18,10 @@ import java.time.Duration;
 import java.util.Collections;
 import org.junit.jupiter.api.Test;
 
-/** 409 retries, Connect's 90 s timeout, transport failures and odd error bodies (REFERENCE §1-2). */
+/**
+ * 409 retries, Connect's 90 s timeout, transport failures and odd error bodies (apache/kafka
+ * {@code HerderRequestHandler}, {@code ConnectExceptionMapper}).
+ */
 class ConnectApiErrorsTest extends WireMockConnect {
 
   private static final String STATUS = "/connectors/inventory-sink/status";

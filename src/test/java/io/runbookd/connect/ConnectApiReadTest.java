@@ -19,7 +19,10 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Reads: status, the expanded listing, config, offsets, validation, health (REFERENCE §1). */
+/**
+ * Reads: status, the expanded listing, config, offsets, validation, health (KIP-1017;
+ * https://kafka.apache.org/documentation/#connect_rest).
+ */
 class ConnectApiReadTest extends WireMockConnect {
 
   @Test

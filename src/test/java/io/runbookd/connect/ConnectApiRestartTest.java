@@ -18,7 +18,10 @@ import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** Restarts (KIP-745 and its fallback for Connect before 3.0) and the lifecycle calls (REFERENCE §1). */
+/**
+ * Restarts (KIP-745 and its fallback for Connect before 3.0) and the lifecycle calls, stop included
+ * (KIP-875); https://kafka.apache.org/documentation/#connect_rest.
+ */
 class ConnectApiRestartTest extends WireMockConnect {
 
   private static final String RESTART = "/connectors/inventory-sink/restart";

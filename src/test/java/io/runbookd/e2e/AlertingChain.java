@@ -3,6 +3,7 @@ package io.runbookd.e2e;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.runbookd.Runbookd;
 import io.runbookd.config.ConfigLoader;
+import io.runbookd.testkit.Await;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -184,7 +185,7 @@ final class AlertingChain implements AutoCloseable {
     }
     log("Kafka Connect worker on " + connect.restUrl() + " (broker " + connect.bootstrapServers() + ", exporter "
         + connect.metricsUrl() + "; log " + connect.process().log() + ")");
-    Poll.until("scraping both jobs (kafka-connect, runbookd) with health up", Duration.ofSeconds(30), POLL,
+    Await.value("scraping both jobs (kafka-connect, runbookd) with health up", Duration.ofSeconds(30), POLL,
         () -> {
           JsonArray targets = prometheus.activeTargets();
           Set<String> up = new HashSet<>();
@@ -251,10 +252,10 @@ final class AlertingChain implements AutoCloseable {
   void deploy(OrdersPipeline pipeline) throws Exception {
     String name = pipeline.connector();
     connect.putConfig(name, pipeline.connectorConfig());
-    Poll.until(name + " RUNNING with rows in PostgreSQL", Duration.ofSeconds(120), POLL,
+    Await.value(name + " RUNNING with rows in PostgreSQL", Duration.ofSeconds(120), POLL,
         () -> ConnectJvm.running(connect.status(name)) && pipeline.rowsInDatabase() > 0 ? Optional.of(true) : Optional.empty(),
         () -> describe(name));
-    Poll.until("kafka_connect_connector_task_status{status=\"running\"} of " + name + " in Prometheus", Duration.ofSeconds(30), POLL,
+    Await.value("kafka_connect_connector_task_status{status=\"running\"} of " + name + " in Prometheus", Duration.ofSeconds(30), POLL,
         () -> prometheus.value("kafka_connect_connector_task_status{connector=\"" + name + "\",status=\"running\"}").isPresent()
             ? Optional.of(true) : Optional.empty(), () -> "no sample");
   }
@@ -302,7 +303,7 @@ final class AlertingChain implements AutoCloseable {
     pipeline.resume();
     log("BREAK: the database port " + pipeline.database().port() + " now refuses connections; producing again");
 
-    JsonObject failedTask = Poll.until(name + " task FAILED", timeout, POLL,
+    JsonObject failedTask = Await.value(name + " task FAILED", timeout, POLL,
         () -> ConnectJvm.failedTask(connect.status(name)), () -> describe(name));
     Instant failed = Instant.now();
     String trace = failedTask.getString("trace", "");
@@ -311,41 +312,41 @@ final class AlertingChain implements AutoCloseable {
     Instant databaseBack = Instant.now();
     log("the database answers again; the FAILED task stays FAILED until something restarts it");
 
-    JsonObject firingAlert = Poll.until(ALERT + " firing in Prometheus", timeout, POLL, () -> prometheusAlert(name, "firing"),
+    JsonObject firingAlert = Await.value(ALERT + " firing in Prometheus", timeout, POLL, () -> prometheusAlert(name, "firing"),
         () -> alertsOf(name));
     Instant firing = Instant.now();
     Instant pending = Instant.parse(firingAlert.getString("activeAt"));
     log("Prometheus: " + ALERT + "{connector=\"" + name + "\"} firing (pending since " + pending + ")");
 
-    JsonObject amAlert = Poll.until(ALERT + " in Alertmanager", timeout, POLL, () -> alertmanagerAlert(name), () -> "none");
+    JsonObject amAlert = Await.value(ALERT + " in Alertmanager", timeout, POLL, () -> alertmanagerAlert(name), () -> "none");
     log("Alertmanager: holds the alert (fingerprint " + amAlert.getString("fingerprint") + ", receivers "
         + amAlert.getJsonArray("receivers").stream().map(r -> ((JsonObject) r).getString("name")).toList() + ")");
 
-    JsonObject opened = Poll.until("an incident for " + name + " in runbookd", timeout, POLL,
+    JsonObject opened = Await.value("an incident for " + name + " in runbookd", timeout, POLL,
         () -> incidents(name).stream().findFirst(), () -> "none");
-    WebhookRecord firingWebhook = Poll.until("the firing webhook in runbookd's store", timeout, POLL,
+    WebhookRecord firingWebhook = Await.value("the firing webhook in runbookd's store", timeout, POLL,
         () -> webhooks().stream().filter(w -> "firing".equals(w.status()) && name.equals(w.labels().getString("connector"))).findFirst(),
         () -> "none");
     log("runbookd: webhook from Alertmanager received at " + firingWebhook.receivedAt() + "; incident " + opened.getString("id")
         + " opened, rule " + opened.getString("rule"));
 
-    Poll.until(name + " RUNNING again", timeout, Duration.ofMillis(50),
+    Await.value(name + " RUNNING again", timeout, Duration.ofMillis(50),
         () -> ConnectJvm.running(connect.status(name)) ? Optional.of(true) : Optional.empty(), () -> describe(name));
     Instant running = Instant.now();
     log("Connect: " + name + " is RUNNING: " + describe(name));
 
-    Poll.until(ALERT + " resolved in Prometheus", timeout, POLL,
+    Await.value(ALERT + " resolved in Prometheus", timeout, POLL,
         () -> prometheusAlert(name, null).isEmpty() ? Optional.of(true) : Optional.empty(), () -> alertsOf(name));
     Instant prometheusResolved = Instant.now();
     log("Prometheus: the alert resolved");
 
-    WebhookRecord resolvedWebhook = Poll.until("the resolved webhook in runbookd's store", timeout, POLL,
+    WebhookRecord resolvedWebhook = Await.value("the resolved webhook in runbookd's store", timeout, POLL,
         () -> webhooks().stream().filter(w -> "resolved".equals(w.status()) && name.equals(w.labels().getString("connector"))).findFirst(),
         () -> "none");
     log("runbookd: resolved webhook from Alertmanager received at " + resolvedWebhook.receivedAt());
 
     String id = opened.getString("id");
-    JsonObject closed = Poll.until("incident " + id + " closed", timeout, Duration.ofMillis(200),
+    JsonObject closed = Await.value("incident " + id + " closed", timeout, Duration.ofMillis(200),
         () -> {
           JsonObject i = runbookdGet("/api/v1/incidents/" + id);
           return "closed".equals(i.getString("state")) ? Optional.of(i) : Optional.empty();
@@ -358,7 +359,7 @@ final class AlertingChain implements AutoCloseable {
         });
     log("runbookd: incident " + id + " closed, outcome " + closed.getString("outcome"));
 
-    Poll.until("runbookd's recovery metrics in Prometheus", timeout, Duration.ofMillis(200),
+    Await.value("runbookd's recovery metrics in Prometheus", timeout, Duration.ofMillis(200),
         () -> prometheus.value("runbookd_remediations_total{outcome=\"recovered\"}").orElse(0) >= 1
             && prometheus.value("runbookd_time_to_recover_seconds_count").orElse(0) >= 1 ? Optional.of(true) : Optional.empty(),
         () -> "not yet");

@@ -2,6 +2,7 @@ package io.runbookd.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.runbookd.testkit.Await;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -69,7 +70,7 @@ class AlertingChainIT {
             .containsExactly("restart=ok", "wait_for=ok");
         assertThat(ConnectJvm.running(chain.connect().status(name))).isTrue();
         long rowsAfterHeal = pipeline.rowsInDatabase();
-        Poll.until("new rows in PostgreSQL after the heal", Duration.ofSeconds(30), Duration.ofMillis(200),
+        Await.value("new rows in PostgreSQL after the heal", Duration.ofSeconds(30), Duration.ofMillis(200),
             () -> pipeline.rowsInDatabase() > rowsAfterHeal ? java.util.Optional.of(true) : java.util.Optional.empty(),
             () -> rowsAfterHeal + " rows");
 
@@ -104,7 +105,7 @@ class AlertingChainIT {
   private void everyDashboardQueryReturnsData(AlertingChain chain, String connector) throws Exception {
     PrometheusProcess prom = chain.prometheus();
     // A range query's last step can be up to a step before now: let a few scrapes follow the recovery's first one.
-    Poll.until("3 scrapes of runbookd's recovery in Prometheus", Duration.ofSeconds(30), Duration.ofMillis(200),
+    Await.value("3 scrapes of runbookd's recovery in Prometheus", Duration.ofSeconds(30), Duration.ofMillis(200),
         () -> prom.value("count_over_time(runbookd_remediations_total{outcome=\"recovered\"}[1m])").orElse(0) >= 3
             ? java.util.Optional.of(true) : java.util.Optional.empty(), () -> "fewer");
     JsonObject dashboard = DashboardQueries.load();

@@ -71,7 +71,7 @@ final class ConnectJvm implements AutoCloseable {
     worker.setProperty("rest.advertised.host.name", "127.0.0.1");
     worker.setProperty("rest.advertised.port", Integer.toString(restPort));
     worker.setProperty("plugin.path", PLUGIN_PATH.toString());
-    // Every plugin used has a ServiceLoader manifest; skip the slow reflective scan (REFERENCE.md §7).
+    // Every plugin used has a ServiceLoader manifest; skip the slow reflective scan (KIP-898).
     worker.setProperty("plugin.discovery", "service_load");
     worker.setProperty("offset.flush.interval.ms", "1000");
     try (Writer w = Files.newBufferedWriter(dir.resolve(ConnectProcess.WORKER_PROPERTIES), StandardCharsets.UTF_8)) {

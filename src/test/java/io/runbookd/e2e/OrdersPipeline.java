@@ -1,18 +1,18 @@
 package io.runbookd.e2e;
 
 import io.runbookd.it.TcpProxy;
-
+import io.runbookd.testkit.Await;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -147,7 +147,7 @@ final class OrdersPipeline implements AutoCloseable {
       paused = true; // the feeder checks and sends under this lock: no send is half done now
     }
     producer.flush();
-    Poll.until("every produced record written to " + table, timeout, java.time.Duration.ofMillis(100),
+    Await.value("every produced record written to " + table, timeout, java.time.Duration.ofMillis(100),
         () -> rowsInDatabase() == produced.get() ? java.util.Optional.of(true) : java.util.Optional.empty(),
         () -> produced.get() + " produced");
   }

@@ -1,9 +1,5 @@
 package io.runbookd.engine;
 
-import io.runbookd.model.Incident;
-import io.runbookd.model.IncidentEvent;
-import io.runbookd.model.IncidentState;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -12,16 +8,20 @@ import io.runbookd.config.RunbookdConfig;
 import io.runbookd.connect.ConnectApi;
 import io.runbookd.connect.ConnectClusters;
 import io.runbookd.connect.ConnectRestException;
-import io.runbookd.model.ConnectorState;
-import io.runbookd.model.ConnectorStatus;
 import io.runbookd.connect.RestartOutcome;
 import io.runbookd.metrics.RunbookdMetrics;
+import io.runbookd.model.ConnectorState;
+import io.runbookd.model.ConnectorStatus;
+import io.runbookd.model.Incident;
+import io.runbookd.model.IncidentEvent;
+import io.runbookd.model.IncidentState;
 import io.runbookd.notify.Notifiers;
 import io.runbookd.rules.RuleLoader;
 import io.runbookd.rules.RuleSet;
 import io.runbookd.store.Store;
 import io.runbookd.store.StoreSettings;
 import io.runbookd.store.Stores;
+import io.runbookd.testkit.Await;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -35,7 +35,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,7 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A 409 from Connect on an attempt's first action is a rebalance, not a failed attempt: nothing was
  * applied, so the attempt waits {@code health_backoff} and is not counted. The engine runs for real
  * (Vert.x, SQLite) against a Connect stand-in that answers 409 as Kafka's {@code HerderRequestHandler}
- * does once the client's own retries are spent (REFERENCE.md §1 "409 Conflict").
+ * does once the client's own retries are spent (apache/kafka
+ * {@code connect/runtime/src/main/java/org/apache/kafka/connect/runtime/rest/HerderRequestHandler.java}).
  */
 class RebalanceIT {
   private static final String STALE = "Cannot complete request momentarily due to stale configuration (typically caused"
@@ -195,7 +195,7 @@ class RebalanceIT {
 
     vertx.deployVerticle(new IncidentEngine(deps, 4)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
 
-    await(Duration.ofSeconds(10), () -> store.events("inc-1").stream().anyMatch(e -> e.kind().equals("deferred")));
+    Await.until("the deferral", Duration.ofSeconds(10), () -> store.events("inc-1").stream().anyMatch(e -> e.kind().equals("deferred")));
     Instant deferredAt = Instant.now();
     assertThat(connect.restarts).hasValue(1);
     assertThat(store.budget("c1", "orders-sink", "refused").attempts()).as("the 409 attempt is not counted").isZero();
@@ -208,20 +208,10 @@ class RebalanceIT {
         .satisfies(e -> assertThat(e.message()).startsWith("Connect is rebalancing (409: POST /connectors/orders-sink/restart"
             + " failed: HTTP 409: " + STALE + "); nothing was applied and the attempt is not counted; next try at"));
 
-    await(Duration.ofSeconds(10), () -> connect.restarts.get() == 2);
+    Await.until("the second restart", Duration.ofSeconds(10), () -> connect.restarts.get() == 2);
     assertThat(Duration.between(deferredAt, Instant.now())).isGreaterThan(Duration.ofMillis(500));
-    await(Duration.ofSeconds(10), () -> store.steps("inc-1").stream().map(s -> s.outcome()).toList()
+    Await.until("the acting step", Duration.ofSeconds(10), () -> store.steps("inc-1").stream().map(s -> s.outcome()).toList()
         .equals(List.of("rebalance", "ok")));
     assertThat(store.budget("c1", "orders-sink", "refused").attempts()).as("the attempt that acted counts").isEqualTo(1);
-  }
-
-  private static void await(Duration timeout, BooleanSupplier done) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!done.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout);
-      }
-      TimeUnit.MILLISECONDS.sleep(20);
-    }
   }
 }

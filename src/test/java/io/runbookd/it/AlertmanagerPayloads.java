@@ -14,7 +14,8 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * Webhook bodies byte-for-byte as Alertmanager 0.25 posts them (REFERENCE.md §8).
+ * Webhook bodies byte-for-byte as Alertmanager 0.25 posts them
+ * (https://prometheus.io/docs/alerting/latest/configuration/#webhook_config).
  *
  * <p>Source facts (prometheus/alertmanager v0.25.0): {@code notify/webhook/webhook.go} encodes
  * {@code Message{*template.Data, version "4", groupKey, truncatedAlerts}} with Go's {@code
@@ -39,7 +40,10 @@ public final class AlertmanagerPayloads {
   public static final String EXTERNAL_URL = "http://alertmanager.monitoring.svc:9093";
   /** The route key of {@code route: {routes: [{matchers: [alertname=~"KafkaConnect.*"], receiver: runbookd}]}}. */
   public static final String ROUTE_KEY = "{}/{alertname=~\"KafkaConnect.*\"}";
-  /** The {@code group_by} used by default: one group per Connect cluster and connector (DESIGN.md). */
+  /**
+   * The {@code group_by} used by default: one group per Connect cluster and connector, as in
+   * {@code alertmanager/alertmanager.yml}.
+   */
   public static final List<String> GROUP_BY = List.of("connect_cluster", "connector");
   /** The Prometheus URL used to build default {@code generatorURL}s. */
   public static final String PROMETHEUS_URL = "http://prometheus-k8s-0:9090";

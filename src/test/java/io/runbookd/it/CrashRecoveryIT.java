@@ -9,6 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import io.runbookd.testkit.Await;
+import io.runbookd.testkit.ConnectWorker;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -23,6 +25,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -64,20 +67,31 @@ class CrashRecoveryIT {
         .start();
   }
 
-  private static void awaitReady(String base, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      try {
-        if (HTTP.send(HttpRequest.newBuilder(URI.create(base + "/-/ready")).build(), HttpResponse.BodyHandlers.discarding())
-            .statusCode() == 200) {
-          return;
-        }
-      } catch (IOException notYet) {
-        // not listening yet
-      }
-      TimeUnit.MILLISECONDS.sleep(100);
-    }
-    throw new AssertionError("runbookd at " + base + " not ready within " + timeout);
+  /** Waits for {@code GET /-/ready} to answer 200 (refused connections while it starts count as "not yet"). */
+  private static void awaitReady(String base, Duration timeout) {
+    Await.until("runbookd at " + base + " to be ready", timeout, Duration.ofMillis(100),
+        () -> HTTP.send(HttpRequest.newBuilder(URI.create(base + "/-/ready")).build(), HttpResponse.BodyHandlers.discarding())
+            .statusCode() == 200, () -> null);
+  }
+
+  private static JsonObject detail(String base, String id) throws Exception {
+    return new JsonObject(HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/incidents/" + id)).build(),
+        HttpResponse.BodyHandlers.ofString()).body());
+  }
+
+  /**
+   * True once the restarted daemon has done all it will do for now: the escalation is marked fired, and
+   * after resuming (verifying instead of repeating the restart) it found the task still FAILED and put
+   * the next attempt minutes away (the rule's backoff is 10 min).
+   */
+  private static boolean settledAfterResume(JsonObject detail) {
+    List<String> kinds = detail.getJsonArray("timeline").stream().map(e -> ((JsonObject) e).getString("kind")).toList();
+    int resumed = kinds.indexOf("resumed");
+    String next = detail.getString("next_action_at");
+    return detail.getJsonArray("escalations").getJsonObject(0).getString("fired_at") != null
+        && resumed >= 0 && kinds.subList(resumed, kinds.size()).contains("backoff")
+        && "open".equals(detail.getString("state"))
+        && next != null && Instant.parse(next).isAfter(Instant.now().plus(Duration.ofMinutes(5)));
   }
 
   @Test
@@ -119,10 +133,7 @@ class CrashRecoveryIT {
       assertThat(posted.statusCode()).isEqualTo(200);
 
       // The restart has been issued and runbookd is waiting for RUNNING: kill it there.
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (RestartRequestRecorder.requests(name).isEmpty() && System.nanoTime() < deadline) {
-        TimeUnit.MILLISECONDS.sleep(20);
-      }
+      Await.until("the restart request", Duration.ofSeconds(20), () -> !RestartRequestRecorder.requests(name).isEmpty());
       assertThat(RestartRequestRecorder.requests(name)).hasSize(1);
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       Instant killedAt = Instant.now();
@@ -134,18 +145,13 @@ class CrashRecoveryIT {
       JsonObject incident = new JsonObject(HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/incidents?connector=" + name)).build(),
           HttpResponse.BodyHandlers.ofString()).body()).getJsonArray("incidents").getJsonObject(0);
       String id = incident.getString("id");
-      JsonObject detail = new JsonObject(HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/incidents/" + id)).build(),
-          HttpResponse.BodyHandlers.ofString()).body());
+      JsonObject detail = detail(base, id);
       Instant due = Instant.parse(detail.getJsonArray("escalations").getJsonObject(0).getString("due_at"));
       assertThat(killedAt).isBefore(due);
 
-      // Wait until well past the deadline, then count.
-      List<LoggedRequest> sent;
-      deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      do {
-        TimeUnit.MILLISECONDS.sleep(100);
-        sent = notifiers.findAll(postRequestedFor(urlEqualTo("/oncall")));
-      } while (sent.isEmpty() && System.nanoTime() < deadline);
+      // Wait for the escalation, then check when it came.
+      List<LoggedRequest> sent = Await.value("the escalation", Duration.ofSeconds(30), Duration.ofMillis(100),
+          () -> Optional.of(notifiers.findAll(postRequestedFor(urlEqualTo("/oncall")))).filter(l -> !l.isEmpty()), () -> null);
       assertThat(sent).as("escalation delivered after the restart").isNotEmpty();
       Instant deliveredAt = sent.get(0).getLoggedDate().toInstant();
       Duration delay = Duration.between(due, deliveredAt);
@@ -153,14 +159,15 @@ class CrashRecoveryIT {
           Duration.between(killedAt, due).toMillis(), delay.toMillis());
       assertThat(delay).isBetween(Duration.ofMillis(-1), Duration.ofSeconds(2));
 
-      // Give a duplicate every chance to appear (lease expiry, ticks), then count again.
-      TimeUnit.SECONDS.sleep(4);
+      // Give a duplicate every chance to appear: wait until the crashed attempt's lease has expired, the
+      // new daemon has resumed it, verified, and scheduled the next attempt, then count again.
+      Await.until("the resumed incident to settle", Duration.ofSeconds(30), Duration.ofMillis(200),
+          () -> settledAfterResume(detail(base, id)), () -> null);
       assertThat(notifiers.findAll(postRequestedFor(urlEqualTo("/oncall")))).hasSize(1);
       assertThat(sent.get(0).getBodyAsString()).contains(name).contains("refused");
       assertThat(RestartRequestRecorder.requests(name)).as("the restart is not repeated after the crash").hasSize(1);
 
-      detail = new JsonObject(HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/incidents/" + id)).build(),
-          HttpResponse.BodyHandlers.ofString()).body());
+      detail = detail(base, id);
       JsonArray timeline = detail.getJsonArray("timeline");
       assertThat(timeline.stream().map(e -> ((JsonObject) e).getString("kind")).toList()).contains("resumed", "escalated");
       assertThat(detail.getJsonArray("steps").stream().filter(s -> "restart".equals(((JsonObject) s).getString("type"))).count())

@@ -7,6 +7,10 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import io.runbookd.testkit.Await;
+import io.runbookd.testkit.ConnectWorker;
+import io.runbookd.testkit.Daemon;
+import io.runbookd.testkit.Postgres;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
@@ -20,6 +24,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -131,13 +136,13 @@ class DurabilityIT {
 
         pg.start();
         // Alertmanager retries the same body after a 5xx, with backoff, until it is acknowledged.
-        int code = 0;
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (code != 200 && System.nanoTime() < deadline) {
-          code = daemon.postAlerts(body).statusCode();
-          assertThat(code).isIn(200, 503);
-        }
-        assertThat(code).isEqualTo(200);
+        int[] code = {0};
+        Await.until("the retried webhook to be acknowledged", Duration.ofSeconds(30), () -> {
+          code[0] = daemon.postAlerts(body).statusCode();
+          assertThat(code[0]).isIn(200, 503);
+          return code[0] == 200;
+        });
+        assertThat(code[0]).isEqualTo(200);
         JsonObject closed = daemon.awaitIncident(name, i -> "closed".equals(i.getString("state")), Duration.ofSeconds(30));
         assertThat(closed.getString("outcome")).isEqualTo("recovered");
         assertThat(RestartRequestRecorder.requests(name)).hasSize(1);
@@ -282,13 +287,12 @@ class DurabilityIT {
         + "engine: { tick: 100ms }\n";
     try (Daemon daemon = Daemon.start(unreachable, data)) {
       assertThat(daemon.postAlerts(firing("orders-sink", Instant.now())).statusCode()).isEqualTo(200);
-      // Several ticks pass; without the trace, connect-db-connection-refused cannot match, and the
-      // catch-all must not take the alert while Connect may just be restarting.
-      long until = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-      while (System.nanoTime() < until) {
-        assertThat(daemon.incidents("")).isEmpty();
-        java.util.concurrent.TimeUnit.MILLISECONDS.sleep(200);
-      }
+      // The engine tries Connect for the alert and fails; without the trace, connect-db-connection-refused
+      // cannot match, and the catch-all must not take the alert while Connect may just be restarting.
+      Await.until("a failed request to Connect", Duration.ofSeconds(10),
+          () -> daemon.metric("runbookd_connect_requests_total", Map.of("code", "-1")).isPresent());
+      daemon.awaitLaterAlertProcessed();
+      assertThat(daemon.incidents("")).isEmpty();
       assertThat(daemon.metric("runbookd_connect_requests_total", Map.of("code", "-1"))).isPresent();
     }
   }
@@ -302,16 +306,11 @@ class DurabilityIT {
     return kinds;
   }
 
-  private static JsonObject awaitTimeline(Daemon daemon, String id, String kind, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    JsonObject detail = null;
-    while (System.nanoTime() < deadline) {
-      detail = daemon.incident(id);
-      if (timelineKinds(detail).contains(kind)) {
-        return detail;
-      }
-      java.util.concurrent.TimeUnit.MILLISECONDS.sleep(100);
-    }
-    throw new AssertionError("no " + kind + " in the timeline of " + id + " within " + timeout + ": " + detail);
+  private static JsonObject awaitTimeline(Daemon daemon, String id, String kind, Duration timeout) {
+    JsonObject[] detail = {null};
+    return Await.value(kind + " in the timeline of " + id, timeout, Duration.ofMillis(100), () -> {
+      detail[0] = daemon.incident(id);
+      return Optional.of(detail[0]).filter(d -> timelineKinds(d).contains(kind));
+    }, () -> String.valueOf(detail[0]));
   }
 }

@@ -11,6 +11,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.runbookd.model.Storm;
+import io.runbookd.testkit.Await;
+import io.runbookd.testkit.Daemon;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -25,8 +27,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -123,14 +123,16 @@ class GuardsIT {
     return out;
   }
 
-  private static void await(String what, Duration timeout, BooleanSupplier done) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!done.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout + " waiting for " + what);
-      }
-      TimeUnit.MILLISECONDS.sleep(20);
-    }
+  /**
+   * True when all {@code n} incidents have had their one attempt verified and wait, open, for a next
+   * attempt at least 50 minutes away (the rule's backoff is 1 h).
+   */
+  private static boolean allWaitingAnHour(Daemon d, int n) throws Exception {
+    JsonArray all = d.incidents("limit=1000");
+    Instant farAway = Instant.now().plus(Duration.ofMinutes(50));
+    return all.size() == n && all.stream().map(JsonObject.class::cast).allMatch(i -> "open".equals(i.getString("state"))
+        && i.getInteger("attempts") == 1 && "remediate".equals(i.getString("next_action"))
+        && i.getString("next_action_at") != null && Instant.parse(i.getString("next_action_at")).isAfter(farAway));
   }
 
   private List<LoggedRequest> notified(String path) {
@@ -156,13 +158,13 @@ class GuardsIT {
 
       // Watch the storm while it lasts: when it started, and its last quiet-until (it ends there).
       Storm[] storm = new Storm[1];
-      await("the storm to start", Duration.ofSeconds(30), () -> {
+      Await.until("the storm to start", Duration.ofSeconds(30), () -> {
         storm[0] = d.runbookd().store().currentStorm("sim").orElse(null);
         return storm[0] != null;
       });
       Instant stormStart = storm[0].startedAt();
       Instant[] stormEnd = {storm[0].quietUntil()};
-      await("the storm to end", Duration.ofSeconds(60), () -> {
+      Await.until("the storm to end", Duration.ofSeconds(60), () -> {
         Optional<Storm> s = d.runbookd().store().currentStorm("sim");
         s.ifPresent(x -> stormEnd[0] = x.quietUntil());
         return s.isEmpty() || !s.get().activeAt(Instant.now());
@@ -171,9 +173,12 @@ class GuardsIT {
           .filter(r -> SimulatedConnect.at(r).isAfter(stormStart.plusSeconds(1)) && SimulatedConnect.at(r).isBefore(stormEnd[0]))
           .count();
 
-      await("every connector restarted", Duration.ofSeconds(90), () -> connect.restarts().size() >= connectors);
+      Await.until("every connector restarted", Duration.ofSeconds(90), () -> connect.restarts().size() >= connectors);
       Instant allRestarted = Instant.now();
-      TimeUnit.MILLISECONDS.sleep(1500); // nothing more may come: each connector's next attempt is an hour away
+      // Nothing more may come: wait until the engine has verified every restart and put each connector's
+      // next attempt an hour away.
+      Await.until("every connector's next attempt scheduled an hour away", Duration.ofSeconds(60), Duration.ofMillis(250),
+          () -> allWaitingAnHour(d, connectors), () -> null);
       List<LoggedRequest> restarts = connect.restarts();
 
       int maxPerWindow = SimulatedConnect.maxInAnyWindow(restarts, actionWindow);
@@ -216,19 +221,26 @@ class GuardsIT {
     String first;
     try (Daemon d = daemon(rules, guards)) {
       fire(d, names("pg", 3));
-      await("the storm summary", Duration.ofSeconds(15), () -> notified("/storm").size() == 1);
+      Await.until("the storm summary", Duration.ofSeconds(15), () -> notified("/storm").size() == 1);
       first = notified("/storm").get(0).getBodyAsString();
       assertThat(new JsonObject(first).getString("message")).contains("3 connectors failed within 20s (pg-000, pg-001, pg-002;");
       String id = d.awaitIncident("pg-002", i -> true, Duration.ofSeconds(5)).getString("id");
-      await("the held escalation", Duration.ofSeconds(10), () -> timelineKinds(d, id).contains("escalation_held"));
-      TimeUnit.MILLISECONDS.sleep(1000);
+      Await.until("the held escalation", Duration.ofSeconds(10), () -> timelineKinds(d, id).contains("escalation_held"));
+      // Every connector's escalation has come due and been looked at: each one is held, none paged.
+      for (String c : names("pg", 3)) {
+        String other = d.awaitIncident(c, i -> true, Duration.ofSeconds(5)).getString("id");
+        Await.until("the held escalation of " + c, Duration.ofSeconds(10), () -> timelineKinds(d, other).contains("escalation_held"));
+      }
       assertThat(notified("/oncall")).as("per-connector pages during the storm").isEmpty();
       assertThat(d.metric("runbookd_storm_active", Map.of("cluster", "sim"))).contains(1.0);
     }
     try (Daemon again = daemon(rules, guards)) {
       fire(again, List.of("pg-003"));
-      again.awaitIncident("pg-003", i -> true, Duration.ofSeconds(10));
-      TimeUnit.MILLISECONDS.sleep(1500);
+      String late = again.awaitIncident("pg-003", i -> true, Duration.ofSeconds(10)).getString("id");
+      // Its escalation (due 1 s after it opened) is held: the restarted engine has run well past the new
+      // failure, its storm bookkeeping and its summary check.
+      Await.until("the held escalation of pg-003", Duration.ofSeconds(10),
+          () -> timelineKinds(again, late).contains("escalation_held"));
       assertThat(notified("/storm")).as("summaries after a restart and one more failure").hasSize(1);
       assertThat(again.runbookd().store().currentStorm("sim")).hasValueSatisfying(s -> {
         assertThat(s.connectors()).isEqualTo(4);
@@ -244,7 +256,7 @@ class GuardsIT {
     String guards = "guards: { max_concurrent_remediations: 2, max_actions: 100, recheck: 100ms }\n";
     try (Daemon d = daemon(rule("", "- restart: {}", "1500ms"), guards)) {
       fire(d, names("pg", 6));
-      await("six restarts", Duration.ofSeconds(30), () -> connect.restarts().size() >= 6);
+      Await.until("six restarts", Duration.ofSeconds(30), () -> connect.restarts().size() >= 6);
       List<LoggedRequest> restarts = connect.restarts();
       assertThat(SimulatedConnect.maxInAnyWindow(restarts, Duration.ofMillis(1400)))
           .as("restarts within 1.4 s (a slot is held at least 1.5 s)").isLessThanOrEqualTo(2);
@@ -259,7 +271,7 @@ class GuardsIT {
     try (Daemon d = daemon(rule("", "- restart: {}"), guards)) {
       Instant posted = Instant.now();
       fire(d, names("pg", 6));
-      await("six restarts", Duration.ofSeconds(30), () -> connect.restarts().size() >= 6);
+      Await.until("six restarts", Duration.ofSeconds(30), () -> connect.restarts().size() >= 6);
       List<LoggedRequest> restarts = connect.restarts();
       assertThat(SimulatedConnect.maxInAnyWindow(restarts, Duration.ofSeconds(3))).isEqualTo(3);
       assertThat(Duration.between(SimulatedConnect.at(restarts.get(0)), SimulatedConnect.at(restarts.get(3))))
@@ -281,8 +293,10 @@ class GuardsIT {
     try (Daemon d = daemon(rule("", "- restart: {}"), guards)) {
       fire(d, List.of("orders-sink"));
       JsonObject inc = d.awaitIncident("orders-sink", i -> true, Duration.ofSeconds(10));
-      await("a deferral for health", Duration.ofSeconds(10), () -> timelineKinds(d, inc.getString("id")).contains("deferred"));
-      TimeUnit.MILLISECONDS.sleep(2500);
+      Await.until("a deferral for health", Duration.ofSeconds(10), () -> timelineKinds(d, inc.getString("id")).contains("deferred"));
+      // The engine has tried again twice (health_backoff: 1s) and deferred again each time.
+      Await.until("three deferrals for health", Duration.ofSeconds(15),
+          () -> d.metric("runbookd_guard_deferrals_total", Map.of("cluster", "sim", "reason", "unhealthy")).orElse(0.0) >= 3);
       assertThat(connect.restarts()).as("no restart while GET /health answers 503").isEmpty();
       JsonObject waiting = d.incident(inc.getString("id"));
       assertThat(waiting.getInteger("attempts")).as("no attempt counted").isZero();
@@ -292,7 +306,7 @@ class GuardsIT {
               .startsWith("the Connect worker is not healthy (GET /health: GET /health failed: HTTP 503"));
 
       connect.health(200);
-      await("the restart once healthy", Duration.ofSeconds(10), () -> connect.restarts().size() == 1);
+      Await.until("the restart once healthy", Duration.ofSeconds(10), () -> connect.restarts().size() == 1);
       assertThat(d.incident(inc.getString("id")).getInteger("attempts")).isEqualTo(1);
     }
   }
@@ -313,8 +327,8 @@ class GuardsIT {
     try (Daemon d = daemon(rules, config)) {
       fire(d, List.of("orders-sink"));
       JsonObject inc = d.awaitIncident("orders-sink", i -> true, Duration.ofSeconds(10));
-      await("the shadow record", Duration.ofSeconds(10), () -> timelineKinds(d, inc.getString("id")).contains("shadow"));
-      TimeUnit.MILLISECONDS.sleep(500);
+      Await.until("the shadow record", Duration.ofSeconds(10), () -> timelineKinds(d, inc.getString("id")).contains("shadow"));
+      d.awaitLaterAlertProcessed();
       assertThat(connect.changes()).as("requests that change Connect").isEmpty();
       JsonObject detail = d.incident(inc.getString("id"));
       assertThat(detail.getJsonArray("steps")).singleElement().satisfies(s -> {
@@ -339,7 +353,7 @@ class GuardsIT {
       JsonObject inc = d.awaitIncident("orders-sink", i -> "awaiting_approval".equals(i.getString("state")),
           Duration.ofSeconds(10));
       String id = inc.getString("id");
-      await("the approval request", Duration.ofSeconds(10), () -> notified("/approver").size() == 1);
+      Await.until("the approval request", Duration.ofSeconds(10), () -> notified("/approver").size() == 1);
       JsonObject request = new JsonObject(notified("/approver").get(0).getBodyAsString());
       assertThat(request.getString("kind")).isEqualTo("approval");
       assertThat(request.getString("incident_id")).isEqualTo(id);
@@ -350,7 +364,7 @@ class GuardsIT {
           .contains("2. steps[1] restart {\"includeTasks\":true,\"onlyFailed\":true}")
           .contains("POST /api/v1/incidents/" + id + "/approve")
           .contains("the rule's default applies: reject");
-      TimeUnit.MILLISECONDS.sleep(300);
+      d.awaitLaterAlertProcessed();
       assertThat(connect.changes()).as("nothing done before the approval").isEmpty();
       JsonObject pending = d.incident(id).getJsonArray("approvals").getJsonObject(0);
       assertThat(pending.getString("state")).isEqualTo("pending");
@@ -362,7 +376,7 @@ class GuardsIT {
       HttpResponse<String> ok = api(d, "/api/v1/incidents/" + id + "/approve", "{\"comment\": \"DLQ is ready\"}");
       assertThat(ok.statusCode()).isEqualTo(200);
       assertThat(new JsonObject(ok.body()).getString("decided_by")).isEqualTo("anonymous");
-      await("the patch and the restart", Duration.ofSeconds(10), () -> connect.changes().size() == 2);
+      Await.until("the patch and the restart", Duration.ofSeconds(10), () -> connect.changes().size() == 2);
       assertThat(connect.changes()).extracting(r -> r.getMethod().getName()).containsExactly("PATCH", "POST");
 
       JsonObject approved = d.incident(id).getJsonArray("approvals").getJsonObject(0);
@@ -392,7 +406,7 @@ class GuardsIT {
           .isEqualTo(200);
 
       JsonObject rejected = d.awaitIncident("orders-sink", i -> "escalated".equals(i.getString("state")), Duration.ofSeconds(10));
-      TimeUnit.MILLISECONDS.sleep(500);
+      d.awaitLaterAlertProcessed();
       assertThat(connect.changes()).isEmpty();
       JsonObject detail = d.incident(rejected.getString("id"));
       assertThat(detail.getJsonArray("approvals").getJsonObject(0).getString("state")).isEqualTo("rejected");
@@ -435,7 +449,7 @@ class GuardsIT {
       assertThat(d.incident(rejected.getString("id")).getJsonArray("escalations").getJsonObject(0).getString("cancelled_at"))
           .as("nobody answered: the ladder continues").isNull();
 
-      await("the task restart after the default approval", Duration.ofSeconds(15), () -> connect.changes().stream()
+      Await.until("the task restart after the default approval", Duration.ofSeconds(15), () -> connect.changes().stream()
           .anyMatch(r -> r.getUrl().equals("/connectors/billing-sink/tasks/0/restart")));
       assertThat(connect.changes()).extracting(LoggedRequest::getUrl).containsExactly(
           "/connectors/billing-sink/restart?includeTasks=true&onlyFailed=true", "/connectors/billing-sink/tasks/0/restart");

@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
 import com.sun.net.httpserver.HttpServer;
-import java.net.InetSocketAddress;
+import io.runbookd.testkit.Await;
+import io.runbookd.testkit.Daemon;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -127,7 +129,7 @@ class HostileInputIT {
 
     assertThat(daemon.postAlerts(body).statusCode()).isEqualTo(200);
 
-    RuleReloadIT.await("a status request per connector", () -> received.size() >= expected.size());
+    Await.until("a status request per connector", RuleReloadIT.RELOAD, () -> received.size() >= expected.size());
     assertThat(received).extracting(Received::rawPath).containsExactlyInAnyOrderElementsOf(expected.values());
     for (Received r : received) {
       assertThat(r.rawPath().split("/", -1)).as(r.rawPath()).hasSize(4);

@@ -7,6 +7,7 @@ import io.runbookd.model.IncidentEvent;
 import io.runbookd.model.IncidentState;
 import io.runbookd.model.StepRun;
 import io.runbookd.store.Store;
+import io.runbookd.testkit.Daemon;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;

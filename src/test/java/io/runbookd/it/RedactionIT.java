@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.sun.net.httpserver.HttpServer;
 import io.runbookd.config.ConfigLoader;
 import io.runbookd.config.RunbookdConfig;
+import io.runbookd.testkit.Await;
+import io.runbookd.testkit.Daemon;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.InetSocketAddress;
@@ -15,10 +17,12 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -92,18 +96,14 @@ class RedactionIT {
 
       // Wait until the notify step has failed (the notifier timed out) and its error is recorded.
       String operator = "Bearer OPERATOR-SECRET-2";
-      JsonObject detail = null;
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (System.nanoTime() < deadline) {
+      JsonObject detail = Await.value("an incident with the notifier's error", Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
         JsonArray incidents = new JsonObject(send(d, "GET", "/api/v1/incidents", operator, null).body()).getJsonArray("incidents");
-        if (!incidents.isEmpty()) {
-          detail = new JsonObject(send(d, "GET", "/api/v1/incidents/" + incidents.getJsonObject(0).getString("id"), operator, null).body());
-          if (detail.encode().contains("notifier slow")) {
-            break;
-          }
+        if (incidents.isEmpty()) {
+          return Optional.empty();
         }
-        TimeUnit.MILLISECONDS.sleep(100);
-      }
+        return Optional.of(new JsonObject(send(d, "GET", "/api/v1/incidents/" + incidents.getJsonObject(0).getString("id"),
+            operator, null).body())).filter(x -> x.encode().contains("notifier slow"));
+      }, () -> null);
       assertThat(detail).as("an incident with the notifier's error").isNotNull();
       assertThat(detail.encode()).contains("notifier slow: ");
       api.add(detail.encode());

@@ -10,6 +10,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import io.runbookd.testkit.Await;
+import io.runbookd.testkit.ConnectWorker;
+import io.runbookd.testkit.Daemon;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
@@ -18,6 +21,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -219,16 +224,11 @@ class RemediationIT {
     }
   }
 
-  private static List<LoggedRequest> awaitRequests(String path, String containingText, int n, Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    List<LoggedRequest> found = List.of();
-    while (System.nanoTime() < deadline) {
-      found = notifiers.findAll(postRequestedFor(urlEqualTo(path)).withRequestBody(containing(containingText)));
-      if (found.size() >= n) {
-        return found;
-      }
-      java.util.concurrent.TimeUnit.MILLISECONDS.sleep(100);
-    }
-    throw new AssertionError("expected " + n + " request(s) to " + path + " within " + timeout + ", got " + found.size());
+  private static List<LoggedRequest> awaitRequests(String path, String containingText, int n, Duration timeout) {
+    AtomicReference<List<LoggedRequest>> found = new AtomicReference<>(List.of());
+    return Await.value(n + " request(s) to " + path, timeout, Duration.ofMillis(100), () -> {
+      found.set(notifiers.findAll(postRequestedFor(urlEqualTo(path)).withRequestBody(containing(containingText))));
+      return Optional.of(found.get()).filter(f -> f.size() >= n);
+    }, () -> found.get().size() + " request(s)");
   }
 }

@@ -1,5 +1,6 @@
 package io.runbookd.it;
 
+import io.runbookd.testkit.ConnectWorker;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerRequestFilter;
 import jakarta.ws.rs.core.MultivaluedMap;

@@ -2,6 +2,8 @@ package io.runbookd.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.runbookd.testkit.Await;
+import io.runbookd.testkit.Daemon;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -10,12 +12,14 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,6 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
 class RuleReloadIT {
   static final String RULE = "  - name: %s\n    match:\n      alert: ['alertname=\"%s\"']\n    target:\n"
       + "      connector: '{{ labels.connector }}'\n    steps:\n      - restart: {}\n";
+
+  /** How long a reload (by file change, SIGHUP or POST /-/reload) may take to show. */
+  static final Duration RELOAD = Duration.ofSeconds(15);
 
   @TempDir
   Path tmp;
@@ -51,15 +58,17 @@ class RuleReloadIT {
     return d.metric("runbookd_rules_reload_total", Map.of("outcome", outcome)).orElse(0.0);
   }
 
-  static void await(String what, Callable<Boolean> condition) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-    while (System.nanoTime() < deadline) {
-      if (condition.call()) {
-        return;
-      }
-      TimeUnit.MILLISECONDS.sleep(50);
-    }
-    throw new AssertionError("timed out waiting for " + what);
+  /**
+   * Sets {@code file}'s access time to 1970 and waits until something reads it: the file system (with
+   * {@code relatime}, Linux's default, or {@code strictatime}) then sets the access time to now. The
+   * content, and so the rule watcher's fingerprint, does not change.
+   */
+  static void awaitRead(Path file) throws Exception {
+    FileTime longAgo = FileTime.from(Instant.EPOCH);
+    Files.getFileAttributeView(file, BasicFileAttributeView.class).setTimes(null, longAgo, null);
+    Await.until("the rule watcher to read " + file + " again (its access time to move on from 1970; a file"
+        + " system mounted noatime never moves it)", RELOAD,
+        () -> Files.readAttributes(file, BasicFileAttributes.class).lastAccessTime().compareTo(longAgo) > 0);
   }
 
   @Test
@@ -72,17 +81,20 @@ class RuleReloadIT {
       assertThat(reloads(d, "success")).isEqualTo(1.0);
 
       Files.writeString(a, rules("first", "second"));
-      await("the edited file to be active", () -> active(d).equals(List.of("first", "second")));
+      Await.until("the edited file to be active", RELOAD, () -> active(d).equals(List.of("first", "second")));
       assertThat(reloads(d, "success")).isEqualTo(2.0);
 
       Files.writeString(dir.resolve("20-b.yaml"), "rules:\n  - name: broken\n    mach: {}\n");
-      await("the failed reload to be counted", () -> reloads(d, "failure") == 1.0);
+      Await.until("the failed reload to be counted", RELOAD, () -> reloads(d, "failure") == 1.0);
       assertThat(active(d)).as("the last good rules stay").containsExactly("first", "second");
       assertThat(logs.lines()).anySatisfy(line -> assertThat(line)
           .contains("trigger=file_change")
           .contains("keeping the last good rules: " + dir.resolve("20-b.yaml") + ":3: rule \"broken\": unknown key \"mach\""));
 
-      TimeUnit.MILLISECONDS.sleep(600);
+      // Let the watcher check the unchanged files three more times (each check reads them), then count.
+      for (int check = 0; check < 3; check++) {
+        awaitRead(dir.resolve("20-b.yaml"));
+      }
       assertThat(reloads(d, "failure")).as("a broken file is tried once, not at every check").isEqualTo(1.0);
 
       HttpResponse<String> manual = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(d.url() + "/-/reload"))
@@ -94,7 +106,7 @@ class RuleReloadIT {
       assertThat(reloads(d, "failure")).isEqualTo(2.0);
 
       Files.writeString(dir.resolve("20-b.yaml"), rules("third"));
-      await("the fixed file to be active", () -> active(d).equals(List.of("first", "second", "third")));
+      Await.until("the fixed file to be active", RELOAD, () -> active(d).equals(List.of("first", "second", "third")));
       assertThat(d.metric("runbookd_rules_loaded", Map.of())).contains(3.0);
     }
   }

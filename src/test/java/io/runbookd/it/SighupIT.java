@@ -3,6 +3,7 @@ package io.runbookd.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.runbookd.testkit.Await;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -68,12 +69,12 @@ class SighupIT {
 
       Files.writeString(file, RuleReloadIT.rules("first", "second"));
       hangup(p);
-      RuleReloadIT.await("SIGHUP to reload", () -> reloads(base, "success") == 2.0);
+      Await.until("SIGHUP to reload", RuleReloadIT.RELOAD, () -> reloads(base, "success") == 2.0);
       assertThat(p.isAlive()).as("SIGHUP must not stop the daemon").isTrue();
 
       Files.writeString(file, "rules:\n  - name: broken\n    mach: {}\n");
       hangup(p);
-      RuleReloadIT.await("the failed reload", () -> reloads(base, "failure") == 1.0);
+      Await.until("the failed reload", RuleReloadIT.RELOAD, () -> reloads(base, "failure") == 1.0);
       assertThat(p.isAlive()).isTrue();
       assertThat(get(base + "/-/healthy").statusCode()).isEqualTo(200);
       assertThat(output).anySatisfy(l -> assertThat(l).contains("trigger=sighup").contains(file + ":3:"));

@@ -20,7 +20,8 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * A Kafka Connect cluster simulated by WireMock (REFERENCE.md §1): every connector's task 0 is FAILED
+ * A Kafka Connect cluster simulated by WireMock (answers as in
+ * https://kafka.apache.org/documentation/#connect_rest): every connector's task 0 is FAILED
  * with a "Connection refused" trace and stays so; a KIP-745 restart answers 202 with the task
  * RESTARTING; {@code GET /health} answers 200 (or what a test sets). Requests are logged with the time
  * WireMock received them.

@@ -11,6 +11,8 @@ import io.runbookd.metrics.RunbookdMetrics;
 import io.runbookd.rules.RuleLoader;
 import io.runbookd.store.Store;
 import io.runbookd.store.StoreException;
+import io.runbookd.testkit.Await;
+import io.runbookd.testkit.Daemon;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.lang.reflect.Proxy;
@@ -20,9 +22,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -133,13 +137,10 @@ class WebhookIT {
   void managementEndpointsFollowPrometheusConventions() throws Exception {
     assertThat(daemon.get("/-/healthy").statusCode()).isEqualTo(200);
     assertThat(daemon.get("/-/ready").statusCode()).isEqualTo(200);
-    HttpResponse<String> metrics = daemon.get("/metrics");
     // connect_requests_total shows once the engine has tried Connect for an alert of another test: wait for it.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (!metrics.body().contains("runbookd_connect_requests_total") && System.nanoTime() < deadline) {
-      TimeUnit.MILLISECONDS.sleep(100);
-      metrics = daemon.get("/metrics");
-    }
+    HttpResponse<String> metrics = Await.value("runbookd_connect_requests_total in /metrics", Duration.ofSeconds(15),
+        Duration.ofMillis(100), () -> Optional.of(daemon.get("/metrics")).filter(m -> m.body().contains("runbookd_connect_requests_total")),
+        () -> null);
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(metrics.body()).contains("runbookd_rules_loaded 6.0").contains("runbookd_connect_requests_total").doesNotContain("fingerprint");
     JsonObject rules = new JsonObject(daemon.get("/api/v1/rules").body());

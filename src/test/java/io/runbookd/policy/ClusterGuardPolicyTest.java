@@ -1,20 +1,17 @@
 package io.runbookd.policy;
 
-import io.runbookd.model.ClusterLimits;
-import io.runbookd.model.Reservation;
-import io.runbookd.model.Storm;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.runbookd.model.ClusterLimits;
+import io.runbookd.model.Reservation;
+import io.runbookd.model.Storm;
 import io.runbookd.policy.ClusterGuardPolicy.Decision;
 import io.runbookd.policy.ClusterGuardPolicy.Reason;
 import io.runbookd.policy.ClusterGuardPolicy.StormChange;
-import java.time.Clock;
+import io.runbookd.testkit.SteppedClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -28,31 +25,7 @@ class ClusterGuardPolicyTest {
   private static final ClusterLimits LIMITS =
       new ClusterLimits(2, 4, WINDOW, STORM, true, Duration.ofSeconds(30), Duration.ofSeconds(2));
 
-  /** A clock the test steps by hand. */
-  private static final class StepClock extends Clock {
-    private Instant now = T0;
-
-    void set(Instant at) {
-      now = at;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-  }
-
-  private final StepClock clock = new StepClock();
+  private final SteppedClock clock = new SteppedClock(T0);
   private final List<Reservation> held = new ArrayList<>();
 
   private Decision admit(String incident, int planned) {

@@ -1,19 +1,17 @@
 package io.runbookd.policy;
 
-import io.runbookd.model.Budget;
-import io.runbookd.model.Escalation;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.runbookd.alert.LabelMatcher;
+import io.runbookd.model.Budget;
+import io.runbookd.model.Escalation;
 import io.runbookd.rules.Rule;
 import io.runbookd.rules.Step;
 import io.runbookd.rules.Template;
-import java.time.Clock;
+import io.runbookd.testkit.SteppedClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -23,34 +21,6 @@ class RemediationPolicyTest {
   private static final Rule.RetryPolicy STRIMZI = new Rule.RetryPolicy(6, List.of(), Duration.ofMinutes(30));
   private static final Rule.RetryPolicy LISTED =
       new Rule.RetryPolicy(3, List.of(Duration.ZERO, Duration.ofMinutes(2), Duration.ofMinutes(6)), Duration.ofMinutes(30));
-
-  /** A clock a test steps by hand, never the wall clock. */
-  private static final class StepClock extends Clock {
-    private Instant now;
-
-    StepClock(Instant start) {
-      now = start;
-    }
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public java.time.ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-  }
 
   @Test
   void defaultBackoffIsStrimzisNSquaredPlusNMinutesCappedAtAnHour() {
@@ -69,7 +39,7 @@ class RemediationPolicyTest {
 
   @Test
   void nextAttemptWaitsFromTheEndOfThePreviousAttemptToTheMillisecond() {
-    StepClock clock = new StepClock(T0);
+    SteppedClock clock = new SteppedClock(T0);
     Budget b = Budget.empty("prod", "pg-orders", "r");
     assertThat(RemediationPolicy.nextAttemptAt(STRIMZI, b, clock.instant())).isEqualTo(T0);
 

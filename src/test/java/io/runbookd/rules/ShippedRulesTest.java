@@ -21,7 +21,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The rules shipped in {@code rules/}: they load with the notifiers and cluster label they
- * document, and each failure's real trace (REFERENCE.md §4) picks the rule written for it.
+ * document, and each failure's real trace (the exception texts of pgjdbc, Kafka and Debezium, as in
+ * {@code rules/tests/shipped-rules.test.yaml}) picks the rule written for it.
  */
 class ShippedRulesTest {
 

@@ -1,20 +1,24 @@
-package io.runbookd.it;
+package io.runbookd.testkit;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.runbookd.Runbookd;
 import io.runbookd.config.ConfigLoader;
 import io.runbookd.config.RunbookdConfig;
+import io.runbookd.it.AlertmanagerPayloads;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +31,7 @@ import java.util.regex.Pattern;
  * registry, and an HTTP client that talks to it like Alertmanager and an operator would.
  */
 public final class Daemon implements AutoCloseable {
+  private static final Duration POLL = Duration.ofMillis(100);
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private final Runbookd runbookd;
@@ -43,22 +48,40 @@ public final class Daemon implements AutoCloseable {
    * @param yaml config text without the {@code server} and {@code store} sections
    */
   public static Daemon start(String yaml, Path dataDir) throws Exception {
-    return startWithStore(yaml, "store: { data_dir: '" + dataDir + "' }\n");
+    return start(yaml, dataDir, Clock.systemUTC());
+  }
+
+  /**
+   * As {@link #start(String, Path)} with the daemon reading {@code clock} (e.g. a {@link SteppedClock})
+   * for every deadline, backoff and timestamp it decides.
+   */
+  public static Daemon start(String yaml, Path dataDir, Clock clock) throws Exception {
+    return startWithStore(yaml, "store: { data_dir: '" + dataDir + "' }\n", clock);
   }
 
   /** Starts a daemon with an explicit {@code store:} section, e.g. a PostgreSQL {@code jdbc_url}. */
   public static Daemon startWithStore(String yaml, String storeSection) throws Exception {
-    String full = "server: { listen: 127.0.0.1:0 }\n" + storeSection + yaml;
-    RunbookdConfig config = ConfigLoader.parse(full, "test-runbookd.yaml");
-    Runbookd r = Runbookd.start(config, Clock.systemUTC(), new PrometheusRegistry(), false)
-        .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    return new Daemon(r);
+    return startWithStore(yaml, storeSection, Clock.systemUTC());
+  }
+
+  /** As {@link #startWithStore(String, String)} with the daemon reading {@code clock}. */
+  public static Daemon startWithStore(String yaml, String storeSection, Clock clock) throws Exception {
+    return startWith("server: { listen: 127.0.0.1:0 }\n" + storeSection + yaml, clock);
   }
 
   /** Starts a daemon from a complete runbookd.yaml body (its own {@code server} and {@code store} sections). */
   public static Daemon startWith(String fullYaml) throws Exception {
+    return startWith(fullYaml, Clock.systemUTC());
+  }
+
+  /**
+   * Starts a daemon from a complete runbookd.yaml body with the daemon reading {@code clock}.
+   *
+   * @throws java.util.concurrent.TimeoutException if it is not serving within 60 s
+   */
+  public static Daemon startWith(String fullYaml, Clock clock) throws Exception {
     RunbookdConfig config = ConfigLoader.parse(fullYaml, "test-runbookd.yaml");
-    Runbookd r = Runbookd.start(config, Clock.systemUTC(), new PrometheusRegistry(), false)
+    Runbookd r = Runbookd.start(config, clock, new PrometheusRegistry(), false)
         .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     return new Daemon(r);
   }
@@ -93,20 +116,37 @@ public final class Daemon implements AutoCloseable {
     return new JsonObject(get("/api/v1/incidents/" + id).body());
   }
 
-  /** Polls the incidents of {@code connector} until one satisfies {@code test}. */
-  public JsonObject awaitIncident(String connector, Predicate<JsonObject> test, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    JsonArray last = null;
-    while (System.nanoTime() < deadline) {
-      last = incidents("connector=" + java.net.URLEncoder.encode(connector, java.nio.charset.StandardCharsets.UTF_8));
-      for (int i = 0; i < last.size(); i++) {
-        if (test.test(last.getJsonObject(i))) {
-          return last.getJsonObject(i);
-        }
-      }
-      TimeUnit.MILLISECONDS.sleep(100);
+  /**
+   * Polls the incidents of {@code connector} until one satisfies {@code test}, and returns it.
+   *
+   * @throws AssertionError naming the last incidents seen if none does within {@code timeout}
+   */
+  public JsonObject awaitIncident(String connector, Predicate<JsonObject> test, Duration timeout) {
+    String query = "connector=" + URLEncoder.encode(connector, StandardCharsets.UTF_8);
+    JsonArray[] last = {null};
+    return Await.value("an incident of " + connector + " that matches", timeout, POLL, () -> {
+      last[0] = incidents(query);
+      return last[0].stream().map(JsonObject.class::cast).filter(test).findFirst();
+    }, () -> String.valueOf(last[0]));
+  }
+
+  /**
+   * Posts Alertmanager's always-firing {@code Watchdog} alert, which no rule matches, and waits until the
+   * engine has counted it in {@code runbookd_alerts_unmatched_total}: proof that the engine has run
+   * another tick after everything before it, so what it would still do on its own has had its turn.
+   *
+   * @throws AssertionError if the webhook is refused or the alert is not processed within 10 s
+   */
+  public void awaitLaterAlertProcessed() throws IOException, InterruptedException {
+    double before = metric("runbookd_alerts_unmatched_total", Map.of()).orElse(0.0);
+    AlertmanagerPayloads.Group g = AlertmanagerPayloads.group();
+    g.alert(AlertmanagerPayloads.Alert.firing(Map.of("alertname", "Watchdog", "severity", "none"), Instant.now()));
+    int code = postAlerts(g.build()).statusCode();
+    if (code != 200) {
+      throw new AssertionError("the Watchdog webhook got HTTP " + code);
     }
-    throw new AssertionError("no incident of " + connector + " matched in " + timeout + "; last seen: " + last);
+    Await.until("the engine to process a later alert (Watchdog, unmatched)", Duration.ofSeconds(10),
+        () -> metric("runbookd_alerts_unmatched_total", Map.of()).orElse(0.0) > before);
   }
 
   /** The value of one sample of {@code /metrics}, e.g. {@code metric("runbookd_remediations_total", Map.of("outcome","recovered"))}. */

@@ -1,10 +1,12 @@
-package io.runbookd.it;
+package io.runbookd.testkit;
 
+import io.runbookd.it.Failures;
+import io.runbookd.it.FlakyConnector;
+import io.runbookd.it.RestartRequestRecorder;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
@@ -14,7 +16,6 @@ import org.apache.kafka.connect.runtime.rest.entities.ConnectorStateInfo;
 import org.apache.kafka.connect.runtime.rest.errors.ConnectRestException;
 import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
 import org.apache.kafka.connect.util.clusters.WorkerHandle;
-import org.apache.kafka.test.TestUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * {@code *IT} class of the failsafe JVM.
  *
  * <p>Started lazily by the first {@link #get()} (5.5-11.5 s measured on the 2-core build machine; 12-17 s
- * without {@code plugin.discovery=service_load}, REFERENCE.md §7), stopped by a JVM shutdown hook. If the
+ * without {@code plugin.discovery=service_load}, KIP-898), stopped by a JVM shutdown hook. If the
  * start fails, every later {@link #get()} fails at once with the same cause instead of trying again. Tests
  * share the worker, so each test uses its own connector names and {@link Failures} keys and deletes its
  * connectors when done.
@@ -258,28 +259,8 @@ public final class ConnectWorker {
     return expected.name().equals(state.state());
   }
 
-  private interface Condition {
-    boolean met() throws Exception;
-  }
-
-  private static void await(String name, String description, Duration timeout, Condition condition,
+  private static void await(String name, String description, Duration timeout, Await.Condition condition,
       Supplier<String> lastSeen) {
-    Objects.requireNonNull(timeout, "timeout");
-    try {
-      TestUtils.waitForCondition(condition::met, timeout.toMillis(), POLL_INTERVAL_MS,
-          () -> "connector '" + name + "' not " + description + " within " + timeout.toMillis()
-              + " ms; last status: " + describe(lastSeen));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for connector '" + name + "'", e);
-    }
-  }
-
-  private static String describe(Supplier<String> lastSeen) {
-    try {
-      return lastSeen.get();
-    } catch (RuntimeException e) {
-      return "<" + e + ">";
-    }
+    Await.until("connector '" + name + "' " + description, timeout, Duration.ofMillis(POLL_INTERVAL_MS), condition, lastSeen);
   }
 }

@@ -1,4 +1,4 @@
-package io.runbookd.it;
+package io.runbookd.testkit;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
