@@ -6,7 +6,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -33,7 +32,7 @@ final class WaitRows {
         String state = rs.getString(6);
         return Optional.of(new Wait(rs.getString(1), Wait.Kind.valueOf(rs.getString(2)), rs.getInt(3), rs.getInt(4),
             rs.getLong(5), state == null ? null : ConnectorState.valueOf(state), Instant.ofEpochMilli(rs.getLong(7)),
-            Duration.ofMillis(rs.getLong(8)), instant(rs, 9), rs.getString(10), rs.getLong(11),
+            Duration.ofMillis(rs.getLong(8)), Jdbc.instant(rs, 9), rs.getString(10), rs.getLong(11),
             Instant.ofEpochMilli(rs.getLong(12))));
       }
     }
@@ -41,10 +40,7 @@ final class WaitRows {
 
   /** Replaces the incident's wait with {@code wait}, or removes it when {@code wait} is null. */
   static void replace(Connection c, String incidentId, Wait wait) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("DELETE FROM incident_waits WHERE incident_id = ?")) {
-      ps.setString(1, incidentId);
-      ps.executeUpdate();
-    }
+    Jdbc.update(c, "DELETE FROM incident_waits WHERE incident_id = ?", incidentId);
     if (wait == null) {
       return;
     }
@@ -55,23 +51,14 @@ final class WaitRows {
       ps.setInt(3, wait.attempt());
       ps.setInt(4, wait.step());
       ps.setLong(5, wait.stepRunId());
-      ps.setString(6, wait.state() == null ? null : wait.state().name());
+      Jdbc.setString(ps, 6, wait.state() == null ? null : wait.state().name());
       ps.setLong(7, wait.deadline().toEpochMilli());
       ps.setLong(8, wait.stableFor().toMillis());
-      if (wait.stableSince() == null) {
-        ps.setNull(9, Types.BIGINT);
-      } else {
-        ps.setLong(9, wait.stableSince().toEpochMilli());
-      }
-      ps.setString(10, wait.baseline());
+      Jdbc.setInstant(ps, 9, wait.stableSince());
+      Jdbc.setString(ps, 10, wait.baseline());
       ps.setLong(11, wait.reservationId());
       ps.setLong(12, wait.startedAt().toEpochMilli());
       ps.executeUpdate();
     }
-  }
-
-  private static Instant instant(ResultSet rs, int column) throws SQLException {
-    long v = rs.getLong(column);
-    return rs.wasNull() ? null : Instant.ofEpochMilli(v);
   }
 }

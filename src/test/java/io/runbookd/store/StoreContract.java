@@ -14,6 +14,8 @@ import io.runbookd.policy.ClusterGuardPolicy;
 import io.runbookd.model.ClusterLimits;
 import io.runbookd.model.Escalation;
 import io.runbookd.model.Incident;
+import io.runbookd.model.ConnectorState;
+import io.runbookd.model.Wait;
 import io.runbookd.model.IncidentEvent;
 import io.runbookd.model.IncidentState;
 import io.runbookd.model.StepRun;
@@ -1043,6 +1045,44 @@ abstract class StoreContract {
       open("i" + i, "c" + i, T0);
     }
     assertThat(store.claimDueIncidents("replica", T0, LEASE, n)).hasSize(n);
+  }
+
+  @Test
+  void aStoredWaitRoundTripsWithTheIncidentAndIsRemovedByTheNextSave() {
+    leasedIncidents(1);
+    Incident leased = store.get("i0").orElseThrow();
+    Wait w = new Wait("i0", Wait.Kind.STEP, 1, 1, 7, ConnectorState.STOPPED, T0.plusSeconds(120), Duration.ofSeconds(5),
+        T0.plusSeconds(3), "{\"tasks.max\":\"1\"}", 0, T0);
+    Incident waiting = leased.withState(IncidentState.REMEDIATING, T0.plusSeconds(4))
+        .withNextAction(Incident.WAIT, T0.plusSeconds(6), T0.plusSeconds(4)).released(T0.plusSeconds(4));
+    assertThat(store.saveProgress(waiting, "replica", w)).isTrue();
+    assertThat(store.storedWait("i0")).contains(w);
+    assertThat(store.get("i0").orElseThrow().nextAction()).isEqualTo(Incident.WAIT);
+    assertThat(store.saveProgress(waiting, "replica", null)).as("the lease was given back with the wait").isFalse();
+    assertThat(store.storedWait("i0")).as("nothing written without the lease").contains(w);
+
+    Incident again = store.claimDueIncidents("replica", T0.plusSeconds(6), LEASE, 1).get(0);
+    assertThat(store.saveProgress(again.withNextAction(Incident.REMEDIATE, T0.plusSeconds(7), T0.plusSeconds(7)), "replica",
+        null)).isTrue();
+    assertThat(store.storedWait("i0")).isEmpty();
+  }
+
+  @Test
+  void aReservationHeldByAStoredWaitStillCountsAsInFlight() {
+    leasedIncidents(2);
+    Admission a = store.admit("main", "i0", 1, 1, limits(1, 100), T0);
+    assertThat(a.admitted()).isTrue();
+    Incident leased = store.get("i0").orElseThrow();
+    Wait verifying = Wait.verification("i0", Wait.Kind.ATTEMPT, 1, ConnectorState.RUNNING, T0, Duration.ofMinutes(2),
+        Duration.ofSeconds(30), a.reservationId(), T0);
+    assertThat(store.saveProgress(leased.withState(IncidentState.REMEDIATING, T0).withNextAction(Incident.WAIT,
+        T0.plusSeconds(2), T0).released(T0), "replica", verifying)).isTrue();
+    assertThat(store.admit("main", "i1", 1, 1, limits(1, 100), T0.plusSeconds(1)).decision())
+        .as("the verifying attempt holds the cluster's only slot although its incident is not leased")
+        .isInstanceOfSatisfying(ClusterGuardPolicy.Decision.Defer.class,
+            d -> assertThat(d.reason()).isEqualTo(ClusterGuardPolicy.Reason.CONCURRENCY));
+    store.releaseReservation(a.reservationId(), T0.plusSeconds(2));
+    assertThat(store.admit("main", "i1", 1, 1, limits(1, 100), T0.plusSeconds(3)).admitted()).isTrue();
   }
 
   @Test
