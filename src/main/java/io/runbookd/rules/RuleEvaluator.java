@@ -41,12 +41,13 @@ public final class RuleEvaluator {
   /**
    * How much of a trace patterns are searched in, in characters (UTF-16 code units): 65,536.
    *
-   * <p>The first {@code TRACE_SEARCH_LIMIT} characters of each trace are searched, plus every
-   * {@code Caused by:} entry that starts after them (the line and the lines of its message, up to
-   * the cause's first stack frame; at most {@code TRACE_SEARCH_LIMIT} characters each), so the root
-   * cause at the bottom of a megabyte-long trace still matches while its thousands of stack frames
-   * are skipped. A trace is untrusted input from a connector: its messages may quote record data,
-   * and nothing bounds its length. Matching only is bounded: the whole trace is kept on the incident.
+   * <p>The first {@code TRACE_SEARCH_LIMIT} characters of each trace are searched, then the
+   * {@code Caused by:} entries that start after them (each the line and the lines of its message, up
+   * to the cause's first stack frame), up to {@code TRACE_SEARCH_LIMIT} characters of them, the last
+   * ones first: the root cause at the bottom of a megabyte-long trace still matches, its thousands of
+   * stack frames are skipped, and no more than twice the limit is ever searched. A trace is
+   * untrusted input from a connector: its messages may quote record data, and nothing bounds its
+   * length. Only matching is bounded: the whole trace is kept on the incident.
    */
   public static final int TRACE_SEARCH_LIMIT = 64 * 1024;
 

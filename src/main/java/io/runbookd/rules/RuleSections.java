@@ -258,16 +258,21 @@ final class RuleSections {
     try {
       p = LinearPattern.compile(re, false);
     } catch (LinearPattern.SyntaxException e) {
-      yaml.error(node, path + ": " + (e.unsupported() ? "unsupported" : "invalid") + " regular expression \"" + re
-          + "\": " + e.description() + (e.index() >= 0 ? " near index " + e.index() : ""));
+      yaml.error(node, path + ": " + (e.unsupported() ? "unsupported" : "invalid") + " regular expression \""
+          + oneLine(re) + "\": " + e.description() + (e.index() >= 0 ? " near index " + e.index() : ""));
       return Optional.empty();
     }
     if (p.find("") >= 0) {
-      yaml.error(node, path + ": regular expression \"" + re + "\" matches the empty string, so it matches every"
-          + " trace; leave match.trace out to match any trace");
+      yaml.error(node, path + ": regular expression \"" + oneLine(re) + "\" matches the empty string, so it matches"
+          + " every trace; leave match.trace out to match any trace");
       return Optional.empty();
     }
     return Optional.of(p);
+  }
+
+  /** A pattern quoted in a one-line message: line breaks written as {@code \n}. */
+  private static String oneLine(String re) {
+    return re.replace("\r", "\\r").replace("\n", "\\n");
   }
 
   private static Duration orDefault(Duration value, Duration fallback) {

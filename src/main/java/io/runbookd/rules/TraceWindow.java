@@ -1,10 +1,14 @@
 package io.runbookd.rules;
 
+import java.util.ArrayDeque;
+import java.util.Deque;
+
 /**
  * The part of a trace that trace patterns are searched in, as {@link RuleEvaluator#TRACE_SEARCH_LIMIT}
- * describes: the first {@code TRACE_SEARCH_LIMIT} characters, then, one per line, every
- * {@code Caused by:} entry that starts after them (the line and the lines of its message up to its
- * first stack frame, each entry at most {@code TRACE_SEARCH_LIMIT} characters).
+ * describes: the first {@code TRACE_SEARCH_LIMIT} characters, then, one per line, the
+ * {@code Caused by:} entries that start after them (the line and the lines of its message up to its
+ * first stack frame), the last ones first, at most {@code TRACE_SEARCH_LIMIT} characters in all: at
+ * most twice the limit is searched, whatever the trace.
  *
  * <p>A Java stack trace ({@link Throwable#printStackTrace()}) writes each cause as
  * {@code Caused by: <class>: <message>}, the message possibly on several lines, followed by its
@@ -21,13 +25,14 @@ final class TraceWindow {
     if (trace.length() <= limit) {
       return trace;
     }
-    StringBuilder out = new StringBuilder(limit + 4096).append(trace, 0, limit);
+    Deque<int[]> causes = new ArrayDeque<>();
+    int total = 0;
     // from the start of the line the limit cuts, so a cause cut in two is taken whole
     int from = lineStart(trace, limit);
     while (true) {
       int at = trace.indexOf(CAUSED_BY, from);
       if (at < 0) {
-        return out.toString();
+        break;
       }
       int end = lineEnd(trace, at);
       if (onlyBlanksBefore(trace, at)) {
@@ -38,10 +43,29 @@ final class TraceWindow {
           }
           end = next;
         }
-        out.append('\n').append(trace, at, Math.min(end, at + limit));
+        int stop = Math.min(end, at + limit - 1);
+        while (trace.charAt(stop - 1) == '\n' || trace.charAt(stop - 1) == '\r') {
+          stop--;
+        }
+        int[] cause = {at, stop};
+        causes.addLast(cause);
+        total += length(cause);
+        while (total > limit) {
+          total -= length(causes.removeFirst());
+        }
       }
       from = end;
     }
+    StringBuilder out = new StringBuilder(limit + total).append(trace, 0, limit);
+    for (int[] c : causes) {
+      out.append('\n').append(trace, c[0], c[1]);
+    }
+    return out.toString();
+  }
+
+  /** A cause's length in the window, with the line break before it. */
+  private static int length(int[] range) {
+    return range[1] - range[0] + 1;
   }
 
   private static int lineStart(String s, int at) {
