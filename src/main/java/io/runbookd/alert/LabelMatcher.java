@@ -3,14 +3,15 @@ package io.runbookd.alert;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * One Alertmanager label matcher: {@code name="value"}, {@code name!="value"}, {@code name=~"regex"}
  * or {@code name!~"regex"}.
  *
- * <p>Follows Alertmanager's {@code pkg/labels} matchers: regexes are anchored at both ends
- * ({@code ^(?:regex)$}) and compiled when parsed; a label the alert does not carry matches as the
+ * <p>Follows Alertmanager's {@code pkg/labels} matchers
+ * (https://prometheus.io/docs/alerting/latest/configuration/#matcher): regexes use RE2 syntax and
+ * match in linear time ({@link LinearPattern}), are anchored at both ends ({@code ^(?:regex)$}, with
+ * {@code .} matching newlines too) and compiled when parsed; a label the alert does not carry matches as the
  * empty string; values may be double-quoted (with {@code \"}, {@code \\} and {@code \n} escapes) or
  * bare.
  */
@@ -40,16 +41,21 @@ public final class LabelMatcher {
   private final String name;
   private final Op op;
   private final String value;
-  private final Pattern regex;
+  private final LinearPattern regex;
 
-  private LabelMatcher(String name, Op op, String value, Pattern regex) {
+  private LabelMatcher(String name, Op op, String value, LinearPattern regex) {
     this.name = name;
     this.op = op;
     this.value = value;
     this.regex = regex;
   }
 
-  /** Builds a matcher from its parts; a regex value is compiled and anchored. */
+  /**
+   * Builds a matcher from its parts; a regex value is compiled and anchored.
+   *
+   * @throws IllegalArgumentException for an invalid label name, an invalid regular expression, or
+   *     one RE2 cannot express (e.g. with a backreference or a lookahead)
+   */
   public static LabelMatcher of(String name, Op op, String value) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(op, "op");
@@ -57,13 +63,13 @@ public final class LabelMatcher {
     if (!NAME.matcher(name).matches()) {
       throw new IllegalArgumentException("invalid label name \"" + name + "\"");
     }
-    Pattern p = null;
+    LinearPattern p = null;
     if (op == Op.REGEX || op == Op.NOT_REGEX) {
       try {
-        p = Pattern.compile("^(?:" + value + ")$", Pattern.DOTALL);
-      } catch (PatternSyntaxException e) {
-        throw new IllegalArgumentException(
-            "invalid regular expression \"" + value + "\": " + e.getDescription(), e);
+        p = LinearPattern.compile("^(?:" + value + ")$", true);
+      } catch (LinearPattern.SyntaxException e) {
+        throw new IllegalArgumentException((e.unsupported() ? "unsupported" : "invalid") + " regular expression \""
+            + value + "\": " + e.description(), e);
       }
     }
     return new LabelMatcher(name, op, value, p);
@@ -161,8 +167,8 @@ public final class LabelMatcher {
     return switch (op) {
       case EQUAL -> v.equals(value);
       case NOT_EQUAL -> !v.equals(value);
-      case REGEX -> regex.matcher(v).matches();
-      case NOT_REGEX -> !regex.matcher(v).matches();
+      case REGEX -> regex.matches(v);
+      case NOT_REGEX -> !regex.matches(v);
     };
   }
 

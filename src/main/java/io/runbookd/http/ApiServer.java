@@ -138,7 +138,7 @@ public final class ApiServer extends VerticleBase {
           .put("source", r.source().toString())
           .put("match", new JsonObject()
               .put("alert", new JsonArray(r.alertMatchers().stream().map(Object::toString).toList()))
-              .put("trace", r.trace().map(java.util.regex.Pattern::pattern).orElse(null)))
+              .put("trace", r.trace().map(io.runbookd.alert.LinearPattern::pattern).orElse(null)))
           .put("target", new JsonObject().put("cluster", r.target().cluster().source()).put("connector", r.target().connector().source()))
           .put("retry", new JsonObject().put("max_attempts", r.retry().maxAttempts())
               .put("backoff", new JsonArray(r.retry().backoff().stream().map(Durations::format).toList()))

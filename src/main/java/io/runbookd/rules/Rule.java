@@ -1,11 +1,11 @@
 package io.runbookd.rules;
 
 import io.runbookd.alert.LabelMatcher;
+import io.runbookd.alert.LinearPattern;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * One runbook rule from a YAML file in {@code rules/}. The schema is documented in
@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
  * @param description free text for humans
  * @param source where the rule was defined
  * @param alertMatchers Alertmanager-style label matchers; all must hold
- * @param trace searched (find, not full match) in the connector and task traces; empty = any
+ * @param trace searched (find, not full match) in the connector and task traces, in the part
+ *     {@link RuleEvaluator#TRACE_SEARCH_LIMIT} describes; empty = any
  * @param target which Connect cluster and connector the rule acts on
  * @param retry attempt budget and backoff of this rule per connector
  * @param verify how a fix is verified after the steps (RUNNING and stable)
@@ -30,7 +31,7 @@ public record Rule(
     String description,
     Source source,
     List<LabelMatcher> alertMatchers,
-    Optional<Pattern> trace,
+    Optional<LinearPattern> trace,
     Target target,
     RetryPolicy retry,
     Verify verify,
@@ -54,9 +55,9 @@ public record Rule(
   }
 
   /** A rule with the default approval policy ({@link Approval#DEFAULT}). */
-  public Rule(String name, String description, Source source, List<LabelMatcher> alertMatchers, Optional<Pattern> trace,
-      Target target, RetryPolicy retry, Verify verify, List<Step> steps, List<EscalationLevel> escalation,
-      boolean dryRun) {
+  public Rule(String name, String description, Source source, List<LabelMatcher> alertMatchers,
+      Optional<LinearPattern> trace, Target target, RetryPolicy retry, Verify verify, List<Step> steps,
+      List<EscalationLevel> escalation, boolean dryRun) {
     this(name, description, source, alertMatchers, trace, target, retry, verify, steps, escalation, dryRun,
         Approval.DEFAULT);
   }

@@ -1,6 +1,7 @@
 package io.runbookd.rules;
 
 import io.runbookd.alert.LabelMatcher;
+import io.runbookd.alert.LinearPattern;
 import io.runbookd.model.ConnectorStatus;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -9,8 +10,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Picks the rule for an alert: the first rule, in rule set order, whose label matchers all hold
@@ -28,15 +27,29 @@ import java.util.regex.Pattern;
  *       explanation, condition by condition.
  * </ol>
  *
- * <p>Trace patterns are searched with {@link Matcher#find()} over the whole trace (the
- * {@code Caused by:} chain included) of the connector and of every task; a rule without a trace
- * pattern matches whatever the status, even without one. The {@code trace} of
+ * <p>Trace patterns are searched ({@link LinearPattern#find}, in linear time) in the trace of the
+ * connector and of every task, over the part {@link #TRACE_SEARCH_LIMIT} describes (the
+ * {@code Caused by:} chain included); a rule without a trace pattern matches whatever the status,
+ * even without one. The {@code trace} of
  * {@code GET /connectors/{name}/status} (https://kafka.apache.org/documentation/#connect_rest) is
  * the failure's full stack trace, and its first line is often a wrapper: a failed sink task reports
  * {@code ConnectException: Exiting WorkerSinkTask due to unrecoverable exception.} with the real
  * cause in a {@code Caused by:} entry (Kafka's {@code connect/runtime/.../WorkerSinkTask.java}).
  */
 public final class RuleEvaluator {
+
+  /**
+   * How much of a trace patterns are searched in, in characters (UTF-16 code units): 65,536.
+   *
+   * <p>The first {@code TRACE_SEARCH_LIMIT} characters of each trace are searched, then the
+   * {@code Caused by:} entries that start after them (each the line and the lines of its message, up
+   * to the cause's first stack frame), up to {@code TRACE_SEARCH_LIMIT} characters of them, the last
+   * ones first: the root cause at the bottom of a megabyte-long trace still matches, its thousands of
+   * stack frames are skipped, and no more than twice the limit is ever searched. A trace is
+   * untrusted input from a connector: its messages may quote record data, and nothing bounds its
+   * length. Only matching is bounded: the whole trace is kept on the incident.
+   */
+  public static final int TRACE_SEARCH_LIMIT = 64 * 1024;
 
   private static final String CAUSED_BY = "Caused by:";
 
@@ -379,7 +392,7 @@ public final class RuleEvaluator {
     return value;
   }
 
-  private static TraceResult checkTrace(Optional<Pattern> pattern, Optional<ConnectorStatus> status) {
+  private static TraceResult checkTrace(Optional<LinearPattern> pattern, Optional<ConnectorStatus> status) {
     List<TraceMatch> traces = status.map(RuleEvaluator::traces).orElse(List.of());
     if (pattern.isEmpty()) {
       Optional<TraceMatch> first = traces.stream().findFirst()
@@ -391,10 +404,11 @@ public final class RuleEvaluator {
     }
     List<String> searched = new ArrayList<>();
     for (TraceMatch t : traces) {
-      Matcher m = pattern.get().matcher(t.text());
-      if (m.find()) {
+      String window = TraceWindow.of(t.text());
+      int at = pattern.get().find(window);
+      if (at >= 0) {
         return new TraceResult(TraceOutcome.MATCHED,
-            Optional.of(new TraceMatch(t.source(), t.text(), lineAt(t.text(), m.start()))), List.of());
+            Optional.of(new TraceMatch(t.source(), t.text(), lineAt(window, at))), List.of());
       }
       searched.add(t.source());
     }

@@ -1,13 +1,12 @@
 package io.runbookd.rules;
 
 import io.runbookd.alert.LabelMatcher;
+import io.runbookd.alert.LinearPattern;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.ScalarNode;
@@ -33,7 +32,7 @@ final class RuleSections {
    * @param matchers the alert label matchers, all of which must hold; empty when not given or invalid
    * @param trace the pattern searched in the connector's and tasks' traces; empty to match any trace
    */
-  record Match(List<LabelMatcher> matchers, Optional<Pattern> trace) {}
+  record Match(List<LabelMatcher> matchers, Optional<LinearPattern> trace) {}
 
   private final RuleYaml yaml;
   private final TemplateChecks templates;
@@ -48,7 +47,7 @@ final class RuleSections {
   /** {@code match: {alert: [...], trace: regex}}; {@code alert} is required. */
   Match match(Node node) {
     List<LabelMatcher> matchers = List.of();
-    Optional<Pattern> trace = Optional.empty();
+    Optional<LinearPattern> trace = Optional.empty();
     MappingNode match = node == null ? null : yaml.mapping(node, "match", MATCH_KEYS);
     if (match != null) {
       Map<String, Node> mk = yaml.keys(match, "match", MATCH_KEYS);
@@ -242,7 +241,11 @@ final class RuleSections {
     return out;
   }
 
-  private Optional<Pattern> traceRegex(Node node, String path) {
+  /**
+   * A trace pattern: RE2 syntax (plus Java's free-spacing flag), refused when invalid, when RE2
+   * cannot express it (a backreference, a lookaround...) or when it matches the empty string.
+   */
+  private Optional<LinearPattern> traceRegex(Node node, String path) {
     String re = yaml.string(node, path);
     if (re == null) {
       return Optional.empty();
@@ -251,20 +254,25 @@ final class RuleSections {
       yaml.error(node, path + " must not be empty; leave it out to match any trace");
       return Optional.empty();
     }
-    Pattern p;
+    LinearPattern p;
     try {
-      p = Pattern.compile(re);
-    } catch (PatternSyntaxException e) {
-      yaml.error(node, path + ": invalid regular expression \"" + re + "\": " + e.getDescription()
-          + (e.getIndex() >= 0 ? " near index " + e.getIndex() : ""));
+      p = LinearPattern.compile(re, false);
+    } catch (LinearPattern.SyntaxException e) {
+      yaml.error(node, path + ": " + (e.unsupported() ? "unsupported" : "invalid") + " regular expression \""
+          + oneLine(re) + "\": " + e.description() + (e.index() >= 0 ? " near index " + e.index() : ""));
       return Optional.empty();
     }
-    if (p.matcher("").find()) {
-      yaml.error(node, path + ": regular expression \"" + re + "\" matches the empty string, so it matches every"
-          + " trace; leave match.trace out to match any trace");
+    if (p.find("") >= 0) {
+      yaml.error(node, path + ": regular expression \"" + oneLine(re) + "\" matches the empty string, so it matches"
+          + " every trace; leave match.trace out to match any trace");
       return Optional.empty();
     }
     return Optional.of(p);
+  }
+
+  /** A pattern quoted in a one-line message: line breaks written as {@code \n}. */
+  private static String oneLine(String re) {
+    return re.replace("\r", "\\r").replace("\n", "\\n");
   }
 
   private static Duration orDefault(Duration value, Duration fallback) {

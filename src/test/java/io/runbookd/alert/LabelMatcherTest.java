@@ -135,6 +135,29 @@ class LabelMatcherTest {
         .hasMessage("invalid regular expression \"*pg\": Dangling meta character '*'");
   }
 
+  @Test
+  void aRegexRe2CannotRunInLinearTimeIsRefused() {
+    assertThatThrownBy(() -> LabelMatcher.parse("connector=~\"(pg)-\\\\1\""))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("unsupported regular expression \"(pg)-\\1\": backreference \"\\1\" is not supported (patterns"
+            + " use RE2 syntax, which matches in linear time: https://github.com/google/re2/wiki/Syntax)");
+    assertThatThrownBy(() -> LabelMatcher.parse("connector=~\"pg-(?!test).*\""))
+        .hasMessage("unsupported regular expression \"pg-(?!test).*\": lookahead \"(?!\" is not supported (patterns"
+            + " use RE2 syntax, which matches in linear time: https://github.com/google/re2/wiki/Syntax)");
+  }
+
+  @Test
+  void aRegexMatcherIsAnchoredAndItsDotMatchesNewlines() {
+    Map<String, String> labels = Map.of("connector", "pg-orders", "summary", "line one\nline two");
+    assertThat(LabelMatcher.parse("connector=~\"pg\"").matches(labels)).isFalse();
+    assertThat(LabelMatcher.parse("connector=~\"orders\"").matches(labels)).isFalse();
+    assertThat(LabelMatcher.parse("connector=~\"pg-.*|x\"").matches(labels)).isTrue();
+    assertThat(LabelMatcher.parse("connector=~\"(?i)PG-ORDERS\"").matches(labels)).isTrue();
+    assertThat(LabelMatcher.parse("summary=~\"line.*two\"").matches(labels)).isTrue();
+    assertThat(LabelMatcher.parse("summary!~\"line.*two\"").matches(labels)).isFalse();
+    assertThat(LabelMatcher.parse("missing=~\"|x\"").matches(labels)).isTrue();
+  }
+
   @ParameterizedTest(name = "[{index}] {0}")
   @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
       "``                              | matcher \"\" does not start with a label name",

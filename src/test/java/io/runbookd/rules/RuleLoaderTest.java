@@ -86,6 +86,17 @@ class RuleLoaderTest {
     bad("bad-trace-regex.yaml",
         "bad-trace-regex.yaml:5: rule \"unclosed-group\": match.trace: invalid regular expression"
             + " \"(?i)connection (to \\S+ refused\": Unclosed group near index 30");
+    bad("unsupported-regex.yaml",
+        "unsupported-regex.yaml:5: rule \"repeated-word\": match.trace: unsupported regular expression"
+            + " \"(\\w+) \\1 refused\": backreference \"\\1\" is not supported (patterns use RE2 syntax, which"
+            + " matches in linear time: https://github.com/google/re2/wiki/Syntax)",
+        "unsupported-regex.yaml:13: rule \"refused-not-by-proxy\": match.trace: unsupported regular expression"
+            + " \"(?ix)\\n  connection\\s refused   # the database\\n  (?!\\s by \\s proxy)     # but not the proxy\\n\":"
+            + " lookahead \"(?!\" is not supported (patterns use RE2 syntax, which matches in linear time:"
+            + " https://github.com/google/re2/wiki/Syntax)",
+        "unsupported-regex.yaml:25: rule \"not-test-connectors\": match.alert[1]: unsupported regular expression"
+            + " \"(?!test-).*\": lookahead \"(?!\" is not supported (patterns use RE2 syntax, which matches in linear"
+            + " time: https://github.com/google/re2/wiki/Syntax)");
     bad("trace-matches-empty.yaml",
         "trace-matches-empty.yaml:5: rule \"trailing-alternation\": match.trace: regular expression"
             + " \"Connection refused|\" matches the empty string, so it matches every trace; leave match.trace out"
