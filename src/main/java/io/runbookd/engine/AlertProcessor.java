@@ -50,18 +50,25 @@ final class AlertProcessor {
   static final String DEFERRED = "deferred";
 
   private final EngineDeps deps;
+  private volatile boolean stopping;
 
   AlertProcessor(EngineDeps deps) {
     this.deps = deps;
   }
 
+  /** Processes no further event of the batch under way (its claims are handed back by the caller). */
+  void stop() {
+    stopping = true;
+  }
+
   /** Claims and processes pending alert events; returns how many were processed. */
   Future<Integer> processPending() {
     Instant now = deps.now();
-    return deps.blocking(() -> deps.store().claimAlerts(deps.owner(), now, deps.config().alertClaimLease(), 200)).compose(events -> {
+    Duration lease = deps.config().alertClaimLease();
+    return deps.blocking(() -> deps.store().claimAlerts(deps.owner(), now, lease, 200)).compose(events -> {
       Future<Void> chain = Future.succeededFuture();
       for (AlertEvent e : events) {
-        chain = chain.compose(v -> process(e)
+        chain = chain.compose(v -> stopping ? Future.<Void>succeededFuture() : process(e)
             .recover(err -> {
               LOG.error("fingerprint={} alertname={} msg=\"alert processing failed\"", e.fingerprint(), e.alertname(), err);
               return Future.succeededFuture(new Processed("error", null));

