@@ -37,6 +37,21 @@ final class DaemonProcess implements AutoCloseable {
     this.log = dir.resolve("runbookd.log");
   }
 
+  /**
+   * The config of a daemon that pages on-call ({@code page-rules.yaml}, copied into {@code dir/rules})
+   * for connectors of cluster {@code local} at {@code connectUrl}, through a Slack-type notifier on
+   * {@code notifierPort}, with its SQLite store in {@code dir/data} and a 200 ms tick.
+   */
+  static String pagingConfig(Path dir, String connectUrl, int notifierPort) throws IOException {
+    Path rules = Files.createDirectories(dir.resolve("rules"));
+    Files.copy(Path.of("src/test/resources/it/page-rules.yaml"), rules.resolve("10-page.yaml"));
+    return "store: { data_dir: '" + dir.resolve("data") + "' }\n"
+        + "rules: { paths: ['" + rules + "'], watch_interval: 0s }\n"
+        + "connect_clusters:\n  local: { url: '" + connectUrl + "' }\n"
+        + "notifiers:\n  oncall: { type: slack, url: 'http://127.0.0.1:" + notifierPort + "/oncall' }\n"
+        + "engine: { tick: 200ms, poll_interval: 500ms }\n";
+  }
+
   String base() {
     return "http://127.0.0.1:" + port;
   }

@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import io.runbookd.testkit.Await;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -75,15 +74,9 @@ class GracefulShutdownIT {
     notifier = new WireMockServer(options().dynamicPort());
     notifier.start();
     notifier.stubFor(post(urlEqualTo("/oncall")).willReturn(aResponse().withStatus(200).withFixedDelay(200)));
-    Path rules = Files.createDirectories(tmp.resolve("rules"));
-    Files.copy(Path.of("src/test/resources/it/page-rules.yaml"), rules.resolve("10-page.yaml"));
     Path data = tmp.resolve("data");
     daemon = new DaemonProcess(tmp, ", shutdown_timeout: " + SHUTDOWN_TIMEOUT.toSeconds() + "s",
-        "store: { data_dir: '" + data + "' }\n"
-        + "rules: { paths: ['" + rules + "'], watch_interval: 0s }\n"
-        + "connect_clusters:\n  local: { url: '" + connect.url() + "' }\n"
-        + "notifiers:\n  oncall: { type: slack, url: 'http://127.0.0.1:" + notifier.port() + "/oncall' }\n"
-        + "engine: { tick: 200ms, poll_interval: 500ms }\n"
+        DaemonProcess.pagingConfig(tmp, connect.url(), notifier.port())
         + "guards: { storm: { connectors: 20, window: 2m, notify: oncall } }\n");
     daemon.startAndAwaitReady();
     int linesBefore = daemon.lines().size();

@@ -12,7 +12,6 @@ import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.runbookd.testkit.Await;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -68,13 +67,7 @@ class RestartReclaimIT {
     notifier = new WireMockServer(options().dynamicPort());
     notifier.start();
     notifier.stubFor(post(urlEqualTo("/oncall")).willReturn(aResponse().withStatus(200).withFixedDelay(150)));
-    Path rules = Files.createDirectories(tmp.resolve("rules"));
-    Files.copy(Path.of("src/test/resources/it/page-rules.yaml"), rules.resolve("10-page.yaml"));
-    daemon = new DaemonProcess(tmp, "", "store: { data_dir: '" + tmp.resolve("data") + "' }\n"
-        + "rules: { paths: ['" + rules + "'], watch_interval: 0s }\n"
-        + "connect_clusters:\n  local: { url: '" + connect.url() + "' }\n"
-        + "notifiers:\n  oncall: { type: slack, url: 'http://127.0.0.1:" + notifier.port() + "/oncall' }\n"
-        + "engine: { tick: 200ms, poll_interval: 500ms }\n");
+    daemon = new DaemonProcess(tmp, "", DaemonProcess.pagingConfig(tmp, connect.url(), notifier.port()));
 
     long seed = System.nanoTime();
     Random random = new Random(seed);
