@@ -11,9 +11,13 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -24,6 +28,7 @@ import picocli.CommandLine.Parameters;
     description = "Runs Kafka Connect runbooks when Alertmanager fires.",
     subcommands = {Main.Run.class, Main.CheckRules.class, io.runbookd.cli.TestRulesCommand.class, io.runbookd.cli.ExplainCommand.class})
 public final class Main implements Runnable {
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -62,17 +67,35 @@ public final class Main implements Runnable {
         return 1;
       }
       Signals.onHangup(() -> daemon.reloadRules("sighup"));
+      Duration timeout = cfg.server().shutdownTimeout();
       CountDownLatch stopped = new CountDownLatch(1);
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try {
-          daemon.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        } catch (Exception ignored) {
-          // exiting anyway
+      AtomicInteger terms = new AtomicInteger();
+      Signals.onTerminate(() -> {
+        if (terms.incrementAndGet() > 1) {
+          LOG.warn("msg=\"second stop signal: exiting at once; claims not handed back yet are taken back when this"
+              + " instance starts again\"");
+          Runtime.getRuntime().halt(143);
         }
-        stopped.countDown();
-      }, "runbookd-shutdown"));
+        Thread stopper = new Thread(() -> {
+          awaitStop(daemon, timeout);
+          stopped.countDown();
+        }, "runbookd-stop");
+        stopper.start();
+      });
+      // Without the signal handlers (or on System.exit elsewhere), stop from a shutdown hook; after a
+      // graceful stop this returns at once.
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> awaitStop(daemon, timeout), "runbookd-shutdown"));
       stopped.await();
       return 0;
+    }
+
+    /** Stops the daemon; waits a little longer than its own bound for Vert.x and the store to close. */
+    private static void awaitStop(Runbookd daemon, Duration timeout) {
+      try {
+        daemon.stop().toCompletionStage().toCompletableFuture().get(timeout.toMillis() + 15_000, TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        LOG.warn("msg=\"stop did not complete: {}\"", e.toString());
+      }
     }
   }
 

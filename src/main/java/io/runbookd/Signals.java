@@ -6,7 +6,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * SIGHUP reloads the rules, as it reloads Prometheus' and Alertmanager's configuration. Uses
+ * SIGHUP reloads the rules, as it reloads Prometheus' and Alertmanager's configuration; SIGTERM and
+ * SIGINT stop the daemon gracefully (see {@link Main}). Uses
  * {@code sun.misc.Signal} (module {@code jdk.unsupported}) through reflection, so that a JVM without
  * it, or one started with {@code -Xrs}, still runs: reload then only through {@code POST /-/reload}
  * and file changes.
@@ -22,17 +23,32 @@ final class Signals {
    * @return whether the handler is installed
    */
   static boolean onHangup(Runnable action) {
+    return on("HUP", action, "reload rules with POST /-/reload or by editing the files");
+  }
+
+  /**
+   * Runs {@code action} on every SIGTERM and SIGINT instead of the JVM's default (which runs the
+   * shutdown hooks and exits with 143 or 130).
+   *
+   * @return whether both handlers are installed
+   */
+  static boolean onTerminate(Runnable action) {
+    String fallback = "a stop then runs from a shutdown hook and the exit code is 143";
+    return on("TERM", action, fallback) & on("INT", action, fallback);
+  }
+
+  private static boolean on(String signal, Runnable action, String fallback) {
     try {
       Class<?> signalClass = Class.forName("sun.misc.Signal");
       Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");
-      Object hup = signalClass.getConstructor(String.class).newInstance("HUP");
+      Object sig = signalClass.getConstructor(String.class).newInstance(signal);
       InvocationHandler ih = (proxy, method, args) -> {
         switch (method.getName()) {
           case "handle" -> {
             try {
               action.run();
             } catch (RuntimeException e) {
-              LOG.error("msg=\"SIGHUP handling failed\"", e);
+              LOG.error("msg=\"SIG{} handling failed\"", signal, e);
             }
             return null;
           }
@@ -43,18 +59,17 @@ final class Signals {
             return proxy == args[0];
           }
           case "toString" -> {
-            return "runbookd SIGHUP handler";
+            return "runbookd SIG" + signal + " handler";
           }
           default -> throw new UnsupportedOperationException(method.getName());
         }
       };
       Object handler = Proxy.newProxyInstance(Signals.class.getClassLoader(), new Class<?>[] {handlerClass}, ih);
-      signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, hup, handler);
+      signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, sig, handler);
       return true;
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
       Throwable cause = e instanceof java.lang.reflect.InvocationTargetException ite && ite.getCause() != null ? ite.getCause() : e;
-      LOG.warn("msg=\"SIGHUP cannot be handled on this JVM ({}); reload rules with POST /-/reload or by editing the files\"",
-          cause.toString());
+      LOG.warn("msg=\"SIG{} cannot be handled on this JVM ({}); {}\"", signal, cause.toString(), fallback);
       return false;
     }
   }

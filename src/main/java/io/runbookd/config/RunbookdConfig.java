@@ -27,12 +27,12 @@ public record RunbookdConfig(
     GuardsConfig guards) {
 
   public RunbookdConfig {
-    server = server == null ? new Server(null, 0, null, null) : server;
+    server = server == null ? new Server(null, 0, null, null, null) : server;
     store = store == null ? new StoreConfig(null, null, null, null, null, 0) : store;
     rules = rules == null ? new RulesConfig(null, null) : rules;
     connectClusters = connectClusters == null ? Map.of() : Map.copyOf(connectClusters);
     notifiers = notifiers == null ? Map.of() : Map.copyOf(notifiers);
-    engine = engine == null ? new Engine(null, null, null, null, null) : engine;
+    engine = engine == null ? new Engine(null, null, null, null, null, null, null, null) : engine;
     guards = guards == null ? GuardsConfig.defaults() : guards;
     checkGuardNames(guards, connectClusters.keySet(), notifiers.keySet());
   }
@@ -72,17 +72,29 @@ public record RunbookdConfig(
    * @param maxBodyBytes webhook body limit in bytes; default 4 MiB; larger bodies get 413
    * @param auth credentials per endpoint scope; default none (every endpoint open, with a warning)
    * @param tls HTTPS on the same listener; default none (plain HTTP)
+   * @param shutdownTimeout the longest a graceful stop (SIGTERM) may take: webhooks get 503 at once,
+   *     running remediations get this long to finish before their claims are handed back; default 30s,
+   *     at least 1s
    */
-  public record Server(String listen, long maxBodyBytes, AuthConfig auth, TlsConfig tls) {
+  public record Server(String listen, long maxBodyBytes, AuthConfig auth, TlsConfig tls, Duration shutdownTimeout) {
     public Server {
       listen = listen == null || listen.isBlank() ? "0.0.0.0:9095" : listen;
       maxBodyBytes = maxBodyBytes <= 0 ? 4L * 1024 * 1024 : maxBodyBytes;
       auth = auth == null ? AuthConfig.NONE : auth;
+      shutdownTimeout = shutdownTimeout == null ? Duration.ofSeconds(30) : shutdownTimeout;
+      if (shutdownTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
+        throw new ConfigException("server.shutdown_timeout must be at least 1s, got " + shutdownTimeout);
+      }
+    }
+
+    /** A listener with the default shutdown timeout. */
+    public Server(String listen, long maxBodyBytes, AuthConfig auth, TlsConfig tls) {
+      this(listen, maxBodyBytes, auth, tls, null);
     }
 
     /** A listener without authentication or TLS. */
     public Server(String listen, long maxBodyBytes) {
-      this(listen, maxBodyBytes, null, null);
+      this(listen, maxBodyBytes, null, null, null);
     }
 
     /** The host part of {@link #listen()}. */
@@ -252,14 +264,42 @@ public record RunbookdConfig(
    * @param lease how long a replica holds an incident or escalation without renewing; default 60s
    * @param retention closed incidents older than this are pruned; default 30d
    * @param verifyOnResolve how long a resolved alert waits before its verification; default 0s
+   * @param instanceId this replica's stable identity, under which it holds leases and claims, so that
+   *     when it starts again it takes back at once what its previous run held; {@code ${env:VAR}}
+   *     allowed; 1 to 64 of {@code A-Z a-z 0-9 . _ : @ -}. Replicas sharing one PostgreSQL must each have
+   *     their own. Default: kept in {@code <store.data_dir>/instance-id} (see {@link InstanceIdentity})
+   * @param alertClaimLease how long a received alert stays claimed by the replica processing it (also
+   *     how soon an alert deferred because Connect did not answer is tried again); default 60s
+   * @param escalationClaimLease how long an escalation or a storm summary stays claimed while it is
+   *     being sent (a failed delivery is retried when the claim expires); default 30s
    */
-  public record Engine(Duration tick, Duration pollInterval, Duration lease, Duration retention, Duration verifyOnResolve) {
+  public record Engine(Duration tick, Duration pollInterval, Duration lease, Duration retention, Duration verifyOnResolve,
+      String instanceId, Duration alertClaimLease, Duration escalationClaimLease) {
     public Engine {
       tick = tick == null ? Duration.ofSeconds(1) : tick;
       pollInterval = pollInterval == null ? Duration.ofSeconds(2) : pollInterval;
       lease = lease == null ? Duration.ofSeconds(60) : lease;
       retention = retention == null ? Duration.ofDays(30) : retention;
       verifyOnResolve = verifyOnResolve == null ? Duration.ZERO : verifyOnResolve;
+      instanceId = instanceId == null || instanceId.isBlank() ? null : InstanceIdentity.check(
+          Secret.resolve(instanceId.strip(), "engine.instance_id").reveal(), "engine.instance_id");
+      alertClaimLease = positive(alertClaimLease, Duration.ofSeconds(60), "engine.alert_claim_lease");
+      escalationClaimLease = positive(escalationClaimLease, Duration.ofSeconds(30), "engine.escalation_claim_lease");
+    }
+
+    /** Engine timing with a stored instance identity and the default claim leases. */
+    public Engine(Duration tick, Duration pollInterval, Duration lease, Duration retention, Duration verifyOnResolve) {
+      this(tick, pollInterval, lease, retention, verifyOnResolve, null, null, null);
+    }
+
+    private static Duration positive(Duration d, Duration dflt, String key) {
+      if (d == null) {
+        return dflt;
+      }
+      if (d.isZero() || d.isNegative()) {
+        throw new ConfigException(key + " must be positive, got " + d);
+      }
+      return d;
     }
   }
 }

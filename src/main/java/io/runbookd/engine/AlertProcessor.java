@@ -47,22 +47,28 @@ import org.slf4j.LoggerFactory;
  */
 final class AlertProcessor {
   private static final Logger LOG = LoggerFactory.getLogger(AlertProcessor.class);
-  static final Duration CLAIM_LEASE = Duration.ofSeconds(60);
   static final String DEFERRED = "deferred";
 
   private final EngineDeps deps;
+  private volatile boolean stopping;
 
   AlertProcessor(EngineDeps deps) {
     this.deps = deps;
   }
 
+  /** Processes no further event of the batch under way (its claims are handed back by the caller). */
+  void stop() {
+    stopping = true;
+  }
+
   /** Claims and processes pending alert events; returns how many were processed. */
   Future<Integer> processPending() {
     Instant now = deps.now();
-    return deps.blocking(() -> deps.store().claimAlerts(deps.owner(), now, CLAIM_LEASE, 200)).compose(events -> {
+    Duration lease = deps.config().alertClaimLease();
+    return deps.blocking(() -> deps.store().claimAlerts(deps.owner(), now, lease, 200)).compose(events -> {
       Future<Void> chain = Future.succeededFuture();
       for (AlertEvent e : events) {
-        chain = chain.compose(v -> process(e)
+        chain = chain.compose(v -> stopping ? Future.<Void>succeededFuture() : process(e)
             .recover(err -> {
               LOG.error("fingerprint={} alertname={} msg=\"alert processing failed\"", e.fingerprint(), e.alertname(), err);
               return Future.succeededFuture(new Processed("error", null));
@@ -166,7 +172,7 @@ final class AlertProcessor {
     AlertPolicy.Verdict verdict = AlertPolicy.decide(e.receivedAt(), now, candidates, statuses);
     if (verdict instanceof AlertPolicy.Verdict.Defer d) {
       LOG.warn("alertname={} fingerprint={} msg=\"Connect did not answer ({}); retrying this alert in {}s\"", e.alertname(),
-          e.fingerprint(), d.error(), CLAIM_LEASE.toSeconds());
+          e.fingerprint(), d.error(), deps.config().alertClaimLease().toSeconds());
       return Future.succeededFuture(new Processed(DEFERRED, null));
     }
     if (verdict instanceof AlertPolicy.Verdict.Unmatched u) {

@@ -25,7 +25,6 @@ import org.slf4j.LoggerFactory;
  */
 final class EscalationSender {
   private static final Logger LOG = LoggerFactory.getLogger(EscalationSender.class);
-  static final Duration CLAIM_LEASE = Duration.ofSeconds(30);
 
   private final EngineDeps deps;
 
@@ -36,7 +35,7 @@ final class EscalationSender {
   /** Claims and sends what is due now. */
   Future<Void> sendDue() {
     Instant now = deps.now();
-    return deps.blocking(() -> deps.store().claimDueEscalations(deps.owner(), now, CLAIM_LEASE, 50))
+    return deps.blocking(() -> deps.store().claimDueEscalations(deps.owner(), now, deps.config().escalationClaimLease(), 50))
         .compose(this::sendAll);
   }
 

@@ -3,6 +3,7 @@ package io.runbookd.engine;
 import io.runbookd.model.Incident;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,6 +34,7 @@ public final class IncidentEngine extends VerticleBase {
   private long tickTimer = -1;
   private boolean ticking;
   private boolean again;
+  private volatile boolean stopping;
   private Instant lastPrune = Instant.EPOCH;
 
   /**
@@ -65,6 +67,40 @@ public final class IncidentEngine extends VerticleBase {
     return Future.succeededFuture();
   }
 
+  /**
+   * The first part of a graceful stop: from now on no tick starts and nothing new is claimed (alerts,
+   * incidents, escalations); the tick under way and the remediations running here go on.
+   *
+   * @param timeout the longest to wait for them
+   * @return completes with 0 once the tick under way and every running remediation have finished, or
+   *     at the timeout with the number of remediations still running (their leases are then the
+   *     caller's to hand back)
+   */
+  public Future<Integer> drain(Duration timeout) {
+    Promise<Integer> drained = Promise.promise();
+    long until = System.nanoTime() + timeout.toNanos();
+    context.runOnContext(v -> {
+      stopping = true;
+      alerts.stop();
+      if (tickTimer >= 0) {
+        vertx.cancelTimer(tickTimer);
+        tickTimer = -1;
+      }
+      awaitIdle(drained, until);
+    });
+    return drained.future();
+  }
+
+  private void awaitIdle(Promise<Integer> drained, long until) {
+    if (!ticking && running.isEmpty()) {
+      drained.complete(0);
+    } else if (System.nanoTime() - until >= 0) {
+      drained.complete(running.size());
+    } else {
+      vertx.setTimer(20, t -> awaitIdle(drained, until));
+    }
+  }
+
   /** Event-bus address that asks the engine to tick now (sent after a webhook commit). */
   public static final String WAKE_ADDRESS = "runbookd.engine.wake";
 
@@ -74,6 +110,9 @@ public final class IncidentEngine extends VerticleBase {
   }
 
   private void tick() {
+    if (stopping) {
+      return;
+    }
     if (ticking) {
       again = true;
       return;
@@ -88,7 +127,7 @@ public final class IncidentEngine extends VerticleBase {
         .compose(v -> housekeeping())
         .onComplete(ar -> {
           ticking = false;
-          if (again) {
+          if (again && !stopping) {
             tick();
           }
         });
@@ -96,7 +135,7 @@ public final class IncidentEngine extends VerticleBase {
 
   private Future<Void> claimIncidents() {
     int free = maxConcurrent - running.size();
-    if (free <= 0) {
+    if (free <= 0 || stopping) {
       return Future.succeededFuture();
     }
     Instant now = deps.now();

@@ -18,7 +18,6 @@ import org.slf4j.LoggerFactory;
  */
 final class StormSender {
   private static final Logger LOG = LoggerFactory.getLogger(StormSender.class);
-  static final Duration CLAIM_LEASE = Duration.ofSeconds(30);
 
   private final EngineDeps deps;
 
@@ -39,7 +38,7 @@ final class StormSender {
           }
           return (Void) null;
         })
-        .compose(v -> deps.blocking(() -> deps.store().claimStormSummaries(deps.owner(), now, CLAIM_LEASE, 10)))
+        .compose(v -> deps.blocking(() -> deps.store().claimStormSummaries(deps.owner(), now, deps.config().escalationClaimLease(), 10)))
         .compose(this::sendAll);
   }
 

@@ -44,6 +44,8 @@ public final class ApiServer extends VerticleBase {
   private final Operations operations;
   private final RunbookdMetrics metrics;
   private HttpServer server;
+  private volatile boolean stopping;
+  private final java.util.concurrent.atomic.AtomicInteger webhooksInFlight = new java.util.concurrent.atomic.AtomicInteger();
 
   /**
    * @param config listen address, body limit, authentication and TLS
@@ -67,6 +69,7 @@ public final class ApiServer extends VerticleBase {
     // First on every request, before any body is read: 401 unless the request's scope is open or its
     // credentials match (see Auth). Routes added later (approvals) are covered by their path's scope.
     router.route().handler(new Auth(config.auth(), metrics));
+    router.post("/api/v1/alerts").handler(this::acceptWebhook);
     router.post("/api/v1/alerts").handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))
         .handler(new WebhookHandler(operations, metrics));
     router.get("/api/v1/rules").handler(this::rules);
@@ -111,6 +114,34 @@ public final class ApiServer extends VerticleBase {
     }
     return options;
   }
+
+  /**
+   * The first step of a graceful stop: from now on webhooks are answered 503 (Alertmanager retries, on
+   * another replica or after the restart) and {@code /-/ready} is 503, so load balancers stop sending;
+   * the other endpoints keep answering until the listener closes.
+   */
+  public void stopAccepting() {
+    stopping = true;
+  }
+
+  /** Webhooks received before {@link #stopAccepting()} and not answered yet. */
+  public int webhooksInFlight() {
+    return webhooksInFlight.get();
+  }
+
+  private void acceptWebhook(RoutingContext ctx) {
+    if (stopping) {
+      metrics.webhookRequest(503);
+      ctx.response().putHeader("Connection", "close").putHeader("Retry-After", "5");
+      ErrorResponse.send(ctx, 503, SHUTTING_DOWN);
+      return;
+    }
+    webhooksInFlight.incrementAndGet();
+    ctx.addEndHandler(ar -> webhooksInFlight.decrementAndGet());
+    ctx.next();
+  }
+
+  private static final String SHUTTING_DOWN = "runbookd is shutting down; retry on another replica or after it restarts";
 
   @Override
   public Future<?> stop() {
@@ -177,6 +208,10 @@ public final class ApiServer extends VerticleBase {
   }
 
   private void ready(RoutingContext ctx) {
+    if (stopping) {
+      ErrorResponse.send(ctx, 503, "not ready: " + SHUTTING_DOWN);
+      return;
+    }
     operations.ready().onComplete(ar -> {
       if (ar.succeeded()) {
         ctx.response().putHeader("Content-Type", "text/plain").end("runbookd is Ready.\n");

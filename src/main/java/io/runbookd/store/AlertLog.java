@@ -28,6 +28,17 @@ public interface AlertLog {
   List<AlertEvent> claimAlerts(String owner, Instant now, Duration lease, int limit);
 
   /**
+   * Hands back every unprocessed alert event claim whose claimer starts with {@code ownerPrefix}: the
+   * event is claimable again at once. Used when a replica stops (its own owner name) and when it starts
+   * again under the same identity (the prefix of every owner name of that identity), so nothing waits
+   * for a dead run's lease to expire.
+   *
+   * @param ownerPrefix a non-empty owner name or prefix of owner names
+   * @return how many were handed back
+   */
+  int releaseAlertClaims(String ownerPrefix);
+
+  /**
    * Marks an alert event processed.
    *
    * @param outcome what was done: {@code opened}, {@code joined}, {@code resolved}, {@code unmatched},

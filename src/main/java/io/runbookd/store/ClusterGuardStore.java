@@ -36,6 +36,17 @@ public interface ClusterGuardStore {
    */
   List<Storm> claimStormSummaries(String owner, Instant now, Duration lease, int limit);
 
+  /**
+   * Hands back every claim on an unsent storm summary whose claimer starts with {@code ownerPrefix}: it
+   * is claimable again at once. Used when a replica stops (its own owner name) and when it starts again
+   * under the same identity (the prefix of every owner name of that identity), so nothing waits for a
+   * dead run's lease to expire.
+   *
+   * @param ownerPrefix a non-empty owner name or prefix of owner names
+   * @return how many were handed back
+   */
+  int releaseStormSummaryClaims(String ownerPrefix);
+
   /** Marks a storm's summary delivered (the first time is kept). */
   void markStormSummarySent(long stormId, Instant at);
 

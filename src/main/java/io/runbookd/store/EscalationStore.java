@@ -25,6 +25,17 @@ public interface EscalationStore {
    */
   List<Escalation> claimDueEscalations(String owner, Instant now, Duration lease, int limit);
 
+  /**
+   * Hands back every pending escalation claim whose claimer starts with {@code ownerPrefix} (not fired,
+   * not cancelled): it is claimable again as soon as it is due. Used when a replica stops (its own owner
+   * name) and when it starts again under the same identity (the prefix of every owner name of that
+   * identity), so nothing waits for a dead run's lease to expire.
+   *
+   * @param ownerPrefix a non-empty owner name or prefix of owner names
+   * @return how many were handed back
+   */
+  int releaseEscalationClaims(String ownerPrefix);
+
   /** Marks an escalation delivered. */
   void markEscalationFired(String incidentId, int level, Instant at);
 

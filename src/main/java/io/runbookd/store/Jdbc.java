@@ -221,6 +221,22 @@ final class Jdbc {
     }
   }
 
+  /**
+   * Hands claims back: {@code UPDATE <table> SET <owner> = NULL, <until> = NULL WHERE <owner> starts with
+   * ownerPrefix AND <condition>}, in one write transaction.
+   *
+   * @return the number of rows handed back
+   */
+  int release(String op, String table, String ownerColumn, String untilColumn, String condition, String ownerPrefix) {
+    Objects.requireNonNull(ownerPrefix, "ownerPrefix");
+    if (ownerPrefix.isEmpty()) {
+      throw new IllegalArgumentException("ownerPrefix must not be empty");
+    }
+    return write(op, c -> update(c, "UPDATE " + table + " SET " + ownerColumn + " = NULL, " + untilColumn + " = NULL WHERE "
+        + ownerColumn + " IS NOT NULL AND substr(" + ownerColumn + ", 1, ?) = ? AND " + condition,
+        ownerPrefix.length(), ownerPrefix));
+  }
+
   static void requireLease(Duration lease) {
     Objects.requireNonNull(lease, "lease");
     if (lease.isNegative() || lease.isZero()) {

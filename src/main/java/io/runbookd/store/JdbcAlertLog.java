@@ -82,6 +82,12 @@ final class JdbcAlertLog implements AlertLog {
   }
 
   @Override
+  public int releaseAlertClaims(String ownerPrefix) {
+    return jdbc.release("releaseAlertClaims", "alert_events", "claimed_by", "claimed_until", "processed_at IS NULL",
+        ownerPrefix);
+  }
+
+  @Override
   public void markAlertProcessed(long eventId, Instant at, String outcome, String incidentId) {
     Objects.requireNonNull(at, "at");
     Objects.requireNonNull(outcome, "outcome");

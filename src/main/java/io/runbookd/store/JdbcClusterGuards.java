@@ -121,6 +121,12 @@ final class JdbcClusterGuards implements ClusterGuardStore {
   }
 
   @Override
+  public int releaseStormSummaryClaims(String ownerPrefix) {
+    return jdbc.release("releaseStormSummaryClaims", "cluster_storms", "claimed_by", "claimed_until",
+        "summary_sent_at IS NULL", ownerPrefix);
+  }
+
+  @Override
   public void markStormSummarySent(long stormId, Instant at) {
     Objects.requireNonNull(at, "at");
     jdbc.execute("markStormSummarySent", c -> Jdbc.update(c, "UPDATE cluster_storms SET summary_sent_at = ?,"

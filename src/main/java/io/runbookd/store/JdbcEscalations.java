@@ -154,6 +154,12 @@ final class JdbcEscalations implements EscalationStore {
   }
 
   @Override
+  public int releaseEscalationClaims(String ownerPrefix) {
+    return jdbc.release("releaseEscalationClaims", "escalations", "claimed_by", "claimed_until",
+        "fired_at IS NULL AND cancelled_at IS NULL", ownerPrefix);
+  }
+
+  @Override
   public void deferEscalation(String incidentId, int level, Instant dueAt) {
     Objects.requireNonNull(incidentId, "incidentId");
     Objects.requireNonNull(dueAt, "dueAt");

@@ -246,6 +246,11 @@ final class JdbcIncidents implements IncidentStore {
         2, JdbcIncidents::incident, Comparator.comparing(Incident::nextActionAt).thenComparing(Incident::id));
   }
 
+  @Override
+  public int releaseLeases(String ownerPrefix) {
+    return jdbc.release("releaseLeases", "incidents", "lease_owner", "lease_until", "closed_at IS NULL", ownerPrefix);
+  }
+
   /**
    * {@inheritDoc}
    *

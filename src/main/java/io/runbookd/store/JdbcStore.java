@@ -88,6 +88,11 @@ final class JdbcStore implements Store {
   }
 
   @Override
+  public int releaseAlertClaims(String ownerPrefix) {
+    return alerts.releaseAlertClaims(ownerPrefix);
+  }
+
+  @Override
   public void markAlertProcessed(long eventId, Instant at, String outcome, String incidentId) {
     alerts.markAlertProcessed(eventId, at, outcome, incidentId);
   }
@@ -136,6 +141,11 @@ final class JdbcStore implements Store {
   @Override
   public List<Incident> claimDueIncidents(String owner, Instant now, Duration lease, int limit) {
     return incidents.claimDueIncidents(owner, now, lease, limit);
+  }
+
+  @Override
+  public int releaseLeases(String ownerPrefix) {
+    return incidents.releaseLeases(ownerPrefix);
   }
 
   @Override
@@ -212,6 +222,11 @@ final class JdbcStore implements Store {
   }
 
   @Override
+  public int releaseEscalationClaims(String ownerPrefix) {
+    return escalations.releaseEscalationClaims(ownerPrefix);
+  }
+
+  @Override
   public void markEscalationFired(String incidentId, int level, Instant at) {
     escalations.markEscalationFired(incidentId, level, at);
   }
@@ -272,6 +287,11 @@ final class JdbcStore implements Store {
   @Override
   public List<Storm> claimStormSummaries(String owner, Instant now, Duration lease, int limit) {
     return guards.claimStormSummaries(owner, now, lease, limit);
+  }
+
+  @Override
+  public int releaseStormSummaryClaims(String ownerPrefix) {
+    return guards.releaseStormSummaryClaims(ownerPrefix);
   }
 
   @Override

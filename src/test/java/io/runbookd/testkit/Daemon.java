@@ -179,8 +179,12 @@ public final class Daemon implements AutoCloseable {
     return dir;
   }
 
+  /**
+   * Stops the daemon gracefully (see {@link Runbookd#stop()}): running remediations may finish within
+   * {@code server.shutdown_timeout}, then the store closes.
+   */
   @Override
   public void close() throws Exception {
-    runbookd.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    runbookd.stop().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 }
