@@ -84,6 +84,12 @@ public final class ApiServer extends VerticleBase {
     router.errorHandler(404, ctx -> ErrorResponse.send(ctx, 404, "no such endpoint: " + ctx.request().method() + " " + ctx.request().path()));
     router.errorHandler(405, ctx -> ErrorResponse.send(ctx, 405, "method not allowed: " + ctx.request().method() + " " + ctx.request().path()));
     router.errorHandler(500, ctx -> {
+      if (clientGone(ctx)) {
+        // Nobody to answer: one line, no stack trace (a client that hangs up is not our error).
+        LOG.debug("path={} msg=\"client disconnected before the answer: {}\"", ctx.request().path(),
+            ctx.failure() == null ? "connection closed" : ctx.failure().toString());
+        return;
+      }
       LOG.error("path={} msg=\"request failed\"", ctx.request().path(), ctx.failure());
       ErrorResponse.send(ctx, 500, "internal error");
     });
@@ -95,6 +101,26 @@ public final class ApiServer extends VerticleBase {
       LOG.info("listen={}:{} tls={} client_certs={} msg=\"HTTP server listening\"", config.host(), s.actualPort(),
           config.tls() != null, config.tls() != null && config.tls().clientCaFile() != null);
     });
+  }
+
+  /**
+   * Whether the request failed because its client went away (the connection closed or reset while the
+   * body was read or the answer written), rather than because of runbookd.
+   */
+  static boolean clientGone(RoutingContext ctx) {
+    if (ctx.response().closed()) {
+      return true;
+    }
+    for (Throwable t = ctx.failure(); t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof io.vertx.core.http.HttpClosedException || t instanceof java.nio.channels.ClosedChannelException) {
+        return true;
+      }
+      if (t instanceof java.io.IOException && t.getMessage() != null
+          && (t.getMessage().contains("Connection reset") || t.getMessage().contains("Broken pipe"))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Plain HTTP, or HTTPS with PEM files (and client certificates when {@code client_ca_file} is set). */
@@ -226,7 +252,7 @@ public final class ApiServer extends VerticleBase {
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(Redacted.json(body).encode());
   }
 
   static IncidentState state(String s) {
