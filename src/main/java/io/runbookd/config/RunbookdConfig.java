@@ -153,8 +153,8 @@ public record RunbookdConfig(
    * A Kafka Connect cluster.
    *
    * @param url base URL of any worker's REST API, e.g. {@code http://connect:8083}; user info in it
-   *     ({@code http://user:password@connect:8083}) is taken out and used as {@code username} and
-   *     {@code password} (then those must not be set)
+   *     ({@code http://user:password@connect:8083}) is taken out of it and used as {@code username} and
+   *     {@code password} unless those are set (then they win)
    * @param username basic-auth user (Connect's BasicAuthSecurityRestExtension)
    * @param password basic-auth password
    * @param passwordFile file holding the password
@@ -176,12 +176,11 @@ public record RunbookdConfig(
       }
       UserInfo info = UserInfo.split(url);
       if (info != null) {
-        if (username != null || password != null || passwordFile != null) {
-          throw new ConfigException("connect_clusters: the url has user info and username/password is set too; use one");
-        }
         url = info.url();
-        username = info.username();
-        password = info.password();
+        if (username == null && password == null && passwordFile == null) {
+          username = info.username();
+          password = info.password();
+        }
       }
       if (password == null && passwordFile != null) {
         password = Secret.fromFile(java.nio.file.Path.of(passwordFile), "connect_clusters.password_file");
@@ -218,6 +217,8 @@ public record RunbookdConfig(
       if (user.isEmpty()) {
         throw new ConfigException("connect_clusters: the user info of url has no user name");
       }
+      // The text as written is a secret too (it may be quoted before or without decoding).
+      Secrets.remember(new Secrets(java.util.List.of(info, password, colon < 0 ? "" : info.substring(colon + 1))));
       return new UserInfo(m.group(1) + m.group(3), user, Secret.of(password));
     }
 

@@ -11,8 +11,8 @@ import io.runbookd.config.Secrets;
  *   <li>a run of more than {@value #MAX_TOKEN} non-blank characters (a label value, a connector name,
  *       an encoded path) keeps its first {@value #MAX_TOKEN} characters, then {@code …(<n> chars)}
  *       with its original length;
- *   <li>one argument of a log call keeps at most {@value #MAX_ARGUMENT} characters, the same way;
- *   <li>the whole message keeps at most {@value #MAX_MESSAGE} characters, the same way.
+ *   <li>the whole message keeps at most {@value #MAX_MESSAGE} characters, the same way (this bounds a
+ *       value with blanks in it).
  * </ul>
  *
  * Secrets are masked before anything is cut, so a cut never leaves part of a secret behind.
@@ -20,8 +20,6 @@ import io.runbookd.config.Secrets;
 public final class LogText {
   /** Longest run of non-blank characters written whole. */
   public static final int MAX_TOKEN = 256;
-  /** Longest single argument of a log call written whole. */
-  public static final int MAX_ARGUMENT = 4096;
   /** Longest message written whole. */
   public static final int MAX_MESSAGE = 16384;
 

@@ -57,24 +57,9 @@ public final class RedactingTurboFilter extends TurboFilter {
         args = EventArgUtil.trimmedCopy(args);
       }
     }
-    boolean changed = false;
-    if (args != null) {
-      Object[] capped = new Object[args.length];
-      for (int i = 0; i < args.length; i++) {
-        capped[i] = args[i];
-        if (args[i] != null && !(args[i] instanceof Throwable)) {
-          String s = String.valueOf(args[i]);
-          if (s.length() > LogText.MAX_ARGUMENT) {
-            capped[i] = LogText.cut(s, LogText.MAX_ARGUMENT);
-            changed = true;
-          }
-        }
-      }
-      args = capped;
-    }
     String message = args == null || args.length == 0 ? format : MessageFormatter.arrayFormat(format, args).getMessage();
     String clean = LogText.clean(message);
-    changed |= !clean.equals(message);
+    boolean changed = !clean.equals(message);
     Throwable cleanThrown = thrown == null ? null : clean(thrown, new IdentityHashMap<>(), 0);
     changed |= cleanThrown != thrown;
     if (!changed) {
