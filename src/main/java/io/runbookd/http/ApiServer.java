@@ -64,6 +64,15 @@ public final class ApiServer extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
+    // A client that hung up (its body cut off, the connection reset) fails the request with its
+    // connection's exception, which Vert.x Web would log as an unhandled ERROR with a stack trace.
+    router.route().failureHandler(ctx -> {
+      if (clientGone(ctx)) {
+        clientGoneLine(ctx);
+      } else {
+        ctx.next();
+      }
+    });
     // First on every request, before any body is read: 401 unless the request's scope is open or its
     // credentials match (see Auth). Routes added later (approvals) are covered by their path's scope.
     router.route().handler(new Auth(config.auth(), metrics));
@@ -85,9 +94,7 @@ public final class ApiServer extends VerticleBase {
     router.errorHandler(405, ctx -> ErrorResponse.send(ctx, 405, "method not allowed: " + ctx.request().method() + " " + ctx.request().path()));
     router.errorHandler(500, ctx -> {
       if (clientGone(ctx)) {
-        // Nobody to answer: one line, no stack trace (a client that hangs up is not our error).
-        LOG.debug("path={} msg=\"client disconnected before the answer: {}\"", ctx.request().path(),
-            ctx.failure() == null ? "connection closed" : ctx.failure().toString());
+        clientGoneLine(ctx);
         return;
       }
       LOG.error("path={} msg=\"request failed\"", ctx.request().path(), ctx.failure());
@@ -101,6 +108,19 @@ public final class ApiServer extends VerticleBase {
       LOG.info("listen={}:{} tls={} client_certs={} msg=\"HTTP server listening\"", config.host(), s.actualPort(),
           config.tls() != null, config.tls() != null && config.tls().clientCaFile() != null);
     });
+  }
+
+  private static final String CLIENT_GONE = "runbookd.client-gone";
+
+  /** Nobody to answer: one DEBUG line, no stack trace (a client that hangs up is not runbookd's error). */
+  private static void clientGoneLine(RoutingContext ctx) {
+    // The connection's exception and its closing may both fail the request: one line per request.
+    if (ctx.get(CLIENT_GONE) != null) {
+      return;
+    }
+    ctx.put(CLIENT_GONE, Boolean.TRUE);
+    LOG.debug("method={} path={} msg=\"client disconnected before the answer: {}\"", ctx.request().method(),
+        ctx.request().path(), ctx.failure() == null ? "connection closed" : ctx.failure().toString());
   }
 
   /**
