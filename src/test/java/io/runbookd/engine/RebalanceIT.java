@@ -168,6 +168,17 @@ class RebalanceIT {
     store.close();
   }
 
+  /** Opens incident {@code inc-1} for {@code orders-sink} under rule {@code refused} and starts the engine on it. */
+  private void startEngine(RuleSet rules, RunbookdConfig config, RebalancingConnect connect) throws Exception {
+    EngineDeps deps = new EngineDeps(vertx, Clock.systemUTC(), store, () -> rules,
+        new ConnectClusters(Map.of("c1", connect)), new Notifiers(Map.of()),
+        new RunbookdMetrics(new PrometheusRegistry(), false), config.engine(), false, "test", Guards.from(config.guards()));
+    Instant now = Instant.now();
+    store.openIncident(new Incident("inc-1", "c1", "orders-sink", "refused", IncidentState.OPEN, null, 0, null, null, now,
+        now, null, now, Incident.REMEDIATE, null, null, null), List.of(), new IncidentEvent(now, "opened", "test"));
+    vertx.deployVerticle(new IncidentEngine(deps, 4)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
   @Test
   void a409OnTheFirstActionDefersTheAttemptWithoutCountingIt() throws Exception {
     RuleSet rules = new RuleLoader(new RuleLoader.Context(Set.of("c1"), Set.of()), Clock.systemUTC()).parse("r.yaml", """
@@ -186,14 +197,7 @@ class RebalanceIT {
         guards: { health_backoff: 1s }
         """, "runbookd.yaml");
     RebalancingConnect connect = new RebalancingConnect(1);
-    EngineDeps deps = new EngineDeps(vertx, Clock.systemUTC(), store, () -> rules,
-        new ConnectClusters(Map.of("c1", connect)), new Notifiers(Map.of()),
-        new RunbookdMetrics(new PrometheusRegistry(), false), config.engine(), false, "test", Guards.from(config.guards()));
-    Instant now = Instant.now();
-    store.openIncident(new Incident("inc-1", "c1", "orders-sink", "refused", IncidentState.OPEN, null, 0, null, null, now,
-        now, null, now, Incident.REMEDIATE, null, null, null), List.of(), new IncidentEvent(now, "opened", "test"));
-
-    vertx.deployVerticle(new IncidentEngine(deps, 4)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    startEngine(rules, config, connect);
 
     Await.until("the deferral", Duration.ofSeconds(10), () -> store.events("inc-1").stream().anyMatch(e -> e.kind().equals("deferred")));
     Instant deferredAt = Instant.now();
@@ -233,14 +237,7 @@ class RebalanceIT {
         guards: { health_backoff: 100ms, max_rebalance_retries: 2 }
         """, "runbookd.yaml");
     RebalancingConnect connect = new RebalancingConnect(Integer.MAX_VALUE);
-    EngineDeps deps = new EngineDeps(vertx, Clock.systemUTC(), store, () -> rules,
-        new ConnectClusters(Map.of("c1", connect)), new Notifiers(Map.of()),
-        new RunbookdMetrics(new PrometheusRegistry(), false), config.engine(), false, "test", Guards.from(config.guards()));
-    Instant now = Instant.now();
-    store.openIncident(new Incident("inc-1", "c1", "orders-sink", "refused", IncidentState.OPEN, null, 0, null, null, now,
-        now, null, now, Incident.REMEDIATE, null, null, null), List.of(), new IncidentEvent(now, "opened", "test"));
-
-    vertx.deployVerticle(new IncidentEngine(deps, 4)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    startEngine(rules, config, connect);
 
     Await.until("the incident to give up", Duration.ofSeconds(20),
         () -> store.get("inc-1").orElseThrow().state() == IncidentState.ESCALATED);
