@@ -4,6 +4,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.runbookd.config.ConfigException;
 import io.runbookd.config.ConfigLoader;
 import io.runbookd.config.RunbookdConfig;
+import io.runbookd.config.Secrets;
 import io.runbookd.rules.RuleLoadException;
 import io.runbookd.rules.RuleLoader;
 import io.runbookd.rules.RuleSet;
@@ -54,7 +55,7 @@ public final class Main implements Runnable {
       try {
         cfg = ConfigLoader.load(config);
       } catch (ConfigException e) {
-        System.err.println("runbookd: invalid config: " + e.getMessage());
+        System.err.println("runbookd: invalid config: " + Secrets.redactKnown(e.getMessage()));
         return 1;
       }
       Runbookd daemon;
@@ -62,8 +63,7 @@ public final class Main implements Runnable {
         daemon = Runbookd.start(cfg, Clock.systemUTC(), PrometheusRegistry.defaultRegistry, true)
             .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
       } catch (Exception e) {
-        Throwable cause = e.getCause() == null ? e : e.getCause();
-        System.err.println("runbookd: failed to start: " + (cause.getMessage() == null ? cause.toString() : cause.getMessage()));
+        System.err.println("runbookd: failed to start: " + startFailure(e));
         return 1;
       }
       Signals.onHangup(() -> daemon.reloadRules("sighup"));
@@ -97,6 +97,16 @@ public final class Main implements Runnable {
         LOG.warn("msg=\"stop did not complete: {}\"", e.toString());
       }
     }
+  }
+
+  /**
+   * The reason of a failed start, for the one line {@code runbookd: failed to start: <reason>}: the
+   * cause's message, with every configured secret masked (a driver or client may quote a URL with its
+   * password).
+   */
+  static String startFailure(Throwable e) {
+    Throwable cause = e.getCause() == null ? e : e.getCause();
+    return Secrets.redactKnown(cause.getMessage() == null ? cause.toString() : cause.getMessage());
   }
 
   /** {@code runbookd check-rules [--config runbookd.yaml] rules/...}, like {@code amtool check-config}. */

@@ -70,13 +70,19 @@ public final class ConfigLoader {
     return resolvePaths(raw, base);
   }
 
-  /** Parses config text; {@code name} is used in messages. Paths stay as written. */
+  /**
+   * Parses config text; {@code name} is used in messages. Paths stay as written. The secret values of
+   * the result are added to {@link Secrets#known()} and the log filter that masks them is installed.
+   */
   public static RunbookdConfig parse(String text, String name) {
     try {
       RunbookdConfig c = mapper().readValue(text, RunbookdConfig.class);
       if (c == null) {
-        return new RunbookdConfig(null, null, null, null, null, null, false);
+        c = new RunbookdConfig(null, null, null, null, null, null, false);
       }
+      // From here on its secrets are masked in every log line and error text of this JVM.
+      Secrets.remember(Secrets.of(c));
+      io.runbookd.logging.RedactingTurboFilter.install();
       return c;
     } catch (UnrecognizedPropertyException e) {
       throw new ConfigException(where(name, text, e) + "unknown key \"" + e.getPropertyName() + "\" in "

@@ -21,6 +21,10 @@ import java.util.Map;
  *     default 30s
  * @param recheck how long an attempt waits when the cluster's concurrency limit is reached; default 2s
  * @param clusters per-cluster overrides, keyed by a name under {@code connect_clusters}
+ * @param maxRebalanceRetries how many times one incident's attempt may be put off because Connect
+ *     answered its first action with 409 (a rebalance; nothing applied, the attempt not counted); the
+ *     next 409 counts the attempt as failed and the retry ladder goes on (backoff, give up, escalation).
+ *     At least 0; default 10 (with the default {@code healthBackoff}, about 5 minutes of 409s)
  */
 public record GuardsConfig(
     Integer maxConcurrentRemediations,
@@ -30,16 +34,24 @@ public record GuardsConfig(
     Boolean healthCheck,
     Duration healthBackoff,
     Duration recheck,
-    Map<String, Override> clusters) {
+    Map<String, Override> clusters,
+    Integer maxRebalanceRetries) {
 
   public GuardsConfig {
     checkLimits(maxConcurrentRemediations, maxActions, actionWindow, healthBackoff, recheck);
+    checkRebalance(maxRebalanceRetries);
     clusters = clusters == null ? Map.of() : Map.copyOf(clusters);
+  }
+
+  /** Guards with the default rebalance bound. */
+  public GuardsConfig(Integer maxConcurrentRemediations, Integer maxActions, Duration actionWindow, Storm storm,
+      Boolean healthCheck, Duration healthBackoff, Duration recheck, Map<String, Override> clusters) {
+    this(maxConcurrentRemediations, maxActions, actionWindow, storm, healthCheck, healthBackoff, recheck, clusters, null);
   }
 
   /** No guards section: every value at its default. */
   public static GuardsConfig defaults() {
-    return new GuardsConfig(null, null, null, null, null, null, null, null);
+    return new GuardsConfig(null, null, null, null, null, null, null, null, null);
   }
 
   /**
@@ -71,9 +83,23 @@ public record GuardsConfig(
       Storm storm,
       Boolean healthCheck,
       Duration healthBackoff,
-      Duration recheck) {
+      Duration recheck,
+      Integer maxRebalanceRetries) {
     public Override {
       checkLimits(maxConcurrentRemediations, maxActions, actionWindow, healthBackoff, recheck);
+      checkRebalance(maxRebalanceRetries);
+    }
+
+    /** Overrides that leave the rebalance bound as it is. */
+    public Override(Integer maxConcurrentRemediations, Integer maxActions, Duration actionWindow, Storm storm,
+        Boolean healthCheck, Duration healthBackoff, Duration recheck) {
+      this(maxConcurrentRemediations, maxActions, actionWindow, storm, healthCheck, healthBackoff, recheck, null);
+    }
+  }
+
+  private static void checkRebalance(Integer maxRebalanceRetries) {
+    if (maxRebalanceRetries != null && maxRebalanceRetries < 0) {
+      throw new ConfigException("max_rebalance_retries must be 0 or more, got " + maxRebalanceRetries);
     }
   }
 

@@ -164,7 +164,9 @@ public record RunbookdConfig(
   /**
    * A Kafka Connect cluster.
    *
-   * @param url base URL of any worker's REST API, e.g. {@code http://connect:8083}
+   * @param url base URL of any worker's REST API, e.g. {@code http://connect:8083}; user info in it
+   *     ({@code http://user:password@connect:8083}) is taken out of it and used as {@code username} and
+   *     {@code password} unless those are set (then they win)
    * @param username basic-auth user (Connect's BasicAuthSecurityRestExtension)
    * @param password basic-auth password
    * @param passwordFile file holding the password
@@ -184,6 +186,14 @@ public record RunbookdConfig(
       if (url == null || url.isBlank()) {
         throw new ConfigException("connect_clusters: url is required");
       }
+      UserInfo info = UserInfo.split(url);
+      if (info != null) {
+        url = info.url();
+        if (username == null && password == null && passwordFile == null) {
+          username = info.username();
+          password = info.password();
+        }
+      }
       if (password == null && passwordFile != null) {
         password = Secret.fromFile(java.nio.file.Path.of(passwordFile), "connect_clusters.password_file");
       }
@@ -195,6 +205,41 @@ public record RunbookdConfig(
       return "ConnectCluster[url=" + Redact.url(url) + ", username=" + username + ", password=" + password
           + ", passwordFile=" + passwordFile + ", caFile=" + caFile + ", insecureSkipVerify=" + insecureSkipVerify
           + ", requestTimeout=" + requestTimeout + "]";
+    }
+  }
+
+  /**
+   * The user info of an {@code http(s)://user:password@host...} URL, taken out of it: {@code url} is the
+   * URL without it, the user and password are percent-decoded (RFC 3986 section 3.2.1).
+   */
+  record UserInfo(String url, String username, Secret password) {
+    private static final java.util.regex.Pattern WITH_USER_INFO =
+        java.util.regex.Pattern.compile("(?s)^(\\s*[A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*)@(.*)$");
+
+    /** The user info of {@code url} taken out, or null when it has none. Messages never quote the URL. */
+    static UserInfo split(String url) {
+      java.util.regex.Matcher m = WITH_USER_INFO.matcher(url);
+      if (!m.matches()) {
+        return null;
+      }
+      String info = m.group(2);
+      int colon = info.indexOf(':');
+      String user = decode(colon < 0 ? info : info.substring(0, colon));
+      String password = colon < 0 ? "" : decode(info.substring(colon + 1));
+      if (user.isEmpty()) {
+        throw new ConfigException("connect_clusters: the user info of url has no user name");
+      }
+      // The text as written is a secret too (it may be quoted before or without decoding).
+      Secrets.remember(new Secrets(java.util.List.of(info, password, colon < 0 ? "" : info.substring(colon + 1))));
+      return new UserInfo(m.group(1) + m.group(3), user, Secret.of(password));
+    }
+
+    private static String decode(String s) {
+      try {
+        return java.net.URLDecoder.decode(s.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("connect_clusters: the user info of url has an invalid percent-encoding");
+      }
     }
   }
 

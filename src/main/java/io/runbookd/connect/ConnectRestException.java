@@ -5,7 +5,9 @@ package io.runbookd.connect;
  *
  * <p>Connect reports errors as {@code {"error_code":<int>,"message":"<text>"}} (Kafka
  * {@code ConnectExceptionMapper}); {@link #errorCode()} and {@link #getMessage()} carry them. A
- * transport failure (connection refused, read timeout) has {@link #status()} {@code -1}.
+ * transport failure (connection refused, read timeout) has {@link #status()} {@code -1}. The message
+ * has every configured secret masked ({@link io.runbookd.config.Secrets#redactKnown}): it is stored and
+ * shown as a step's error.
  */
 public class ConnectRestException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -17,7 +19,8 @@ public class ConnectRestException extends RuntimeException {
   private final String restMessage;
 
   public ConnectRestException(String method, String path, int status, int errorCode, String restMessage, Throwable cause) {
-    super(method + " " + path + " failed: " + (status < 0 ? "no response" : "HTTP " + status) + ": " + restMessage, cause);
+    super(io.runbookd.config.Secrets.redactKnown(
+        method + " " + path + " failed: " + (status < 0 ? "no response" : "HTTP " + status) + ": " + restMessage), cause);
     this.method = method;
     this.path = path;
     this.status = status;

@@ -33,7 +33,7 @@ public final class Guards {
   public static Guards from(GuardsConfig g) {
     Objects.requireNonNull(g, "g");
     GuardsConfig.Override top = new GuardsConfig.Override(g.maxConcurrentRemediations(), g.maxActions(),
-        g.actionWindow(), g.storm(), g.healthCheck(), g.healthBackoff(), g.recheck());
+        g.actionWindow(), g.storm(), g.healthCheck(), g.healthBackoff(), g.recheck(), g.maxRebalanceRetries());
     ClusterLimits defaults = resolve(top, null);
     Map<String, ClusterLimits> by = new HashMap<>();
     g.clusters().forEach((name, o) -> by.put(name, resolve(o, top)));
@@ -63,7 +63,9 @@ public final class Guards {
             first(s == null ? null : s.notifier(), ts == null ? null : ts.notifier(), null)),
         first(o.healthCheck(), top == null ? null : top.healthCheck(), Boolean.TRUE),
         first(o.healthBackoff(), top == null ? null : top.healthBackoff(), DEFAULT_HEALTH_BACKOFF),
-        first(o.recheck(), top == null ? null : top.recheck(), DEFAULT_RECHECK));
+        first(o.recheck(), top == null ? null : top.recheck(), DEFAULT_RECHECK),
+        first(o.maxRebalanceRetries(), top == null ? null : top.maxRebalanceRetries(),
+            ClusterLimits.DEFAULT_MAX_REBALANCE_RETRIES));
   }
 
   private static <T> T first(T a, T b, T fallback) {

@@ -1,5 +1,6 @@
 package io.runbookd.engine;
 
+import io.runbookd.config.Secrets;
 import io.runbookd.connect.ConnectApi;
 import io.runbookd.engine.IncidentWriter.AlertContext;
 import io.runbookd.engine.IncidentWriter.Lease;
@@ -14,6 +15,7 @@ import io.runbookd.policy.Admission;
 import io.runbookd.policy.AttemptPlan;
 import io.runbookd.policy.ClusterGuardPolicy;
 import io.runbookd.policy.ConfigDiff;
+import io.runbookd.policy.RebalancePolicy;
 import io.runbookd.policy.RemediationDecider;
 import io.runbookd.policy.RemediationPolicy;
 import io.runbookd.policy.StabilityPolicy;
@@ -191,8 +193,10 @@ final class SegmentRunner {
     return wait
         .compose(w -> writer.saveWait(r.lease(), IncidentState.REMEDIATING, w, now, true))
         .compose(v -> next.advance(r.lease()))
-        .recover(err -> writer.finishStep(stepRunId, "failed", err.getMessage(), null)
-            .compose(v -> failed(r, step.type() + " failed: " + err.getMessage())));
+        .recover(err -> {
+          String error = Secrets.redactKnown(String.valueOf(err.getMessage()));
+          return writer.finishStep(stepRunId, "failed", error, null).compose(v -> failed(r, step.type() + " failed: " + error));
+        });
   }
 
   /** The segment's steps are done: another gate, the recorded verification, or the attempt's verification. */
@@ -225,9 +229,25 @@ final class SegmentRunner {
   /**
    * Connect answered the segment's first action with 409 (after the client's own retries): a rebalance
    * is under way and nothing was applied. The segment waits {@code health_backoff}; if it counted the
-   * attempt, the count is taken back.
+   * attempt, the count is taken back. Once the incident has had more than
+   * {@code guards.max_rebalance_retries} such answers ({@link RebalancePolicy}), the attempt counts as
+   * failed instead and the ladder goes on.
    */
   private Future<Void> rebalanced(Run r, String error) {
+    Incident inc = r.lease().incident();
+    int max = guard.limits(inc.cluster()).maxRebalanceRetries();
+    return deps.blocking(() -> deps.store().steps(inc.id()).stream().filter(s -> "rebalance".equals(s.outcome())).count())
+        .compose(n -> {
+          if (RebalancePolicy.defer(Math.max(1, n), max)) {
+            return deferRebalanced(r, error);
+          }
+          LOG.warn("{} rebalances={} max_rebalance_retries={} msg=\"Connect keeps answering 409; the attempt counts\"",
+              inc.context(), n, max);
+          return failed(r, RebalancePolicy.exhausted(n, max, error));
+        });
+  }
+
+  private Future<Void> deferRebalanced(Run r, String error) {
     Incident inc = r.lease().incident();
     Instant until = deps.now().plus(guard.limits(inc.cluster()).healthBackoff());
     return guard.release(r.reservation())

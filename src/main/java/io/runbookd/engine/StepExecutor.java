@@ -1,5 +1,6 @@
 package io.runbookd.engine;
 
+import io.runbookd.config.Secrets;
 import io.runbookd.model.Incident;
 
 import io.runbookd.connect.ConnectApi;
@@ -63,6 +64,11 @@ final class StepExecutor {
     this.deps = deps;
   }
 
+  /**
+   * Runs {@code step}. The error text of the result has every configured secret masked
+   * ({@link Secrets#redactKnown}): it is stored, shown by the API and logged, and a receiver's or a
+   * client's error may quote a URL or a path with a secret in it.
+   */
   Future<Result> run(Step step, Target t) {
     Future<Result> f;
     try {
@@ -70,6 +76,11 @@ final class StepExecutor {
     } catch (RuntimeException e) {
       f = Future.failedFuture(e);
     }
+    return recover(step, f).map(r -> r.error() == null ? r
+        : new Result(r.outcome(), Secrets.redactKnown(r.error()), r.before(), r.after(), r.verified()));
+  }
+
+  private static Future<Result> recover(Step step, Future<Result> f) {
     return f.recover(err -> {
       if (err instanceof ConnectRestException e && e.isConflict() && step.actsOnConnect()) {
         return Future.succeededFuture(new Result("rebalance", e.getMessage(), null, null, false));

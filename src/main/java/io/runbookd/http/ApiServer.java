@@ -66,6 +66,15 @@ public final class ApiServer extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
+    // A client that hung up (its body cut off, the connection reset) fails the request with its
+    // connection's exception, which Vert.x Web would log as an unhandled ERROR with a stack trace.
+    router.route().failureHandler(ctx -> {
+      if (clientGone(ctx)) {
+        clientGoneLine(ctx);
+      } else {
+        ctx.next();
+      }
+    });
     // First on every request, before any body is read: 401 unless the request's scope is open or its
     // credentials match (see Auth). Routes added later (approvals) are covered by their path's scope.
     router.route().handler(new Auth(config.auth(), metrics));
@@ -87,6 +96,10 @@ public final class ApiServer extends VerticleBase {
     router.errorHandler(404, ctx -> ErrorResponse.send(ctx, 404, "no such endpoint: " + ctx.request().method() + " " + ctx.request().path()));
     router.errorHandler(405, ctx -> ErrorResponse.send(ctx, 405, "method not allowed: " + ctx.request().method() + " " + ctx.request().path()));
     router.errorHandler(500, ctx -> {
+      if (clientGone(ctx)) {
+        clientGoneLine(ctx);
+        return;
+      }
       LOG.error("path={} msg=\"request failed\"", ctx.request().path(), ctx.failure());
       ErrorResponse.send(ctx, 500, "internal error");
     });
@@ -98,6 +111,39 @@ public final class ApiServer extends VerticleBase {
       LOG.info("listen={}:{} tls={} client_certs={} msg=\"HTTP server listening\"", config.host(), s.actualPort(),
           config.tls() != null, config.tls() != null && config.tls().clientCaFile() != null);
     });
+  }
+
+  private static final String CLIENT_GONE = "runbookd.client-gone";
+
+  /** Nobody to answer: one DEBUG line, no stack trace (a client that hangs up is not runbookd's error). */
+  private static void clientGoneLine(RoutingContext ctx) {
+    // The connection's exception and its closing may both fail the request: one line per request.
+    if (ctx.get(CLIENT_GONE) != null) {
+      return;
+    }
+    ctx.put(CLIENT_GONE, Boolean.TRUE);
+    LOG.debug("method={} path={} msg=\"client disconnected before the answer: {}\"", ctx.request().method(),
+        ctx.request().path(), ctx.failure() == null ? "connection closed" : ctx.failure().toString());
+  }
+
+  /**
+   * Whether the request failed because its client went away (the connection closed or reset while the
+   * body was read or the answer written), rather than because of runbookd.
+   */
+  static boolean clientGone(RoutingContext ctx) {
+    if (ctx.response().closed()) {
+      return true;
+    }
+    for (Throwable t = ctx.failure(); t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof io.vertx.core.http.HttpClosedException || t instanceof java.nio.channels.ClosedChannelException) {
+        return true;
+      }
+      if (t instanceof java.io.IOException && t.getMessage() != null
+          && (t.getMessage().contains("Connection reset") || t.getMessage().contains("Broken pipe"))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Plain HTTP, or HTTPS with PEM files (and client certificates when {@code client_ca_file} is set). */
@@ -261,7 +307,7 @@ public final class ApiServer extends VerticleBase {
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(Redacted.json(body).encode());
   }
 
   static IncidentState state(String s) {

@@ -19,7 +19,7 @@ final class ErrorResponse {
     ctx.response()
         .setStatusCode(status)
         .putHeader("Content-Type", "application/json")
-        .end(new JsonObject().put("error_code", status).put("message", message).encode());
+        .end(new JsonObject().put("error_code", status).put("message", io.runbookd.config.Secrets.redactKnown(message)).encode());
   }
 
   /**

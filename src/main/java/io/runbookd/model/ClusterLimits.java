@@ -16,6 +16,7 @@ import java.util.Objects;
  * @param healthCheck ask {@code GET /health} before acting
  * @param healthBackoff the wait after an unhealthy worker or a 409 rebalance; positive
  * @param recheck the wait when the concurrency limit is reached; positive
+ * @param maxRebalanceRetries 409 deferrals one incident may take before its attempt counts as failed; 0 or more
  */
 public record ClusterLimits(
     int maxConcurrentRemediations,
@@ -24,7 +25,11 @@ public record ClusterLimits(
     StormSettings storm,
     boolean healthCheck,
     Duration healthBackoff,
-    Duration recheck) {
+    Duration recheck,
+    int maxRebalanceRetries) {
+
+  /** The default of {@link #maxRebalanceRetries()}: 10. */
+  public static final int DEFAULT_MAX_REBALANCE_RETRIES = 10;
 
   public ClusterLimits {
     if (maxConcurrentRemediations < 1) {
@@ -37,6 +42,16 @@ public record ClusterLimits(
     Objects.requireNonNull(storm, "storm");
     positive(healthBackoff, "healthBackoff");
     positive(recheck, "recheck");
+    if (maxRebalanceRetries < 0) {
+      throw new IllegalArgumentException("maxRebalanceRetries must be >= 0, got " + maxRebalanceRetries);
+    }
+  }
+
+  /** Limits with the default rebalance bound ({@value #DEFAULT_MAX_REBALANCE_RETRIES}). */
+  public ClusterLimits(int maxConcurrentRemediations, int maxActions, Duration actionWindow, StormSettings storm,
+      boolean healthCheck, Duration healthBackoff, Duration recheck) {
+    this(maxConcurrentRemediations, maxActions, actionWindow, storm, healthCheck, healthBackoff, recheck,
+        DEFAULT_MAX_REBALANCE_RETRIES);
   }
 
   /**

@@ -50,7 +50,9 @@ final class HttpNotifier implements Notifier {
           if (resp.statusCode() / 100 == 2) {
             return Future.<Void>succeededFuture();
           }
-          String text = resp.bodyAsString();
+          // Receivers often echo the request path (a Slack or webhook URL's secret) in their error body:
+          // mask it before cutting, so no part of it is left.
+          String text = resp.bodyAsString() == null ? null : redact(resp.bodyAsString(), url);
           if (text != null && text.length() > 200) {
             text = text.substring(0, 200);
           }
@@ -62,7 +64,8 @@ final class HttpNotifier implements Notifier {
   /**
    * {@code message} without the notifier URL or its path: a Slack or webhook URL is a secret, and
    * Vert.x puts the request path into some errors ("... while executing POST /services/T0/B0/XXX").
-   * The cause is not kept for the same reason.
+   * The cause is not kept for the same reason. Every other configured secret is masked too
+   * ({@link io.runbookd.config.Secrets#redactKnown}).
    */
   static String redact(String message, String url) {
     if (message == null) {
@@ -78,7 +81,7 @@ final class HttpNotifier implements Notifier {
     } catch (IllegalArgumentException e) {
       // not a URI: the whole-URL replacement above is all we can do
     }
-    return out;
+    return io.runbookd.config.Secrets.redactKnown(out);
   }
 
   JsonObject body(Notification n) {

@@ -72,6 +72,24 @@ class GuardsConfigTest {
   }
 
   @Test
+  void theRebalanceBoundIsReadAtTheTopAndPerClusterAndResolved() {
+    GuardsConfig g = ConfigLoader.parse(BASE + """
+        guards:
+          max_rebalance_retries: 3
+          clusters:
+            prod: { max_rebalance_retries: 0 }
+        """, "runbookd.yaml").guards();
+    assertThat(g.maxRebalanceRetries()).isEqualTo(3);
+    assertThat(g.clusters().get("prod").maxRebalanceRetries()).isZero();
+    io.runbookd.engine.Guards resolved = io.runbookd.engine.Guards.from(g);
+    assertThat(resolved.of("prod").maxRebalanceRetries()).isZero();
+    assertThat(resolved.of("other").maxRebalanceRetries()).isEqualTo(3);
+    assertThat(io.runbookd.engine.Guards.defaults().of("any").maxRebalanceRetries()).isEqualTo(10);
+    assertThatThrownBy(() -> ConfigLoader.parse(BASE + "guards:\n  max_rebalance_retries: -1\n", "runbookd.yaml"))
+        .hasMessage("runbookd.yaml:5: guards: max_rebalance_retries must be 0 or more, got -1");
+  }
+
+  @Test
   void anUnknownKeyListsTheAllowedOnes() {
     assertThatThrownBy(() -> ConfigLoader.parse(BASE + "guards:\n  max_action: 5\n", "runbookd.yaml"))
         .hasMessageStartingWith("runbookd.yaml:6: unknown key \"max_action\" in guards.max_action (allowed: ")

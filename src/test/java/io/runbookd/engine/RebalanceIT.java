@@ -168,6 +168,17 @@ class RebalanceIT {
     store.close();
   }
 
+  /** Opens incident {@code inc-1} for {@code orders-sink} under rule {@code refused} and starts the engine on it. */
+  private void startEngine(RuleSet rules, RunbookdConfig config, RebalancingConnect connect) throws Exception {
+    EngineDeps deps = new EngineDeps(vertx, Clock.systemUTC(), store, () -> rules,
+        new ConnectClusters(Map.of("c1", connect)), new Notifiers(Map.of()),
+        new RunbookdMetrics(new PrometheusRegistry(), false), config.engine(), false, "test", Guards.from(config.guards()));
+    Instant now = Instant.now();
+    store.openIncident(new Incident("inc-1", "c1", "orders-sink", "refused", IncidentState.OPEN, null, 0, null, null, now,
+        now, null, now, Incident.REMEDIATE, null, null, null), List.of(), new IncidentEvent(now, "opened", "test"));
+    vertx.deployVerticle(new IncidentEngine(deps, 4)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
   @Test
   void a409OnTheFirstActionDefersTheAttemptWithoutCountingIt() throws Exception {
     RuleSet rules = new RuleLoader(new RuleLoader.Context(Set.of("c1"), Set.of()), Clock.systemUTC()).parse("r.yaml", """
@@ -186,14 +197,7 @@ class RebalanceIT {
         guards: { health_backoff: 1s }
         """, "runbookd.yaml");
     RebalancingConnect connect = new RebalancingConnect(1);
-    EngineDeps deps = new EngineDeps(vertx, Clock.systemUTC(), store, () -> rules,
-        new ConnectClusters(Map.of("c1", connect)), new Notifiers(Map.of()),
-        new RunbookdMetrics(new PrometheusRegistry(), false), config.engine(), false, "test", Guards.from(config.guards()));
-    Instant now = Instant.now();
-    store.openIncident(new Incident("inc-1", "c1", "orders-sink", "refused", IncidentState.OPEN, null, 0, null, null, now,
-        now, null, now, Incident.REMEDIATE, null, null, null), List.of(), new IncidentEvent(now, "opened", "test"));
-
-    vertx.deployVerticle(new IncidentEngine(deps, 4)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    startEngine(rules, config, connect);
 
     Await.until("the deferral", Duration.ofSeconds(10), () -> store.events("inc-1").stream().anyMatch(e -> e.kind().equals("deferred")));
     Instant deferredAt = Instant.now();
@@ -213,5 +217,37 @@ class RebalanceIT {
     Await.until("the acting step", Duration.ofSeconds(10), () -> store.steps("inc-1").stream().map(s -> s.outcome()).toList()
         .equals(List.of("rebalance", "ok")));
     assertThat(store.budget("c1", "orders-sink", "refused").attempts()).as("the attempt that acted counts").isEqualTo(1);
+  }
+
+  @Test
+  void afterMaxRebalanceRetriesA409CountsTheAttemptAndTheLadderGoesOn() throws Exception {
+    RuleSet rules = new RuleLoader(new RuleLoader.Context(Set.of("c1"), Set.of()), Clock.systemUTC()).parse("r.yaml", """
+        rules:
+          - name: refused
+            match: { alert: ['alertname="KafkaConnectTaskFailure"'] }
+            target: { cluster: c1, connector: '{{ labels.connector }}' }
+            retry: { max_attempts: 2, backoff: [500ms] }
+            verify: { within: 200ms, stable_for: 100ms }
+            steps:
+              - restart: {}
+        """);
+    RunbookdConfig config = ConfigLoader.parse("""
+        connect_clusters: { c1: { url: 'http://unused:8083' } }
+        engine: { tick: 100ms, poll_interval: 50ms }
+        guards: { health_backoff: 100ms, max_rebalance_retries: 2 }
+        """, "runbookd.yaml");
+    RebalancingConnect connect = new RebalancingConnect(Integer.MAX_VALUE);
+    startEngine(rules, config, connect);
+
+    Await.until("the incident to give up", Duration.ofSeconds(20),
+        () -> store.get("inc-1").orElseThrow().state() == IncidentState.ESCALATED);
+    // Two 409s put the attempt off; the third and fourth count (2 of 2), then the budget is spent.
+    assertThat(connect.restarts).hasValue(4);
+    assertThat(store.budget("c1", "orders-sink", "refused").attempts()).isEqualTo(2);
+    assertThat(store.events("inc-1").stream().map(IncidentEvent::kind).filter(k -> !k.equals("opened")).toList())
+        .containsSubsequence("deferred", "attempt_failed", "attempt_failed", "gave_up");
+    assertThat(store.events("inc-1")).filteredOn(e -> e.kind().equals("attempt_failed")).first()
+        .satisfies(e -> assertThat(e.message()).contains("Connect answered 409 (rebalancing) to 3 attempts of this incident,"
+            + " more than guards.max_rebalance_retries (2); this attempt counts: POST /connectors/orders-sink/restart"));
   }
 }
