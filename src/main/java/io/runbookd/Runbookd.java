@@ -87,6 +87,8 @@ public final class Runbookd {
    *     cannot open, or the port is taken
    */
   public static Future<Runbookd> start(RunbookdConfig config, Clock clock, PrometheusRegistry registry, boolean jvmMetrics) {
+    // A config built without ConfigLoader still has its secrets masked everywhere.
+    io.runbookd.config.Secrets.remember(io.runbookd.config.Secrets.of(config));
     RunbookdMetrics metrics = new RunbookdMetrics(registry, jvmMetrics);
     ActiveRules rules = new ActiveRules(config.rules().paths().stream().map(Path::of).toList(),
         new RuleLoader.Context(config.connectClusters().keySet(), config.notifiers().keySet()), metrics, clock);

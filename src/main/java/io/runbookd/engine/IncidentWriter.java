@@ -166,8 +166,10 @@ final class IncidentWriter {
   }
 
   /** The next attempt waits for its backoff: OPEN until {@code next}. */
-  Future<Void> scheduleRetry(Lease lease, Instant next) {
+  Future<Void> scheduleRetry(Lease lease, Instant at) {
     Instant now = deps.now();
+    // decided a moment ago: a backoff of 0 may already lie in the past
+    Instant next = at.isBefore(now) ? now : at;
     Incident inc = lease.incident();
     Incident waiting = inc.withState(IncidentState.OPEN, now).withNextAction(Incident.REMEDIATE, next, now).released(now);
     return save(waiting, inc).compose(v -> event(waiting, "backoff", "next attempt at " + next + " (in "
