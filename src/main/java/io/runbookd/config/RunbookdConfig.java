@@ -252,14 +252,36 @@ public record RunbookdConfig(
    * @param lease how long a replica holds an incident or escalation without renewing; default 60s
    * @param retention closed incidents older than this are pruned; default 30d
    * @param verifyOnResolve how long a resolved alert waits before its verification; default 0s
+   * @param alertConcurrency alert events processed at once, each for a different connector (alerts of one
+   *     connector are processed one after another, in arrival order); default 32
+   * @param alertWindow claimed alert events held in memory at most, waiting for their connector's turn;
+   *     default 10000
+   * @param matchThreads threads that run rule matching (label matchers, target templates, trace patterns)
+   *     and nothing else; default 2
+   * @param alertStoreThreads threads that run the store calls of alert processing, apart from the workers
+   *     of webhook commits and remediations; default 2
    */
-  public record Engine(Duration tick, Duration pollInterval, Duration lease, Duration retention, Duration verifyOnResolve) {
+  public record Engine(Duration tick, Duration pollInterval, Duration lease, Duration retention, Duration verifyOnResolve,
+      int alertConcurrency, int alertWindow, int matchThreads, int alertStoreThreads) {
     public Engine {
       tick = tick == null ? Duration.ofSeconds(1) : tick;
       pollInterval = pollInterval == null ? Duration.ofSeconds(2) : pollInterval;
       lease = lease == null ? Duration.ofSeconds(60) : lease;
       retention = retention == null ? Duration.ofDays(30) : retention;
       verifyOnResolve = verifyOnResolve == null ? Duration.ZERO : verifyOnResolve;
+      if (alertConcurrency < 0 || alertWindow < 0 || matchThreads < 0 || alertStoreThreads < 0) {
+        throw new ConfigException(
+            "engine: alert_concurrency, alert_window, match_threads and alert_store_threads must not be negative");
+      }
+      alertConcurrency = alertConcurrency == 0 ? 32 : alertConcurrency;
+      alertWindow = alertWindow == 0 ? 10_000 : Math.max(alertWindow, alertConcurrency);
+      matchThreads = matchThreads == 0 ? 2 : matchThreads;
+      alertStoreThreads = alertStoreThreads == 0 ? 2 : alertStoreThreads;
+    }
+
+    /** Timing only; alert processing at its defaults. */
+    public Engine(Duration tick, Duration pollInterval, Duration lease, Duration retention, Duration verifyOnResolve) {
+      this(tick, pollInterval, lease, retention, verifyOnResolve, 0, 0, 0, 0);
     }
   }
 }
