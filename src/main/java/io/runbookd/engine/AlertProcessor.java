@@ -96,6 +96,7 @@ final class AlertProcessor {
     this.window = deps.config().alertWindow();
     this.lanes = new KeyedLanes<>(deps.config().alertConcurrency(), this::run);
     this.lastRenewal = deps.now();
+    this.lastBacklogNanos = System.nanoTime() - BACKLOG_EVERY_NANOS; // nanoTime may be negative: read at once
   }
 
   /**
