@@ -32,7 +32,7 @@ public record RunbookdConfig(
     rules = rules == null ? new RulesConfig(null, null) : rules;
     connectClusters = connectClusters == null ? Map.of() : Map.copyOf(connectClusters);
     notifiers = notifiers == null ? Map.of() : Map.copyOf(notifiers);
-    engine = engine == null ? new Engine(null, null, null, null, null, null, null, null) : engine;
+    engine = engine == null ? new Engine(null, null, null, null, null) : engine;
     guards = guards == null ? GuardsConfig.defaults() : guards;
     checkGuardNames(guards, connectClusters.keySet(), notifiers.keySet());
   }
@@ -317,9 +317,18 @@ public record RunbookdConfig(
    *     how soon an alert deferred because Connect did not answer is tried again); default 60s
    * @param escalationClaimLease how long an escalation or a storm summary stays claimed while it is
    *     being sent (a failed delivery is retried when the claim expires); default 30s
+   * @param alertConcurrency alert events processed at once, each for a different connector (alerts of one
+   *     connector are processed one after another, in arrival order); default 32
+   * @param alertWindow claimed alert events held in memory at most, waiting for their connector's turn;
+   *     default 10000
+   * @param matchThreads threads that run rule matching (label matchers, target templates, trace patterns)
+   *     and nothing else; default 2
+   * @param alertStoreThreads threads that run the store calls of alert processing, apart from the workers
+   *     of webhook commits and remediations; default 2
    */
   public record Engine(Duration tick, Duration pollInterval, Duration lease, Duration retention, Duration verifyOnResolve,
-      String instanceId, Duration alertClaimLease, Duration escalationClaimLease) {
+      String instanceId, Duration alertClaimLease, Duration escalationClaimLease, int alertConcurrency, int alertWindow,
+      int matchThreads, int alertStoreThreads) {
     public Engine {
       tick = tick == null ? Duration.ofSeconds(1) : tick;
       pollInterval = pollInterval == null ? Duration.ofSeconds(2) : pollInterval;
@@ -330,11 +339,19 @@ public record RunbookdConfig(
           Secret.resolve(instanceId.strip(), "engine.instance_id").reveal(), "engine.instance_id");
       alertClaimLease = positive(alertClaimLease, Duration.ofSeconds(60), "engine.alert_claim_lease");
       escalationClaimLease = positive(escalationClaimLease, Duration.ofSeconds(30), "engine.escalation_claim_lease");
+      if (alertConcurrency < 0 || alertWindow < 0 || matchThreads < 0 || alertStoreThreads < 0) {
+        throw new ConfigException(
+            "engine: alert_concurrency, alert_window, match_threads and alert_store_threads must not be negative");
+      }
+      alertConcurrency = alertConcurrency == 0 ? 32 : alertConcurrency;
+      alertWindow = alertWindow == 0 ? 10_000 : Math.max(alertWindow, alertConcurrency);
+      matchThreads = matchThreads == 0 ? 2 : matchThreads;
+      alertStoreThreads = alertStoreThreads == 0 ? 2 : alertStoreThreads;
     }
 
-    /** Engine timing with a stored instance identity and the default claim leases. */
+    /** Engine timing with a stored instance identity, the default claim leases and alert processing. */
     public Engine(Duration tick, Duration pollInterval, Duration lease, Duration retention, Duration verifyOnResolve) {
-      this(tick, pollInterval, lease, retention, verifyOnResolve, null, null, null);
+      this(tick, pollInterval, lease, retention, verifyOnResolve, null, null, null, 0, 0, 0, 0);
     }
 
     private static Duration positive(Duration d, Duration dflt, String key) {

@@ -15,21 +15,24 @@ import io.runbookd.rules.RuleEvaluator;
 import io.runbookd.rules.RuleSet;
 import io.runbookd.store.UnitsOfWork;
 import io.vertx.core.Future;
+import io.vertx.core.WorkerExecutor;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns recorded alert events into incidents, one event at a time in arrival order:
+ * Turns recorded alert events into incidents:
  *
  * <ul>
  *   <li>a firing alert for a connector that has an open incident joins it (a repeat never starts a
@@ -40,46 +43,215 @@ import org.slf4j.LoggerFactory;
  *   <li>a resolved alert never closes anything by itself: it schedules a verification.
  * </ul>
  *
- * <p>Events are claimed in batches of up to 200 (one transaction). Each event's outcome is then written
- * in one store transaction ({@link UnitsOfWork}: open, join or resolve, with the processed mark; or the
- * mark alone); an opening first tries to join in one more, because the Connect status read in between
- * must not hold a transaction open.
+ * <p>Isolation: claimed events go to one lane per connector (the first target their rules render, see
+ * {@link RuleMatching.Keyed}); the events of one lane are processed one after another in arrival order,
+ * different lanes concurrently, at most {@code engine.alert_concurrency} at once ({@link KeyedLanes}).
+ * Claiming goes on while events are in flight, up to {@code engine.alert_window} held events, so a Connect
+ * call that stalls, or a flood of alerts for some connectors, delays only the connectors it concerns. The
+ * claims of held events are renewed while they wait, and given back at {@link #close}.
+ *
+ * <p>Events are claimed in batches of up to {@value #CLAIM_BATCH} (one transaction). Each event's
+ * outcome is then written in one store transaction ({@link UnitsOfWork}: open, join or resolve, with the
+ * processed mark; or the mark alone); an opening first tries to join in one more, because the Connect
+ * status read in between must not hold a transaction open. Rule matching runs on {@link RuleMatching}'s
+ * pool. Confined to the engine's Vert.x context.
  */
 final class AlertProcessor {
   private static final Logger LOG = LoggerFactory.getLogger(AlertProcessor.class);
   static final String DEFERRED = "deferred";
+  static final int CLAIM_BATCH = 500;
+  private static final long BACKLOG_EVERY_NANOS = Duration.ofSeconds(1).toNanos();
 
   private final EngineDeps deps;
-  private volatile boolean stopping;
+  private final RuleMatching matching;
+  private final WorkerExecutor storeCalls;
+  private final Runnable wake;
+  private final int window;
+  private final KeyedLanes<RuleMatching.Keyed> lanes;
+  /** Claimed events queued or in flight here, by id. */
+  private final Map<Long, AlertEvent> held = new LinkedHashMap<>();
+  private boolean claiming;
+  private boolean again;
+  private boolean more;
+  private boolean closed;
+  private Instant lastRenewal;
+  private boolean backlogReading;
+  private long lastBacklogNanos;
 
-  AlertProcessor(EngineDeps deps) {
+  /**
+   * @param deps shared dependencies; {@code config().alertConcurrency()} and {@code alertWindow()} apply
+   * @param matching where rules are matched
+   * @param storeCalls the workers of this processor's store calls ({@code engine.alert_store_threads}):
+   *     apart from the shared worker pool, so that a flood of alerts never holds every worker that
+   *     webhook commits and remediations need
+   * @param wake asks the engine to tick (run after an event opened an incident or scheduled its
+   *     verification)
+   */
+  AlertProcessor(EngineDeps deps, RuleMatching matching, WorkerExecutor storeCalls, Runnable wake) {
     this.deps = deps;
+    this.matching = matching;
+    this.storeCalls = storeCalls;
+    this.wake = wake;
+    this.window = deps.config().alertWindow();
+    this.lanes = new KeyedLanes<>(deps.config().alertConcurrency(), this::run);
+    this.lastRenewal = deps.now();
+    this.lastBacklogNanos = System.nanoTime() - BACKLOG_EVERY_NANOS; // nanoTime may be negative: read at once
   }
 
-  /** Processes no further event of the batch under way (its claims are handed back by the caller). */
-  void stop() {
-    stopping = true;
-  }
-
-  /** Claims and processes pending alert events; returns how many were processed. */
-  Future<Integer> processPending() {
-    Instant now = deps.now();
-    Duration lease = deps.config().alertClaimLease();
-    return deps.blocking(() -> deps.store().claimAlerts(deps.owner(), now, lease, 200)).compose(events -> {
-      Future<Void> chain = Future.succeededFuture();
-      for (AlertEvent e : events) {
-        chain = chain.compose(v -> stopping ? Future.<Void>succeededFuture() : process(e)
-            .recover(err -> {
-              LOG.error("fingerprint={} alertname={} msg=\"alert processing failed\"", e.fingerprint(), e.alertname(), err);
-              return Future.succeededFuture(new Processed("error", null));
-            })
-            .compose(p -> p.recorded() || DEFERRED.equals(p.outcome()) ? Future.<Void>succeededFuture() : deps.blocking(() -> {
-              deps.store().markAlertProcessed(e.id(), deps.now(), p.outcome(), p.incidentId());
-              return (Void) null;
-            })));
+  /**
+   * Claims pending alert events while the window has room and hands each to its lane. Completes once
+   * they are claimed and queued, not processed: processing goes on in the background.
+   *
+   * @return how many events were newly claimed
+   */
+  Future<Integer> pump() {
+    updateBacklog();
+    if (closed) {
+      return Future.succeededFuture(0);
+    }
+    if (claiming) {
+      again = true;
+      return Future.succeededFuture(0);
+    }
+    claiming = true;
+    again = false;
+    return renewClaims().compose(v -> claimOnce()).onComplete(ar -> {
+      claiming = false;
+      if (ar.succeeded() && (again || more && room() > 0)) {
+        pump();
       }
-      return chain.map(v -> events.size());
     });
+  }
+
+  /** Events held here: claimed, queued or in flight. */
+  int held() {
+    return held.size();
+  }
+
+  /** The first part of a graceful stop: no further event is claimed or started (see {@link #close}). */
+  void stop() {
+    close();
+  }
+
+  /**
+   * Stops claiming and gives back the claims of the events not started yet, so another replica (or the
+   * next start) takes them at once; events in flight finish.
+   */
+  Future<Void> close() {
+    closed = true;
+    List<Long> ids = lanes.clearQueued().stream().map(k -> k.event().id()).toList();
+    ids.forEach(held::remove);
+    if (ids.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return deps.blocking(() -> deps.store().releaseAlertClaims(deps.owner(), ids))
+        .onSuccess(n -> LOG.info("released={} msg=\"claims of alerts not yet processed given back\"", n))
+        .recover(err -> {
+          LOG.warn("msg=\"could not give back {} alert claims; they are taken again after {}s: {}\"", ids.size(),
+              deps.config().alertClaimLease().toSeconds(), err.getMessage());
+          return Future.succeededFuture();
+        }).mapEmpty();
+  }
+
+  private int room() {
+    return window - held.size();
+  }
+
+  private Future<Integer> claimOnce() {
+    int limit = Math.min(CLAIM_BATCH, room());
+    if (limit <= 0) {
+      more = true;
+      return Future.succeededFuture(0);
+    }
+    Instant now = deps.now();
+    return deps.blocking(() -> deps.store().claimAlerts(deps.owner(), now, deps.config().alertClaimLease(), limit)).compose(events -> {
+      more = events.size() == limit;
+      List<AlertEvent> fresh = new ArrayList<>(events.size());
+      for (AlertEvent e : events) {
+        // An event still held here whose claim ran out (and was just taken again) is not queued twice.
+        if (held.putIfAbsent(e.id(), e) == null) {
+          fresh.add(e);
+        }
+      }
+      return matching.key(deps.rules().get(), fresh)
+          .map(keyed -> {
+            keyed.forEach(k -> lanes.submit(k.key(), k));
+            return fresh.size();
+          })
+          .recover(err -> {
+            // Left claimed: taken again once the claim runs out.
+            fresh.forEach(e -> held.remove(e.id()));
+            return Future.failedFuture(err);
+          });
+    });
+  }
+
+  /** Renews the claims of the held events a third of the way into their lease. */
+  private Future<Void> renewClaims() {
+    Instant now = deps.now();
+    if (held.isEmpty() || Duration.between(lastRenewal, now).compareTo(deps.config().alertClaimLease().dividedBy(3)) < 0) {
+      return Future.succeededFuture();
+    }
+    lastRenewal = now;
+    List<Long> ids = List.copyOf(held.keySet());
+    return deps.blocking(() -> deps.store().renewAlertClaims(deps.owner(), ids, now.plus(deps.config().alertClaimLease())))
+        .<Void>mapEmpty()
+        .recover(err -> {
+          LOG.warn("held={} msg=\"could not renew alert claims: {}\"", ids.size(), err.getMessage());
+          return Future.succeededFuture();
+        });
+  }
+
+  /** Refreshes the backlog gauges, at most once a second, one read at a time. */
+  private void updateBacklog() {
+    long t = System.nanoTime();
+    if (backlogReading || t - lastBacklogNanos < BACKLOG_EVERY_NANOS) {
+      return;
+    }
+    backlogReading = true;
+    lastBacklogNanos = t;
+    deps.blocking(() -> deps.store().alertBacklog())
+        .onSuccess(b -> deps.metrics().alertBacklog(b.unprocessed(),
+            b.oldestReceivedAt() == null ? Duration.ZERO : Duration.between(b.oldestReceivedAt(), deps.now())))
+        .onFailure(err -> LOG.debug("msg=\"alert backlog not read: {}\"", err.getMessage()))
+        .onComplete(ar -> backlogReading = false);
+  }
+
+  /**
+   * Runs a blocking store call of one event on {@link #storeCalls}; completes on the caller's context.
+   * Claims, renewals and the backlog read (one at a time) use the shared worker pool, so that claiming
+   * never waits behind the events it feeds.
+   */
+  private <T> Future<T> store(Callable<T> call) {
+    return storeCalls.executeBlocking(call, false);
+  }
+
+  /** Processes one event of a lane and marks it; never fails. */
+  private Future<Void> run(RuleMatching.Keyed k) {
+    AlertEvent e = k.event();
+    return process(k)
+        .recover(err -> {
+          LOG.error("fingerprint={} alertname={} msg=\"alert processing failed\"", e.fingerprint(), e.alertname(), err);
+          return Future.succeededFuture(new Processed("error", null));
+        })
+        .compose(p -> p.recorded() || DEFERRED.equals(p.outcome()) ? Future.succeededFuture(p) : store(() -> {
+          deps.store().markAlertProcessed(e.id(), deps.now(), p.outcome(), p.incidentId());
+          return p;
+        }))
+        .onSuccess(p -> {
+          if ("opened".equals(p.outcome()) || "resolved".equals(p.outcome())) {
+            wake.run();
+          }
+        })
+        .onFailure(err -> LOG.warn("fingerprint={} msg=\"alert outcome not recorded; taken again in {}s: {}\"",
+            e.fingerprint(), deps.config().alertClaimLease().toSeconds(), err.getMessage()))
+        .transform(ar -> {
+          held.remove(e.id());
+          if (more && !claiming && room() >= Math.min(CLAIM_BATCH, Math.max(1, window / 4))) {
+            pump();
+          }
+          return Future.<Void>succeededFuture();
+        });
   }
 
   /**
@@ -94,13 +266,13 @@ final class AlertProcessor {
     }
   }
 
-  Future<Processed> process(AlertEvent e) {
-    return e.firing() ? firing(e) : resolved(e);
+  Future<Processed> process(RuleMatching.Keyed k) {
+    return k.event().firing() ? firing(k) : resolved(k.event());
   }
 
   private Future<Processed> resolved(AlertEvent e) {
     Instant now = deps.now();
-    return deps.blocking(() -> {
+    return store(() -> {
       Optional<Incident> inc = deps.store().resolveFromAlert(new UnitsOfWork.Resolving(e.id(), e.fingerprint(),
           e.alertname(), e.alertname() + " resolved; a resolve is not proof of a fix: verifying before closing", now,
           now.plus(deps.config().verifyOnResolve())));
@@ -112,9 +284,9 @@ final class AlertProcessor {
     });
   }
 
-  private Future<Processed> firing(AlertEvent e) {
-    RuleSet rules = deps.rules().get();
-    List<RuleEvaluator.Candidate> candidates = RuleEvaluator.candidates(rules, e.labels(), e.annotations());
+  private Future<Processed> firing(RuleMatching.Keyed k) {
+    AlertEvent e = k.event();
+    List<RuleEvaluator.Candidate> candidates = k.candidates();
     Set<ConnectorTarget> targets = new LinkedHashSet<>();
     for (RuleEvaluator.Candidate c : candidates) {
       c.target().ifPresent(targets::add);
@@ -128,13 +300,15 @@ final class AlertProcessor {
       if (joined.isPresent()) {
         return Future.succeededFuture(joined.get());
       }
-      return fetchStatuses(targets).compose(statuses -> open(e, rules, candidates, statuses));
+      return fetchStatuses(targets)
+          .compose(statuses -> matching.decide(e.receivedAt(), deps.now(), candidates, statuses))
+          .compose(verdict -> open(e, verdict));
     });
   }
 
   private Future<Optional<Processed>> joinOpen(AlertEvent e, Set<ConnectorTarget> targets) {
     Instant now = deps.now();
-    return deps.blocking(() -> deps.store()
+    return store(() -> deps.store()
         .joinFromAlert(new UnitsOfWork.Joining(e.id(), e.fingerprint(), e.alertname(), List.copyOf(targets),
             e.alertname() + " joined the open incident", now))
         .map(joined -> new Processed("joined", joined.id(), true)));
@@ -166,10 +340,8 @@ final class AlertProcessor {
 
   private static final String NOT_FOUND = AlertPolicy.NOT_FOUND;
 
-  private Future<Processed> open(AlertEvent e, RuleSet rules, List<RuleEvaluator.Candidate> candidates,
-      Map<ConnectorTarget, Lookup> statuses) {
+  private Future<Processed> open(AlertEvent e, AlertPolicy.Verdict verdict) {
     Instant now = deps.now();
-    AlertPolicy.Verdict verdict = AlertPolicy.decide(e.receivedAt(), now, candidates, statuses);
     if (verdict instanceof AlertPolicy.Verdict.Defer d) {
       LOG.warn("alertname={} fingerprint={} msg=\"Connect did not answer ({}); retrying this alert in {}s\"", e.alertname(),
           e.fingerprint(), d.error(), deps.config().alertClaimLease().toSeconds());
@@ -197,7 +369,7 @@ final class AlertProcessor {
     String cause = o.cause();
     String how = "opened by " + e.alertname() + " (rule " + rule.name() + " at " + rule.source() + ")"
         + (cause == null ? "" : ": " + cause);
-    return deps.blocking(() -> {
+    return store(() -> {
       ClusterLimits.StormSettings storm = deps.guards().of(target.cluster()).storm();
       UnitsOfWork.OpenOutcome out = deps.store().openFromAlert(new UnitsOfWork.Opening(e.id(), e.fingerprint(),
           e.alertname(), newId(now), target, rule, cause, trace, how, storm, now));

@@ -13,9 +13,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The incident engine: on every tick (and right after a webhook is committed) it processes recorded
- * alerts, claims due incidents and runs their remediations concurrently (one per connector: an
- * incident is unique per connector and leased by one replica), and delivers due escalations. All
+ * The incident engine: on every tick (and right after a webhook is committed) it hands recorded alerts
+ * to the {@link AlertProcessor} (which processes them in the background, one lane per connector), claims
+ * due incidents and runs their remediations concurrently (one per connector: an incident is unique per
+ * connector and leased by one replica), and delivers due escalations. All
  * state is in the store, so a restarted daemon picks up exactly where the last one stopped.
  *
  * <p>Runs on one event-loop context; blocking store calls go to the worker pool.
@@ -28,6 +29,8 @@ public final class IncidentEngine extends VerticleBase {
   private final int maxConcurrent;
   private final Set<String> running = ConcurrentHashMap.newKeySet();
   private AlertProcessor alerts;
+  private RuleMatching matching;
+  private io.vertx.core.WorkerExecutor alertStore;
   private Remediator remediator;
   private EscalationSender escalations;
   private StormSender storms;
@@ -48,7 +51,9 @@ public final class IncidentEngine extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    alerts = new AlertProcessor(deps);
+    matching = new RuleMatching(vertx, deps.config().matchThreads());
+    alertStore = vertx.createSharedWorkerExecutor("runbookd-alerts", deps.config().alertStoreThreads());
+    alerts = new AlertProcessor(deps, matching, alertStore, () -> vertx.eventBus().send(WAKE_ADDRESS, null));
     remediator = new Remediator(deps);
     escalations = new EscalationSender(deps);
     storms = new StormSender(deps);
@@ -64,7 +69,7 @@ public final class IncidentEngine extends VerticleBase {
     if (tickTimer >= 0) {
       vertx.cancelTimer(tickTimer);
     }
-    return Future.succeededFuture();
+    return alerts.close().eventually(() -> matching.close()).eventually(() -> alertStore.close());
   }
 
   /**
@@ -119,7 +124,8 @@ public final class IncidentEngine extends VerticleBase {
     }
     ticking = true;
     again = false;
-    alerts.processPending()
+    // Claims and queues alerts; their processing goes on in the background, lane by lane (AlertProcessor).
+    alerts.pump()
         .recover(err -> logged("alert processing", err, 0))
         .compose(n -> claimIncidents())
         .compose(v -> escalations.sendDue().recover(err -> logged("escalations", err, null)))

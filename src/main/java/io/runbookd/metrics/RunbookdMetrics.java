@@ -42,6 +42,8 @@ public final class RunbookdMetrics {
   private final Counter storms;
   private final Gauge stormActive;
   private final Counter approvals;
+  private final Gauge alertBacklog;
+  private final Gauge alertBacklogOldestAge;
 
   /** Registers everything in {@code registry}; with {@code jvm} also the JVM and process metrics. */
   public RunbookdMetrics(PrometheusRegistry registry, boolean jvm) {
@@ -96,6 +98,11 @@ public final class RunbookdMetrics {
     approvals = Counter.builder().name("runbookd_approvals_total")
         .help("Approval gates decided, by rule, decision (approved, rejected, cancelled) and via (human, ttl, runbookd).")
         .labelNames("rule", "decision", "via").register(registry);
+    alertBacklog = Gauge.builder().name("runbookd_alerts_backlog")
+        .help("Alerts recorded (acknowledged to Alertmanager) but not processed yet, deferred ones included.")
+        .register(registry);
+    alertBacklogOldestAge = Gauge.builder().name("runbookd_alerts_backlog_oldest_age_seconds")
+        .help("Age of the oldest alert recorded but not processed yet; 0 when there is none.").register(registry);
     if (jvm) {
       JvmMetrics.builder().register(registry);
     }
@@ -181,6 +188,17 @@ public final class RunbookdMetrics {
 
   public void approval(String rule, String decision, String via) {
     approvals.labelValues(rule, decision, via).inc();
+  }
+
+  /**
+   * Sets the alert backlog gauges.
+   *
+   * @param unprocessed alerts recorded but not processed
+   * @param oldestAge how long ago the oldest of them was received; zero when there is none
+   */
+  public void alertBacklog(long unprocessed, Duration oldestAge) {
+    alertBacklog.set(unprocessed);
+    alertBacklogOldestAge.set(oldestAge.isNegative() ? 0 : oldestAge.toMillis() / 1000.0);
   }
 
   /** The registry in the Prometheus text format 0.0.4. */

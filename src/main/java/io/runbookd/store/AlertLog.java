@@ -48,6 +48,40 @@ public interface AlertLog {
   void markAlertProcessed(long eventId, Instant at, String outcome, String incidentId);
 
   /**
+   * Extends, to {@code until}, the claims that {@code owner} still holds on the given unprocessed events
+   * (events it keeps waiting for their turn); other events are left alone.
+   *
+   * @return how many claims were extended
+   */
+  int renewAlertClaims(String owner, List<Long> eventIds, Instant until);
+
+  /**
+   * Gives back the claims that {@code owner} holds on the given unprocessed events, so that any replica
+   * may claim them at once (e.g. at shutdown, for events that were claimed but not started).
+   *
+   * @return how many claims were given back
+   */
+  int releaseAlertClaims(String owner, List<Long> eventIds);
+
+  /**
+   * The alert backlog: events recorded but not processed yet (claimed or not, deferred included).
+   *
+   * @param unprocessed how many
+   * @param oldestReceivedAt when the oldest of them (lowest id, the first to arrive) was received; null
+   *     when there is none
+   */
+  record Backlog(long unprocessed, Instant oldestReceivedAt) {
+    public Backlog {
+      if (unprocessed < 0) {
+        throw new IllegalArgumentException("unprocessed must not be negative, got " + unprocessed);
+      }
+    }
+  }
+
+  /** The current {@link Backlog}; two index reads, cheap enough for every engine tick. */
+  Backlog alertBacklog();
+
+  /**
    * The most recent alert event processed into {@code incidentId} (its labels and annotations feed the
    * message templates), if any.
    */

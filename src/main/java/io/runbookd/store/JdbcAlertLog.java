@@ -112,6 +112,72 @@ final class JdbcAlertLog implements AlertLog {
     }
   }
 
+  /** Ids per statement of a renewal or release (well below every driver's parameter limit). */
+  private static final int IDS_PER_STATEMENT = 500;
+
+  @Override
+  public int renewAlertClaims(String owner, List<Long> eventIds, Instant until) {
+    Objects.requireNonNull(owner, "owner");
+    Objects.requireNonNull(eventIds, "eventIds");
+    Objects.requireNonNull(until, "until");
+    return byIds("renewAlertClaims", "UPDATE alert_events SET claimed_until = ? WHERE claimed_by = ?"
+        + " AND processed_at IS NULL AND id IN ", eventIds, until.toEpochMilli(), owner);
+  }
+
+  @Override
+  public int releaseAlertClaims(String owner, List<Long> eventIds) {
+    Objects.requireNonNull(owner, "owner");
+    Objects.requireNonNull(eventIds, "eventIds");
+    return byIds("releaseAlertClaims", "UPDATE alert_events SET claimed_by = NULL, claimed_until = NULL"
+        + " WHERE claimed_by = ? AND processed_at IS NULL AND id IN ", eventIds, owner);
+  }
+
+  /** Runs {@code sql + "(?, ...)"} over {@code ids} in chunks, in one transaction; the updated row count. */
+  private int byIds(String op, String sql, List<Long> ids, Object... leading) {
+    if (ids.isEmpty()) {
+      return 0;
+    }
+    return jdbc.write(op, c -> {
+      int n = 0;
+      for (int from = 0; from < ids.size(); from += IDS_PER_STATEMENT) {
+        List<Long> chunk = ids.subList(from, Math.min(ids.size(), from + IDS_PER_STATEMENT));
+        String in = "(" + String.join(", ", Collections.nCopies(chunk.size(), "?")) + ")";
+        try (PreparedStatement ps = c.prepareStatement(sql + in)) {
+          int i = 1;
+          for (Object o : leading) {
+            ps.setObject(i++, o);
+          }
+          for (Long id : chunk) {
+            ps.setLong(i++, id);
+          }
+          n += ps.executeUpdate();
+        }
+      }
+      return n;
+    });
+  }
+
+  @Override
+  public Backlog alertBacklog() {
+    return jdbc.read("alertBacklog", c -> {
+      long count;
+      // Both statements read the partial index alert_events_unprocessed only.
+      try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM alert_events WHERE processed_at IS NULL");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        count = rs.getLong(1);
+      }
+      if (count == 0) {
+        return new Backlog(0, null);
+      }
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT received_at FROM alert_events WHERE processed_at IS NULL ORDER BY id LIMIT 1");
+          ResultSet rs = ps.executeQuery()) {
+        return new Backlog(count, rs.next() ? instant(rs, 1) : null);
+      }
+    });
+  }
+
   @Override
   public Optional<AlertEvent> lastAlert(String incidentId) {
     Objects.requireNonNull(incidentId, "incidentId");

@@ -98,6 +98,21 @@ final class JdbcStore implements Store {
   }
 
   @Override
+  public int renewAlertClaims(String owner, List<Long> eventIds, Instant until) {
+    return alerts.renewAlertClaims(owner, eventIds, until);
+  }
+
+  @Override
+  public int releaseAlertClaims(String owner, List<Long> eventIds) {
+    return alerts.releaseAlertClaims(owner, eventIds);
+  }
+
+  @Override
+  public Backlog alertBacklog() {
+    return alerts.alertBacklog();
+  }
+
+  @Override
   public Optional<AlertEvent> lastAlert(String incidentId) {
     return alerts.lastAlert(incidentId);
   }

@@ -44,6 +44,16 @@ class AlertingFilesIT {
   }
 
   @Test
+  void promtoolAcceptsRunbookdsOwnRuleAndItsUnitTestsPass() throws Exception {
+    assertThat(run("promtool", "check", "rules", ChainFiles.SHIPPED.resolve("runbookd.rules.yml").toString()))
+        .contains("SUCCESS: 1 rules found");
+    assertThat(run("promtool", "test", "rules", ChainFiles.SHIPPED.resolve("runbookd.rules.test.yml").toString()))
+        .contains("SUCCESS");
+    assertThat(run("promtool", "check", "config", ChainFiles.PROMETHEUS_YML.toString()))
+        .contains("SUCCESS: 2 rule files found").contains("runbookd.rules.yml");
+  }
+
+  @Test
   void promtoolAcceptsPrometheusYml() throws Exception {
     assertThat(run("promtool", "check", "config", ChainFiles.PROMETHEUS_YML.toString()))
         .contains("is valid prometheus config file syntax");
@@ -55,7 +65,8 @@ class AlertingFilesIT {
       "KafkaConnectConnectorFailure | runbookd",
       "KafkaConnectWorkerDown       | runbookd,oncall",
       "KafkaConnectSinkLagGrowing   | runbookd,oncall",
-      "KafkaBrokerDown              | oncall"})
+      "KafkaBrokerDown              | oncall",
+      "RunbookdAlertBacklog         | oncall"})
   void alertsRouteToRunbookdAndPeople(String alertname, String receivers) throws Exception {
     String out = run("amtool", "config", "routes", "test", "--config.file=" + ChainFiles.ALERTMANAGER_YML,
         "alertname=" + alertname, "connect_cluster=local", "connector=orders-pg-sink", "task=0");
