@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The incident engine: on every tick (and right after a webhook is committed) it processes recorded
  * alerts, claims due incidents and runs their remediations concurrently (one per connector: an
- * incident is unique per connector and leased by one replica), and delivers due escalations. All
+ * incident is unique per connector and leased by one replica). Escalations and storm summaries are
+ * delivered apart from all that, by {@link NotificationDelivery} (deployed with the engine). All
  * state is in the store, so a restarted daemon picks up exactly where the last one stopped.
  *
  * <p>Runs on one event-loop context; blocking store calls go to the worker pool.
@@ -28,8 +29,6 @@ public final class IncidentEngine extends VerticleBase {
   private final Set<String> running = ConcurrentHashMap.newKeySet();
   private AlertProcessor alerts;
   private Remediator remediator;
-  private EscalationSender escalations;
-  private StormSender storms;
   private long tickTimer = -1;
   private boolean ticking;
   private boolean again;
@@ -48,13 +47,13 @@ public final class IncidentEngine extends VerticleBase {
   public Future<?> start() {
     alerts = new AlertProcessor(deps);
     remediator = new Remediator(deps);
-    escalations = new EscalationSender(deps);
-    storms = new StormSender(deps);
     tickTimer = vertx.setPeriodic(deps.config().tick().toMillis(), t -> tick());
     vertx.eventBus().consumer(WAKE_ADDRESS, m -> tick());
     LOG.info("owner={} tick_ms={} msg=\"incident engine started\"", deps.owner(), deps.config().tick().toMillis());
     tick();
-    return Future.succeededFuture();
+    // Escalations and storm summaries: their own verticle (context, timers, worker threads), undeployed
+    // with this one.
+    return vertx.deployVerticle(new NotificationDelivery(deps));
   }
 
   @Override
@@ -83,8 +82,6 @@ public final class IncidentEngine extends VerticleBase {
     alerts.processPending()
         .recover(err -> logged("alert processing", err, 0))
         .compose(n -> claimIncidents())
-        .compose(v -> escalations.sendDue().recover(err -> logged("escalations", err, null)))
-        .compose(v -> storms.sendDue().recover(err -> logged("storm summaries", err, null)))
         .compose(v -> housekeeping())
         .onComplete(ar -> {
           ticking = false;
@@ -114,6 +111,7 @@ public final class IncidentEngine extends VerticleBase {
             remediator.handle(inc).onComplete(ar -> {
               running.remove(inc.id());
               vertx.eventBus().send(WAKE_ADDRESS, null);
+              vertx.eventBus().send(NotificationDelivery.WAKE_ADDRESS, null);
             });
           }
           return (Void) null;
