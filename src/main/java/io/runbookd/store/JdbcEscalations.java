@@ -27,7 +27,8 @@ import java.util.Optional;
  * is later than its due time: the earliest instant {@link #claimDueEscalations} could return it, so a
  * timer armed on it never spins. {@link #markEscalationFired} keeps the first delivery time and fails
  * with {@link StoreException} for an unknown escalation, as {@link #scheduleEscalation} does for an
- * unknown incident.
+ * unknown incident. Every claim adds one to {@code delivery_claims} (V5); {@link #deferEscalation} takes
+ * back the claim it drops, since a held escalation was not sent.
  */
 final class JdbcEscalations implements EscalationStore {
 
