@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The safety net: delivers due escalations and failure-storm summaries on its own schedule, apart from
  * alert processing and remediation. It runs on its own event-loop context and its own worker threads
- * ({@link DeliveryWorkers}); it polls every {@code engine.tick} and, in between, arms a timer on the next
+ * ({@link DeliveryWorkers}); it polls every {@code engine.tick} (at least every {@link #MIN_PERIOD}) and,
+ * in between, arms a timer on the next
  * escalation's due time ({@code EscalationStore#nextEscalationDue}), so a page goes out at its due time
  * whatever the engine is doing (a slow Connect call, a flood of alerts, a long rule evaluation).
  *
@@ -28,6 +29,11 @@ final class NotificationDelivery extends VerticleBase {
   static final String WAKE_ADDRESS = "runbookd.delivery.wake";
   /** Escalations claimed per round; more due at once are claimed by the next round at once. */
   static final int BATCH = 50;
+  /**
+   * The poll period: {@code engine.tick}, at least this. Due times are met by the timer armed on them, so
+   * polling faster than this would only add store writes (claims) that compete with alert processing.
+   */
+  static final Duration MIN_PERIOD = Duration.ofSeconds(1);
   /** The shortest timer armed on a due time, so a due time the store keeps reporting never spins. */
   private static final long MIN_TIMER_MS = 50;
 
@@ -65,10 +71,10 @@ final class NotificationDelivery extends VerticleBase {
     Duration lease = claimLease(deps.config().lease(), deps.notifiers().longestTimeout());
     escalations = new EscalationSender(deps, workers, lease);
     storms = new StormSender(deps, workers, lease);
-    periodic = vertx.setPeriodic(deps.config().tick().toMillis(), t -> round());
+    periodic = vertx.setPeriodic(period().toMillis(), t -> round());
     wake = vertx.eventBus().consumer(WAKE_ADDRESS, m -> round());
-    LOG.info("claim_lease_ms={} tick_ms={} msg=\"notification delivery started\"", lease.toMillis(),
-        deps.config().tick().toMillis());
+    LOG.info("claim_lease_ms={} period_ms={} msg=\"notification delivery started\"", lease.toMillis(),
+        period().toMillis());
     round();
     return Future.succeededFuture();
   }
@@ -109,11 +115,16 @@ final class NotificationDelivery extends VerticleBase {
       return;
     }
     long delay = Duration.between(deps.now(), next.get()).toMillis();
-    if (delay >= 2 * deps.config().tick().toMillis()) {
+    if (delay >= 2 * period().toMillis()) {
       return;
     }
     vertx.cancelTimer(dueTimer);
     dueTimer = vertx.setTimer(Math.max(MIN_TIMER_MS, delay), t -> round());
+  }
+
+  private Duration period() {
+    Duration tick = deps.config().tick();
+    return tick.compareTo(MIN_PERIOD) >= 0 ? tick : MIN_PERIOD;
   }
 
   private <T> Future<T> logged(String what, Throwable err, T fallback) {
