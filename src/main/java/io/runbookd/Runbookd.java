@@ -22,8 +22,6 @@ import io.runbookd.store.StoreSettings;
 import io.runbookd.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -113,12 +111,11 @@ public final class Runbookd {
     String owner = identity.newOwner();
     reclaim(store, identity);
     Vertx vertx = Vertx.vertx();
-    WebClient http = WebClient.create(vertx, new WebClientOptions().setUserAgent("runbookd").setConnectTimeout(10_000));
     Map<String, ConnectApi> apis = new HashMap<>();
     config.connectClusters().forEach((name, c) -> apis.put(name, ConnectApis.create(vertx, endpoint(name, c),
         (cluster, method, code, nanos) -> metrics.connectRequest(cluster, method, code))));
     EngineDeps deps = new EngineDeps(vertx, clock, store, rules, new ConnectClusters(apis),
-        Notifiers.create(http, config.notifiers()), metrics, config.engine(), config.dryRun(), owner,
+        Notifiers.create(vertx, config.notifiers()), metrics, config.engine(), config.dryRun(), owner,
         io.runbookd.engine.Guards.from(config.guards()));
     Operations operations = Operations.create(vertx, store, rules, clock);
     ApiServer api = new ApiServer(config.server(), operations, metrics);

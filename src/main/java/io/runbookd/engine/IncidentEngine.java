@@ -14,9 +14,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The incident engine: on every tick (and right after a webhook is committed) it hands recorded alerts
- * to the {@link AlertProcessor} (which processes them in the background, one lane per connector), claims
- * due incidents and runs their remediations concurrently (one per connector: an incident is unique per
- * connector and leased by one replica), and delivers due escalations. All
+ * to the {@link AlertProcessor} (which processes them in the background, one lane per connector), and
+ * claims due incidents and runs their remediations concurrently (one per connector: an incident is
+ * unique per connector and leased by one replica). Escalations and storm summaries are delivered apart
+ * from all that, by {@link NotificationDelivery} (deployed with the engine). All
  * state is in the store, so a restarted daemon picks up exactly where the last one stopped.
  *
  * <p>Runs on one event-loop context; blocking store calls go to the worker pool.
@@ -32,8 +33,6 @@ public final class IncidentEngine extends VerticleBase {
   private RuleMatching matching;
   private io.vertx.core.WorkerExecutor alertStore;
   private Remediator remediator;
-  private EscalationSender escalations;
-  private StormSender storms;
   private long tickTimer = -1;
   private boolean ticking;
   private boolean again;
@@ -55,13 +54,13 @@ public final class IncidentEngine extends VerticleBase {
     alertStore = vertx.createSharedWorkerExecutor("runbookd-alerts", deps.config().alertStoreThreads());
     alerts = new AlertProcessor(deps, matching, alertStore, () -> vertx.eventBus().send(WAKE_ADDRESS, null));
     remediator = new Remediator(deps);
-    escalations = new EscalationSender(deps);
-    storms = new StormSender(deps);
     tickTimer = vertx.setPeriodic(deps.config().tick().toMillis(), t -> tick());
     vertx.eventBus().consumer(WAKE_ADDRESS, m -> tick());
     LOG.info("owner={} tick_ms={} msg=\"incident engine started\"", deps.owner(), deps.config().tick().toMillis());
     tick();
-    return Future.succeededFuture();
+    // Escalations and storm summaries: their own verticle (context, timers, worker threads), undeployed
+    // with this one.
+    return vertx.deployVerticle(new NotificationDelivery(deps));
   }
 
   @Override
@@ -128,8 +127,6 @@ public final class IncidentEngine extends VerticleBase {
     alerts.pump()
         .recover(err -> logged("alert processing", err, 0))
         .compose(n -> claimIncidents())
-        .compose(v -> escalations.sendDue().recover(err -> logged("escalations", err, null)))
-        .compose(v -> storms.sendDue().recover(err -> logged("storm summaries", err, null)))
         .compose(v -> housekeeping())
         .onComplete(ar -> {
           ticking = false;
@@ -159,6 +156,7 @@ public final class IncidentEngine extends VerticleBase {
             remediator.handle(inc).onComplete(ar -> {
               running.remove(inc.id());
               vertx.eventBus().send(WAKE_ADDRESS, null);
+              vertx.eventBus().send(NotificationDelivery.WAKE_ADDRESS, null);
             });
           }
           return (Void) null;

@@ -4,31 +4,42 @@ import io.runbookd.model.Storm;
 
 import io.runbookd.notify.Notification;
 import io.runbookd.rules.Durations;
+import io.runbookd.store.DeliveryClaim;
 import io.vertx.core.Future;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Delivers the one summary of each failure storm and ends storms that are over. Summaries are stored
- * with the storm and claimed like escalations, so a restart or a second replica never sends a second
- * one; a notifier failure leaves the summary due, and it is retried when the claim expires.
+ * with the storm and claimed like escalations (a claim counts as a delivery attempt), so a restart or a
+ * second replica never sends a second one unless the first may not have arrived; then it goes out again
+ * with the same idempotency key ({@code storm/<cluster>/<start epoch ms>}) and the redelivery marker. A
+ * notifier failure leaves the summary due, claimable again after {@link NotificationDelivery#retryDelay}.
  */
 final class StormSender {
   private static final Logger LOG = LoggerFactory.getLogger(StormSender.class);
+  private static final long SEND_MARGIN_MS = 1_000;
 
   private final EngineDeps deps;
+  private final DeliveryWorkers workers;
+  private final Duration claimLease;
+  private final Set<Long> inFlight = ConcurrentHashMap.newKeySet();
 
-  StormSender(EngineDeps deps) {
+  StormSender(EngineDeps deps, DeliveryWorkers workers, Duration claimLease) {
     this.deps = deps;
+    this.workers = workers;
+    this.claimLease = claimLease;
   }
 
-  /** Ends storms that are over, then sends due summaries. */
+  /** Ends storms that are over, then claims due summaries and starts sending each (not awaited). */
   Future<Void> sendDue() {
     Instant now = deps.now();
-    return deps.blocking(() -> deps.store().endStorms(now))
+    return workers.run(() -> deps.store().endStorms(now))
         .map(ended -> {
           for (Storm s : ended) {
             deps.metrics().stormEnded(s.cluster());
@@ -38,33 +49,44 @@ final class StormSender {
           }
           return (Void) null;
         })
-        .compose(v -> deps.blocking(() -> deps.store().claimStormSummaries(deps.owner(), now, deps.config().escalationClaimLease(), 10)))
-        .compose(this::sendAll);
+        .compose(v -> workers.run(() -> deps.store().claimStormSummaryDeliveries(deps.owner(), now, claimLease, 10)))
+        .map(claims -> {
+          claims.forEach(this::start);
+          return null;
+        });
   }
 
-  private Future<Void> sendAll(List<Storm> due) {
-    Future<Void> chain = Future.succeededFuture();
-    for (Storm s : due) {
-      chain = chain.compose(v -> send(s).recover(err -> {
-        LOG.warn("cluster={} storm={} notifier={} msg=\"storm summary not delivered, will retry: {}\"", s.cluster(),
-            s.id(), s.notifier(), err.getMessage());
-        return Future.succeededFuture();
-      }));
+  private void start(DeliveryClaim<Storm> claim) {
+    Storm s = claim.item();
+    if (!inFlight.add(s.id())) {
+      return;
     }
-    return chain;
+    send(s, claim.mayHaveBeenSent())
+        .recover(err -> {
+          Duration retry = NotificationDelivery.retryDelay(claim.earlierClaims());
+          LOG.warn("cluster={} storm={} notifier={} retry_in_ms={} msg=\"storm summary not delivered, will retry: {}\"",
+              s.cluster(), s.id(), s.notifier(), retry.toMillis(), err.getMessage());
+          return workers.run(() -> {
+            deps.store().retryStormSummaryAt(s.id(), deps.now().plus(retry));
+            return (Void) null;
+          });
+        })
+        .onComplete(ar -> inFlight.remove(s.id()));
   }
 
-  private Future<Void> send(Storm s) {
+  private Future<Void> send(Storm s, boolean mayHaveBeenSent) {
     Notification n = new Notification("storm", "critical", summary(s), "storm-" + s.id(), null, s.cluster(), null,
-        null, "storm/" + s.cluster() + "/" + s.startedAt().toEpochMilli());
+        null, "storm/" + s.cluster() + "/" + s.startedAt().toEpochMilli(), mayHaveBeenSent);
+    long bound = deps.notifiers().get(s.notifier()).map(x -> x.timeout().toMillis()).orElse(0L) + SEND_MARGIN_MS;
     return deps.notifiers().send(s.notifier(), n)
+        .timeout(bound, TimeUnit.MILLISECONDS)
         .onComplete(ar -> deps.metrics().notification(s.notifier(), ar.succeeded()))
-        .compose(v -> deps.blocking(() -> {
+        .compose(v -> workers.run(() -> {
           deps.store().markStormSummarySent(s.id(), deps.now());
           return (Void) null;
         }))
-        .onSuccess(v -> LOG.info("cluster={} storm={} notifier={} connectors={} msg=\"storm summary delivered\"",
-            s.cluster(), s.id(), s.notifier(), s.connectors()));
+        .onSuccess(v -> LOG.info("cluster={} storm={} notifier={} connectors={} redelivery={} msg=\"storm summary"
+            + " delivered\"", s.cluster(), s.id(), s.notifier(), s.connectors(), mayHaveBeenSent));
   }
 
   /** The summary: the count, some connector names, what runbookd does now and until when. */

@@ -8,19 +8,34 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.WebClient;
 import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Posts notifications as JSON over HTTP, in one of three shapes:
  *
  * <ul>
- *   <li>{@code webhook}: the whole {@link Notification} as JSON fields (snake_case) plus {@code sent_at};
- *   <li>{@code slack}: a Slack-compatible incoming-webhook body {@code {"text": "..."}};
+ *   <li>{@code webhook}: the whole {@link Notification} as JSON fields (snake_case) plus {@code sent_at},
+ *       {@code idempotency_key} (equal to {@code dedup_key}) and {@code redelivery};
+ *   <li>{@code slack}: a Slack-compatible incoming-webhook body {@code {"text": "..."}} plus
+ *       {@code idempotency_key} and {@code redelivery} (Slack ignores them and cannot deduplicate, so a
+ *       redelivery also says so at the end of the text);
  *   <li>{@code pagerduty}: a PagerDuty Events API v2 {@code trigger} event with {@code dedup_key}
- *       (https://developer.pagerduty.com/docs/events-api-v2/trigger-events/).
+ *       (https://developer.pagerduty.com/docs/events-api-v2/trigger-events/): PagerDuty folds a trigger
+ *       with the dedup_key of an open alert into that alert; {@code redelivery} and {@code idempotency_key}
+ *       are in {@code payload.custom_details}.
  * </ul>
+ *
+ * <p>Every request carries the header {@value #IDEMPOTENCY_KEY} (the notification's key, the same for
+ * every delivery of it), and a redelivery the header {@value #REDELIVERY}{@code : true}. The whole
+ * exchange (connecting, sending, waiting for the answer) is bounded by the notifier's {@code timeout}.
  */
 final class HttpNotifier implements Notifier {
   static final String PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue";
+  /** The idempotency key header (as in the IETF httpapi draft "The Idempotency-Key HTTP Header Field"). */
+  static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+  /** Present, with value {@code true}, on a delivery that may have reached the receiver before. */
+  static final String REDELIVERY = "X-Runbookd-Redelivery";
 
   private final String name;
   private final RunbookdConfig.Notifier config;
@@ -38,14 +53,26 @@ final class HttpNotifier implements Notifier {
   }
 
   @Override
+  public java.time.Duration timeout() {
+    return config.timeout();
+  }
+
+  @Override
   public Future<Void> send(Notification n) {
     String url = config.url() != null ? config.url().reveal() : PAGERDUTY_URL;
-    HttpRequest<Buffer> req = client.postAbs(url).timeout(config.timeout().toMillis());
+    long timeoutMs = Math.max(1, config.timeout().toMillis());
+    HttpRequest<Buffer> req = client.postAbs(url).timeout(timeoutMs);
     for (Map.Entry<String, String> h : config.headers().entrySet()) {
       req.putHeader(h.getKey(), h.getValue());
     }
+    req.putHeader(IDEMPOTENCY_KEY, n.dedupKey());
+    if (n.redelivery()) {
+      req.putHeader(REDELIVERY, "true");
+    }
     return req.sendJsonObject(body(n))
-        .recover(err -> Future.failedFuture(new NotifyException("notifier " + name + ": " + redact(err.getMessage(), url), null)))
+        .timeout(timeoutMs, TimeUnit.MILLISECONDS)
+        .recover(err -> Future.failedFuture(new NotifyException("notifier " + name + ": " + (err instanceof TimeoutException
+            ? "no answer within " + timeoutMs + " ms (timeout)" : redact(err.getMessage(), url)), null)))
         .compose(resp -> {
           if (resp.statusCode() / 100 == 2) {
             return Future.<Void>succeededFuture();
@@ -87,7 +114,11 @@ final class HttpNotifier implements Notifier {
   JsonObject body(Notification n) {
     switch (config.type()) {
       case "slack":
-        return new JsonObject().put("text", n.message());
+        return new JsonObject()
+            .put("text", n.redelivery() ? n.message() + "\n_(runbookd redelivery of " + n.dedupKey()
+                + ": this message may have been sent before)_" : n.message())
+            .put("idempotency_key", n.dedupKey())
+            .put("redelivery", n.redelivery());
       case "pagerduty":
         return new JsonObject()
             .put("routing_key", config.routingKey() == null ? "" : config.routingKey().reveal())
@@ -100,7 +131,8 @@ final class HttpNotifier implements Notifier {
                 .put("component", n.connector() == null ? n.cluster() : n.connector())
                 .put("group", n.cluster())
                 .put("class", n.rule() == null ? n.kind() : n.rule())
-                .put("custom_details", new JsonObject().put("incident", n.incidentId()).put("cause", n.cause())));
+                .put("custom_details", new JsonObject().put("incident", n.incidentId()).put("cause", n.cause())
+                    .put("idempotency_key", n.dedupKey()).put("redelivery", n.redelivery())));
       default:
         return new JsonObject()
             .put("kind", n.kind())
@@ -112,6 +144,8 @@ final class HttpNotifier implements Notifier {
             .put("connector", n.connector())
             .put("cause", n.cause())
             .put("dedup_key", n.dedupKey())
+            .put("idempotency_key", n.dedupKey())
+            .put("redelivery", n.redelivery())
             .put("sent_at", Instant.now().toString());
     }
   }

@@ -14,7 +14,12 @@ import java.util.Objects;
  * @param cluster the Connect cluster
  * @param connector the connector; null for a storm
  * @param cause the cause line of the trace, may be null
- * @param dedupKey stable key so a receiver can drop a re-delivery (PagerDuty {@code dedup_key})
+ * @param dedupKey the idempotency key: the same for every delivery of this notification, different for
+ *     any other (PagerDuty {@code dedup_key}, HTTP {@code Idempotency-Key}, body field {@code idempotency_key});
+ *     default the incident id
+ * @param redelivery true when an earlier delivery of this notification may have reached the receiver (a
+ *     daemon stopped between the receiver's answer and the "sent" mark, or an attempt that failed or timed
+ *     out after the receiver had accepted it); receivers drop it if they already have {@code dedupKey}
  */
 public record Notification(
     String kind,
@@ -25,12 +30,25 @@ public record Notification(
     String cluster,
     String connector,
     String cause,
-    String dedupKey) {
+    String dedupKey,
+    boolean redelivery) {
   public Notification {
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(message, "message");
     Objects.requireNonNull(incidentId, "incidentId");
     severity = severity == null ? "warning" : severity;
     dedupKey = dedupKey == null ? incidentId : dedupKey;
+  }
+
+  /** A first delivery ({@code redelivery} false). */
+  public Notification(String kind, String severity, String message, String incidentId, String rule, String cluster,
+      String connector, String cause, String dedupKey) {
+    this(kind, severity, message, incidentId, rule, cluster, connector, cause, dedupKey, false);
+  }
+
+  /** This notification with {@code redelivery} set as given. */
+  public Notification redelivered(boolean mayHaveBeenSent) {
+    return new Notification(kind, severity, message, incidentId, rule, cluster, connector, cause, dedupKey,
+        mayHaveBeenSent);
   }
 }

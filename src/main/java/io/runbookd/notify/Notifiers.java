@@ -2,7 +2,11 @@ package io.runbookd.notify;
 
 import io.runbookd.config.RunbookdConfig;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -15,7 +19,29 @@ public final class Notifiers {
     this.byName = Map.copyOf(byName);
   }
 
-  /** Builds HTTP notifiers for every entry of {@code config}. */
+  /**
+   * Builds HTTP notifiers for every entry of {@code config}, each with its own HTTP client and
+   * connection pool, so a receiver that stalls holds no connection another notifier needs (two
+   * notifiers on the same host included).
+   */
+  public static Notifiers create(Vertx vertx, Map<String, RunbookdConfig.Notifier> config) {
+    Map<String, Notifier> out = new TreeMap<>();
+    config.forEach((name, c) -> out.put(name, new HttpNotifier(name, c, WebClient.create(vertx,
+        new WebClientOptions().setUserAgent("runbookd")
+            .setConnectTimeout((int) Math.min(10_000, Math.max(1, c.timeout().toMillis()))),
+        new PoolOptions().setHttp1MaxSize(POOL_SIZE)))));
+    return new Notifiers(out);
+  }
+
+  /** Connections per notifier: pages due at once go out in parallel up to this many. */
+  static final int POOL_SIZE = 16;
+
+  /** The longest {@link Notifier#timeout()} of all notifiers; 10 s when there are none. */
+  public Duration longestTimeout() {
+    return byName.values().stream().map(Notifier::timeout).max(Duration::compareTo).orElse(Duration.ofSeconds(10));
+  }
+
+  /** Builds HTTP notifiers for every entry of {@code config}, all sharing {@code client}. */
   public static Notifiers create(WebClient client, Map<String, RunbookdConfig.Notifier> config) {
     Map<String, Notifier> out = new TreeMap<>();
     config.forEach((name, c) -> out.put(name, new HttpNotifier(name, c, client)));

@@ -47,6 +47,18 @@ public interface ClusterGuardStore {
    */
   int releaseStormSummaryClaims(String ownerPrefix);
 
+  /**
+   * As {@link #claimStormSummaries}, and counts the claim as a delivery attempt: each result says how many
+   * claims were taken before this one ({@link DeliveryClaim#mayHaveBeenSent()}). Oldest first.
+   */
+  List<DeliveryClaim<Storm>> claimStormSummaryDeliveries(String owner, Instant now, Duration lease, int limit);
+
+  /**
+   * Drops the claim of a storm summary whose delivery failed and makes it claimable again from {@code at};
+   * nothing happens once it was sent.
+   */
+  void retryStormSummaryAt(long stormId, Instant at);
+
   /** Marks a storm's summary delivered (the first time is kept). */
   void markStormSummarySent(long stormId, Instant at);
 

@@ -36,6 +36,20 @@ public interface EscalationStore {
    */
   int releaseEscalationClaims(String ownerPrefix);
 
+  /**
+   * As {@link #claimDueEscalations}, and counts the claim as a delivery attempt: each result says how many
+   * claims were taken before this one ({@link DeliveryClaim#mayHaveBeenSent()}), so a delivery after a
+   * crash or a failed attempt goes out marked as a redelivery. Ordered by due time.
+   */
+  List<DeliveryClaim<Escalation>> claimEscalationDeliveries(String owner, Instant now, Duration lease, int limit);
+
+  /**
+   * Drops the claim of a pending escalation whose delivery failed and makes it claimable again from
+   * {@code at} (its due time is unchanged; its delivery attempts are kept). Nothing happens to a fired or
+   * cancelled one.
+   */
+  void retryEscalationAt(String incidentId, int level, Instant at);
+
   /** Marks an escalation delivered. */
   void markEscalationFired(String incidentId, int level, Instant at);
 
@@ -51,6 +65,7 @@ public interface EscalationStore {
   /**
    * Moves a pending (not fired, not cancelled) escalation to {@code dueAt} and drops its claim; used to
    * hold escalations back while a failure storm is active. Nothing happens to a fired or cancelled one.
+   * The claim it drops was not used to deliver, so it no longer counts as a delivery attempt.
    */
   void deferEscalation(String incidentId, int level, Instant dueAt);
 }

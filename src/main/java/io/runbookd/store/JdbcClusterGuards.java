@@ -100,6 +100,12 @@ final class JdbcClusterGuards implements ClusterGuardStore {
 
   @Override
   public List<Storm> claimStormSummaries(String owner, Instant now, Duration lease, int limit) {
+    return claimStormSummaryDeliveries(owner, now, lease, limit).stream().map(DeliveryClaim::item).toList();
+  }
+
+  @Override
+  public List<DeliveryClaim<Storm>> claimStormSummaryDeliveries(String owner, Instant now, Duration lease,
+      int limit) {
     Objects.requireNonNull(owner, "owner");
     Objects.requireNonNull(now, "now");
     Jdbc.requireLease(lease);
@@ -107,15 +113,20 @@ final class JdbcClusterGuards implements ClusterGuardStore {
       return List.of();
     }
     return jdbc.write("claimStormSummaries", c -> {
-      List<Long> ids = Jdbc.claimRows(c, "UPDATE cluster_storms SET claimed_by = ?, claimed_until = ?"
+      List<long[]> rows = Jdbc.claimRows(c, "UPDATE cluster_storms SET claimed_by = ?, claimed_until = ?,"
+          + " delivery_claims = delivery_claims + 1"
           + " WHERE id IN (SELECT id FROM cluster_storms WHERE summary_sent_at IS NULL AND notifier IS NOT NULL"
           + " AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY started_at, id LIMIT ?"
-          + jdbc.dialect().claimLock() + ") RETURNING id", owner, now, lease, 1, limit, rs -> rs.getLong(1));
-      List<Storm> out = new ArrayList<>();
-      for (long id : ids) {
-        out.addAll(selectStorms(c, STORM_BY_ID, id));
+          + jdbc.dialect().claimLock() + ") RETURNING id, delivery_claims", owner, now, lease, 1, limit,
+          rs -> new long[] {rs.getLong(1), rs.getLong(2)});
+      List<DeliveryClaim<Storm>> out = new ArrayList<>();
+      for (long[] row : rows) {
+        for (Storm s : selectStorms(c, STORM_BY_ID, row[0])) {
+          out.add(new DeliveryClaim<>(s, (int) Math.max(0, row[1] - 1)));
+        }
       }
-      out.sort(Comparator.comparing(Storm::startedAt).thenComparingLong(Storm::id));
+      out.sort(Comparator.comparing((DeliveryClaim<Storm> d) -> d.item().startedAt())
+          .thenComparingLong(d -> d.item().id()));
       return Collections.unmodifiableList(out);
     });
   }
@@ -124,6 +135,13 @@ final class JdbcClusterGuards implements ClusterGuardStore {
   public int releaseStormSummaryClaims(String ownerPrefix) {
     return jdbc.release("releaseStormSummaryClaims", "cluster_storms", "claimed_by", "claimed_until",
         "summary_sent_at IS NULL", ownerPrefix);
+  }
+
+  @Override
+  public void retryStormSummaryAt(long stormId, Instant at) {
+    Objects.requireNonNull(at, "at");
+    jdbc.execute("retryStormSummaryAt", c -> Jdbc.update(c, "UPDATE cluster_storms SET claimed_by = NULL,"
+        + " claimed_until = ? WHERE id = ? AND summary_sent_at IS NULL", at, stormId));
   }
 
   @Override

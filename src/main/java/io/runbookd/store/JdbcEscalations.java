@@ -27,7 +27,8 @@ import java.util.Optional;
  * is later than its due time: the earliest instant {@link #claimDueEscalations} could return it, so a
  * timer armed on it never spins. {@link #markEscalationFired} keeps the first delivery time and fails
  * with {@link StoreException} for an unknown escalation, as {@link #scheduleEscalation} does for an
- * unknown incident.
+ * unknown incident. Every claim adds one to {@code delivery_claims} (V5); {@link #deferEscalation} takes
+ * back the claim it drops, since a held escalation was not sent.
  */
 final class JdbcEscalations implements EscalationStore {
 
@@ -69,14 +70,33 @@ final class JdbcEscalations implements EscalationStore {
   /** {@inheritDoc} Only escalations of open incidents are claimed; ordered by due time. */
   @Override
   public List<Escalation> claimDueEscalations(String owner, Instant now, Duration lease, int limit) {
+    return claimEscalationDeliveries(owner, now, lease, limit).stream().map(DeliveryClaim::item).toList();
+  }
+
+  /** {@inheritDoc} Only escalations of open incidents are claimed. */
+  @Override
+  public List<DeliveryClaim<Escalation>> claimEscalationDeliveries(String owner, Instant now, Duration lease,
+      int limit) {
+    Comparator<Escalation> order =
+        Comparator.comparing(Escalation::dueAt).thenComparing(Escalation::incidentId).thenComparingInt(Escalation::level);
     return jdbc.claim("claimDueEscalations", owner, now, lease, limit,
-        "UPDATE escalations SET claimed_by = ?, claimed_until = ? WHERE (incident_id, level) IN ("
+        "UPDATE escalations SET claimed_by = ?, claimed_until = ?, delivery_claims = delivery_claims + 1"
+            + " WHERE (incident_id, level) IN ("
             + "SELECT e.incident_id, e.level FROM escalations e WHERE " + PENDING_ESCALATION
             + " AND e.due_at <= ? AND (e.claimed_until IS NULL OR e.claimed_until <= ?) AND " + INCIDENT_IS_OPEN
             + " ORDER BY e.due_at, e.incident_id, e.level LIMIT ?" + jdbc.dialect().claimLock() + ")"
-            + " RETURNING " + ESCALATION_COLUMNS,
-        2, JdbcEscalations::escalation,
-        Comparator.comparing(Escalation::dueAt).thenComparing(Escalation::incidentId).thenComparingInt(Escalation::level));
+            + " RETURNING " + ESCALATION_COLUMNS + ", delivery_claims",
+        2, rs -> new DeliveryClaim<>(escalation(rs), Math.max(0, rs.getInt(8) - 1)),
+        Comparator.comparing(DeliveryClaim<Escalation>::item, order));
+  }
+
+  @Override
+  public void retryEscalationAt(String incidentId, int level, Instant at) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    Objects.requireNonNull(at, "at");
+    jdbc.execute("retryEscalationAt", c -> Jdbc.update(c, "UPDATE escalations SET claimed_by = NULL,"
+        + " claimed_until = ? WHERE incident_id = ? AND level = ? AND fired_at IS NULL AND cancelled_at IS NULL",
+        at, incidentId, level));
   }
 
   /**
@@ -164,7 +184,8 @@ final class JdbcEscalations implements EscalationStore {
     Objects.requireNonNull(incidentId, "incidentId");
     Objects.requireNonNull(dueAt, "dueAt");
     jdbc.execute("deferEscalation", c -> Jdbc.update(c, "UPDATE escalations SET due_at = ?, claimed_by = NULL,"
-        + " claimed_until = NULL WHERE incident_id = ? AND level = ? AND fired_at IS NULL AND cancelled_at IS NULL",
+        + " claimed_until = NULL, delivery_claims = CASE WHEN delivery_claims > 0 THEN delivery_claims - 1 ELSE 0 END"
+        + " WHERE incident_id = ? AND level = ? AND fired_at IS NULL AND cancelled_at IS NULL",
         dueAt, incidentId, level));
   }
 

@@ -242,6 +242,17 @@ final class JdbcStore implements Store {
   }
 
   @Override
+  public List<DeliveryClaim<Escalation>> claimEscalationDeliveries(String owner, Instant now, Duration lease,
+      int limit) {
+    return escalations.claimEscalationDeliveries(owner, now, lease, limit);
+  }
+
+  @Override
+  public void retryEscalationAt(String incidentId, int level, Instant at) {
+    escalations.retryEscalationAt(incidentId, level, at);
+  }
+
+  @Override
   public void markEscalationFired(String incidentId, int level, Instant at) {
     escalations.markEscalationFired(incidentId, level, at);
   }
@@ -307,6 +318,17 @@ final class JdbcStore implements Store {
   @Override
   public int releaseStormSummaryClaims(String ownerPrefix) {
     return guards.releaseStormSummaryClaims(ownerPrefix);
+  }
+
+  @Override
+  public List<DeliveryClaim<Storm>> claimStormSummaryDeliveries(String owner, Instant now, Duration lease,
+      int limit) {
+    return guards.claimStormSummaryDeliveries(owner, now, lease, limit);
+  }
+
+  @Override
+  public void retryStormSummaryAt(long stormId, Instant at) {
+    guards.retryStormSummaryAt(stormId, at);
   }
 
   @Override

@@ -1541,4 +1541,76 @@ abstract class StoreContract {
   interface ThrowingFunction<A, R> {
     R apply(A a) throws Exception;
   }
+
+  // ---- delivery claims (redelivery marker) ----------------------------------------------------
+
+  @Test
+  void anEscalationClaimedAgainAfterAnExpiredClaimMayHaveBeenSent() {
+    open("inc-1", "c1", T0, escalation("inc-1", 0, T0));
+    assertThat(store.claimEscalationDeliveries("a", T0, LEASE, 10)).singleElement()
+        .satisfies(d -> assertThat(d.mayHaveBeenSent()).as("first delivery").isFalse());
+    // "a" died between the receiver's answer and the mark: the next claimer redelivers
+    assertThat(store.claimEscalationDeliveries("b", T0.plus(LEASE), LEASE, 10)).singleElement()
+        .satisfies(d -> {
+          assertThat(d.item().level()).isZero();
+          assertThat(d.earlierClaims()).isEqualTo(1);
+          assertThat(d.mayHaveBeenSent()).isTrue();
+        });
+    store.markEscalationFired("inc-1", 0, T0.plus(LEASE));
+    assertThat(store.claimEscalationDeliveries("c", T0.plus(LEASE).plus(LEASE), LEASE, 10)).isEmpty();
+  }
+
+  @Test
+  void claimDueEscalationsAlsoCountsAsADeliveryAttempt() {
+    open("inc-1", "c1", T0, escalation("inc-1", 0, T0));
+    assertThat(store.claimDueEscalations("a", T0, LEASE, 10)).hasSize(1);
+    assertThat(store.claimEscalationDeliveries("b", T0.plus(LEASE), LEASE, 10)).singleElement()
+        .satisfies(d -> assertThat(d.mayHaveBeenSent()).isTrue());
+  }
+
+  @Test
+  void aHeldEscalationIsNotARedelivery() {
+    open("inc-1", "c1", T0, escalation("inc-1", 0, T0));
+    assertThat(store.claimEscalationDeliveries("a", T0, LEASE, 10)).hasSize(1);
+    store.deferEscalation("inc-1", 0, T0.plusSeconds(90));
+    assertThat(store.claimEscalationDeliveries("a", T0.plusSeconds(90), LEASE, 10)).singleElement()
+        .satisfies(d -> assertThat(d.mayHaveBeenSent()).as("the claim that held it sent nothing").isFalse());
+  }
+
+  @Test
+  void aFailedEscalationIsClaimableAgainAtItsRetryTimeAsARedelivery() {
+    open("inc-1", "c1", T0, escalation("inc-1", 0, T0));
+    store.claimEscalationDeliveries("a", T0, LEASE, 10);
+    store.retryEscalationAt("inc-1", 0, T0.plusSeconds(5));
+
+    assertThat(store.nextEscalationDue()).contains(T0.plusSeconds(5));
+    assertThat(store.claimEscalationDeliveries("a", T0.plusSeconds(5).minusMillis(1), LEASE, 10)).isEmpty();
+    assertThat(store.claimEscalationDeliveries("a", T0.plusSeconds(5), LEASE, 10)).singleElement()
+        .satisfies(d -> {
+          assertThat(d.item().dueAt()).as("its due time is kept").isEqualTo(T0);
+          assertThat(d.earlierClaims()).isEqualTo(1);
+        });
+    store.markEscalationFired("inc-1", 0, T0.plusSeconds(6));
+    store.retryEscalationAt("inc-1", 0, T0.plusSeconds(7));
+    assertThat(store.claimEscalationDeliveries("a", T0.plusSeconds(3600), LEASE, 10)).as("fired stays fired").isEmpty();
+  }
+
+  @Test
+  void aStormSummaryClaimedAgainMayHaveBeenSentAndAFailedOneIsRetriedAtItsTime() {
+    fail("i1", "a", T0);
+    fail("i2", "b", T0);
+    Storm storm = fail("i3", "c", T0).orElseThrow();
+    assertThat(store.claimStormSummaryDeliveries("r1", T0, LEASE, 10)).singleElement()
+        .satisfies(d -> {
+          assertThat(d.item().id()).isEqualTo(storm.id());
+          assertThat(d.mayHaveBeenSent()).isFalse();
+        });
+    store.retryStormSummaryAt(storm.id(), T0.plusSeconds(5));
+    assertThat(store.claimStormSummaryDeliveries("r2", T0.plusSeconds(5).minusMillis(1), LEASE, 10)).isEmpty();
+    assertThat(store.claimStormSummaryDeliveries("r2", T0.plusSeconds(5), LEASE, 10)).singleElement()
+        .satisfies(d -> assertThat(d.earlierClaims()).isEqualTo(1));
+    store.markStormSummarySent(storm.id(), T0.plusSeconds(6));
+    store.retryStormSummaryAt(storm.id(), T0.plusSeconds(7));
+    assertThat(store.claimStormSummaryDeliveries("r3", T0.plusSeconds(3600), LEASE, 10)).isEmpty();
+  }
 }
