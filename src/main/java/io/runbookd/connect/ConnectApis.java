@@ -4,11 +4,20 @@ import io.vertx.core.Vertx;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.core.http.PoolOptions;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** Creates {@link ConnectApi} clients. */
 public final class ConnectApis {
+
+  /**
+   * HTTP/1.1 connections per Connect cluster. Vert.x's default of 5 would queue the admitted actions of
+   * a storm's worth of concurrent remediations (up to {@code guards.max_concurrent_remediations}, 50 by
+   * default) behind each other, so an action admitted before a storm hold could reach Connect seconds
+   * later; status reads of every connector share the pool too.
+   */
+  static final int POOL_SIZE = 64;
 
   private ConnectApis() {}
 
@@ -24,7 +33,7 @@ public final class ConnectApis {
     Objects.requireNonNull(vertx, "vertx");
     Objects.requireNonNull(endpoint, "endpoint");
     Objects.requireNonNull(listener, "listener");
-    WebClient client = WebClient.create(vertx, clientOptions(endpoint));
+    WebClient client = WebClient.create(vertx, clientOptions(endpoint), new PoolOptions().setHttp1MaxSize(POOL_SIZE));
     return new VertxConnectApi(new ConnectHttp(vertx, client, endpoint, listener,
         () -> ThreadLocalRandom.current().nextDouble()));
   }

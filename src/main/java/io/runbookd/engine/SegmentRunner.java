@@ -10,6 +10,7 @@ import io.runbookd.model.ConnectorStatus;
 import io.runbookd.model.Incident;
 import io.runbookd.model.IncidentState;
 import io.runbookd.model.Outcome;
+import io.runbookd.model.Storm;
 import io.runbookd.model.Wait;
 import io.runbookd.policy.Admission;
 import io.runbookd.policy.AttemptPlan;
@@ -142,6 +143,18 @@ final class SegmentRunner {
       return ended(r, verifiedSoFar);
     }
     Step step = r.rule().steps().get(index);
+    if (step.actsOnConnect() && !acted) {
+      // The segment's first Connect action: a storm that started since the admission holds it (the
+      // admission may be a while ago on a busy store); later actions of the segment go on, so a stop +
+      // resume cycle is never cut in half.
+      return guard.storm(r.lease().incident().cluster()).compose(storm -> storm.isPresent()
+          ? heldByStorm(r, storm.get())
+          : startStep(r, ctx, index, step, verifiedSoFar, acted));
+    }
+    return startStep(r, ctx, index, step, verifiedSoFar, acted);
+  }
+
+  private Future<Void> startStep(Run r, AlertContext ctx, int index, Step step, boolean verifiedSoFar, boolean acted) {
     Incident inc = r.lease().incident();
     return writer.startStep(inc, r.attempt(), index, step).compose(stored -> {
       if (stored.isEmpty()) {
@@ -260,6 +273,19 @@ final class SegmentRunner {
         .compose(v -> writer.defer(r.lease(), new ClusterGuardPolicy.Decision.Defer(until,
             ClusterGuardPolicy.Reason.REBALANCE, "Connect is rebalancing (409: " + error + "); nothing was applied"
             + (r.counted() ? " and the attempt is not counted" : "")), r.waitAction()));
+  }
+
+  /** A storm started before the segment's first action: nothing was done, the attempt is not counted. */
+  private Future<Void> heldByStorm(Run r, Storm storm) {
+    return guard.release(r.reservation())
+        .compose(x -> deps.blocking(() -> {
+          if (r.counted() && r.before() != null) {
+            deps.store().saveBudget(r.before());
+          }
+          return null;
+        }))
+        .compose(v -> writer.defer(r.lease(), new ClusterGuardPolicy.Decision.StormHold(storm.quietUntil(), storm),
+            r.waitAction()));
   }
 
   /** The first step of the segment that contains step {@code index}. */

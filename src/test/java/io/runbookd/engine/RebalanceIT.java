@@ -240,7 +240,8 @@ class RebalanceIT {
     startEngine(rules, config, connect);
 
     Await.until("the incident to give up", Duration.ofSeconds(20),
-        () -> store.get("inc-1").orElseThrow().state() == IncidentState.ESCALATED);
+        () -> store.get("inc-1").orElseThrow().state() == IncidentState.ESCALATED
+            && store.events("inc-1").stream().anyMatch(e -> e.kind().equals("gave_up")));
     // Two 409s put the attempt off; the third and fourth count (2 of 2), then the budget is spent.
     assertThat(connect.restarts).hasValue(4);
     assertThat(store.budget("c1", "orders-sink", "refused").attempts()).isEqualTo(2);
