@@ -296,14 +296,39 @@ final class AlertProcessor {
       LOG.debug("alertname={} fingerprint={} msg=\"no rule matches the alert labels\"", e.alertname(), e.fingerprint());
       return Future.succeededFuture(new Processed("unmatched", null));
     }
-    return joinOpen(e, targets).compose(joined -> {
+    // Join first when this replica knows an incident of a target is open (a repeat: no Connect read).
+    // Otherwise read Connect first: a new incident is then opened, or joined if another replica opened
+    // it meanwhile, in ONE transaction; any other verdict still tries to join before it is recorded.
+    boolean known = targets.stream().anyMatch(openIncidents::containsKey);
+    Future<Optional<Processed>> first = known ? joinOpen(e, targets) : Future.succeededFuture(Optional.empty());
+    return first.compose(joined -> {
       if (joined.isPresent()) {
         return Future.succeededFuture(joined.get());
       }
+      targets.forEach(openIncidents::remove);
       return fetchStatuses(targets)
           .compose(statuses -> matching.decide(e.receivedAt(), deps.now(), candidates, statuses))
-          .compose(verdict -> open(e, verdict));
+          .compose(verdict -> verdict instanceof AlertPolicy.Verdict.Open || known
+              ? open(e, verdict)
+              : joinOpen(e, targets).compose(j -> j.isPresent() ? Future.succeededFuture(j.get()) : open(e, verdict)));
     });
+  }
+
+  /**
+   * Connectors this replica opened or joined an incident for, with its id: a hint, never the truth (the
+   * store decides; an incident closed since is found so by the join, which then falls through).
+   */
+  private final Map<ConnectorTarget, String> openIncidents = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final int OPEN_HINTS = 100_000;
+
+  private void remember(ConnectorTarget target, String incidentId) {
+    if (incidentId == null) {
+      return;
+    }
+    if (openIncidents.size() >= OPEN_HINTS) {
+      openIncidents.clear();
+    }
+    openIncidents.put(target, incidentId);
   }
 
   private Future<Optional<Processed>> joinOpen(AlertEvent e, Set<ConnectorTarget> targets) {
@@ -311,7 +336,10 @@ final class AlertProcessor {
     return store(() -> deps.store()
         .joinFromAlert(new UnitsOfWork.Joining(e.id(), e.fingerprint(), e.alertname(), List.copyOf(targets),
             e.alertname() + " joined the open incident", now))
-        .map(joined -> new Processed("joined", joined.id(), true)));
+        .map(joined -> {
+          remember(new ConnectorTarget(joined.cluster(), joined.connector()), joined.id());
+          return new Processed("joined", joined.id(), true);
+        }));
   }
 
   /** Status of each target; an absent entry means Connect did not answer; 404 maps to NOT_FOUND. */
@@ -375,9 +403,11 @@ final class AlertProcessor {
           e.alertname(), newId(now), target, rule, cause, trace, how, storm, now));
       if (!out.opened()) {
         // Another replica or an earlier event opened one meanwhile: joined it.
+        remember(target, out.incident() == null ? null : out.incident().id());
         return new Processed("joined", out.incident() == null ? null : out.incident().id(), true);
       }
       Incident inc = out.incident();
+      remember(target, inc.id());
       deps.metrics().ruleMatched(rule.name());
       noteFailure(target.cluster(), out);
       LOG.info("{} fingerprint={} next_action_at={} msg=\"incident opened: {}\"", inc.context(), e.fingerprint(),
