@@ -4,7 +4,7 @@ package io.runbookd.rules;
  * Traces built to hurt: long, and shaped after the shipped rules' patterns so that a backtracking
  * matcher (java.util.regex) takes time polynomial in their length.
  */
-final class HostileTraces {
+public final class HostileTraces {
   static final String HEADER = "org.apache.kafka.connect.errors.ConnectException: Tolerance exceeded in error handler\n"
       + "\tat org.apache.kafka.connect.runtime.errors.RetryWithToleranceOperator.execAndHandleError("
       + "RetryWithToleranceOperator.java:260)\n";
@@ -20,7 +20,7 @@ final class HostileTraces {
    * opener, to the end of the text. Every line is a {@code Caused by:}, so all of it is searched.
    * The trace starts with "Tolerance exceeded in error handler": the tolerance rule is the right one.
    */
-  static String schemaRegistryBacktracking(int chars) {
+  public static String schemaRegistryBacktracking(int chars) {
     String line = "Caused by: org.apache.kafka.common.errors.SerializationException: Error retrieving Avro value"
         + " schema for id 12; io.confluent.kafka.schemaregistry.client.rest.exceptions.RestClientException:"
         + " Subject 'orders-value' not found; error code: 40401\n";
