@@ -113,12 +113,19 @@ class GracefulShutdownIT {
             + " refused=" + refused.get());
     daemon.signal("TERM");
     Instant termAt = Instant.now();
-    HttpResponse<String> ready = null;
-    try {
-      ready = daemon.get("/-/ready");
-    } catch (java.io.IOException e) {
-      // already closed
-    }
+    // The signal is handled asynchronously: ask until the daemon says it is stopping (or has closed).
+    java.util.concurrent.atomic.AtomicReference<HttpResponse<String>> lastReady = new java.util.concurrent.atomic.AtomicReference<>();
+    Await.until("/-/ready to answer 503 or the listener to close after SIGTERM", Duration.ofSeconds(10),
+        Duration.ofMillis(20), () -> {
+          try {
+            lastReady.set(daemon.get("/-/ready"));
+            return lastReady.get().statusCode() != 200;
+          } catch (java.io.IOException closed) {
+            lastReady.set(null);
+            return true;
+          }
+        }, () -> "last status: " + (lastReady.get() == null ? "closed" : lastReady.get().statusCode()));
+    HttpResponse<String> ready = lastReady.get();
     assertThat(daemon.process().waitFor(SHUTDOWN_TIMEOUT.toSeconds() + 15, TimeUnit.SECONDS)).as("exited").isTrue();
     Duration toExit = Duration.between(termAt, Instant.now());
     posting.set(false);
