@@ -22,7 +22,7 @@ import java.util.Objects;
  * @param endedAt when the storm was found over, null while it may be active
  * @param connectors distinct connectors of the cluster that opened incidents from {@code startedAt - window}
  *     to {@code lastFailureAt} (computed when read)
- * @param sample some of their names, oldest first (computed when read)
+ * @param sample some of their names: the first to fail, in name order (computed when read)
  */
 public record Storm(
     long id,

@@ -289,7 +289,9 @@ final class JdbcClusterGuards implements ClusterGuardStore {
         ps.setString(1, s.cluster());
         ps.setLong(2, from);
         ps.setLong(3, to);
-        sample = Jdbc.list(ps, rs -> rs.getString(1));
+        // The first connectors to fail, listed by name: connectors of one webhook open concurrently, so
+        // their order of failure is no order a reader can use.
+        sample = Jdbc.list(ps, rs -> rs.getString(1)).stream().sorted().toList();
       }
       out.add(new Storm(s.id(), s.cluster(), s.startedAt(), s.lastFailureAt(), s.quietUntil(), s.window(),
           s.notifier(), s.summarySentAt(), s.endedAt(), count, sample));
