@@ -177,7 +177,7 @@ class GuardsIT {
       Instant allRestarted = Instant.now();
       // Nothing more may come: wait until the engine has verified every restart and put each connector's
       // next attempt an hour away.
-      Await.until("every connector's next attempt scheduled an hour away", Duration.ofSeconds(60), Duration.ofMillis(250),
+      Await.until("every connector's next attempt scheduled an hour away", Duration.ofSeconds(120), Duration.ofMillis(250),
           () -> allWaitingAnHour(d, connectors), () -> null);
       List<LoggedRequest> restarts = connect.restarts();
 
