@@ -104,7 +104,7 @@ final class SegmentRunner {
       String segmentPlan = plan(rule, from);
       LOG.info("{} attempt={} from_step={} budget={}/{} msg=\"{}: {}\"", inc.context(), attempt, from, spent.attempts(),
           rule.retry().maxAttempts(), from == 0 ? "starting remediation" : "continuing after approval", segmentPlan);
-      Run run = new Run(lease, rule, api, attempt, to, reservation, started, budget, counts, waitAction);
+      Run run = new Run(lease, rule, api, attempt, to, reservation, started, budget, counts, waitAction, inc.attempts());
       return deps.blocking(() -> {
             if (counts) {
               // The attempt counts before anything is called: a failed restart call is still an attempt.
@@ -130,13 +130,14 @@ final class SegmentRunner {
     int to = AttemptPlan.segmentEnd(rule, w.step() + 1);
     int segmentStart = segmentStart(rule, w.step());
     boolean acted = AttemptPlan.actions(rule, segmentStart, w.step()) > 0;
-    Run run = new Run(lease, rule, api, w.attempt(), to, w.reservationId(), w.startedAt(), null, false, Incident.REMEDIATE);
+    Run run = new Run(lease, rule, api, w.attempt(), to, w.reservationId(), w.startedAt(), null, false, Incident.REMEDIATE,
+        w.attempt());
     return lease.alertContext().compose(ctx -> runStep(run, ctx, w.step() + 1, verified, acted));
   }
 
   /** One segment in progress. */
   private record Run(Lease lease, Rule rule, ConnectApi api, int attempt, int to, long reservation, Instant started,
-      Budget before, boolean counted, String waitAction) {}
+      Budget before, boolean counted, String waitAction, int attemptsBefore) {}
 
   private Future<Void> runStep(Run r, AlertContext ctx, int index, boolean verifiedSoFar, boolean acted) {
     if (index >= r.to()) {
@@ -284,6 +285,8 @@ final class SegmentRunner {
           }
           return null;
         }))
+        // nothing was tried: the attempt number goes back too, so the attempt after the storm is this one
+        .compose(v -> writer.save(r.lease().incident().withAttempts(r.attemptsBefore(), deps.now()), r.lease().incident()))
         .compose(v -> writer.defer(r.lease(), new ClusterGuardPolicy.Decision.StormHold(storm.quietUntil(), storm),
             r.waitAction()));
   }
