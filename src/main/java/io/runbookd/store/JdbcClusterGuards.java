@@ -61,7 +61,9 @@ final class JdbcClusterGuards implements ClusterGuardStore {
       endStorm(c, current.get().id());
       current = Optional.empty();
     }
-    int failing = countFailing(c, cluster, at.minus(settings.window()).toEpochMilli(), at.toEpochMilli());
+    // No upper bound: openings of one webhook are stamped before they queue for this lock, so one that
+    // committed first may carry a later stamp; every committed failure since the window began counts.
+    int failing = countFailing(c, cluster, at.minus(settings.window()).toEpochMilli(), Long.MAX_VALUE);
     switch (ClusterGuardPolicy.onFailure(settings, current, failing, at)) {
       case EXTEND -> {
         Storm s = current.orElseThrow();
