@@ -128,6 +128,9 @@ class GracefulShutdownIT {
     HttpResponse<String> ready = lastReady.get();
     assertThat(daemon.process().waitFor(SHUTDOWN_TIMEOUT.toSeconds() + 15, TimeUnit.SECONDS)).as("exited").isTrue();
     Duration toExit = Duration.between(termAt, Instant.now());
+    // Alertmanager keeps posting: the next webhook after SIGTERM meets a 503 or a closed listener.
+    Await.until("a webhook after SIGTERM refused or answered 503", Duration.ofSeconds(10),
+        () -> refused.get() + unavailable.get() > 0);
     posting.set(false);
     posters.shutdown();
     assertThat(posters.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
