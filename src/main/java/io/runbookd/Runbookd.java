@@ -117,7 +117,8 @@ public final class Runbookd {
     EngineDeps deps = new EngineDeps(vertx, clock, store, rules, new ConnectClusters(apis),
         Notifiers.create(vertx, config.notifiers()), metrics, config.engine(), config.dryRun(), owner,
         io.runbookd.engine.Guards.from(config.guards()));
-    Operations operations = Operations.create(vertx, store, rules, clock);
+    Operations operations = Operations.create(vertx, store, rules, clock, io.runbookd.engine.Guards.from(config.guards()),
+        config.connectClusters().keySet());
     ApiServer api = new ApiServer(config.server(), operations, metrics);
     RuleWatcher watcher = new RuleWatcher(rules.paths(), config.rules().watchInterval(), rules::attemptedFingerprint,
         rules::reload);

@@ -26,17 +26,23 @@ import java.util.regex.Pattern;
  *       - basic_auth: { username: bob, password: ${env:BOB_PASSWORD} }
  *     metrics:                     # optional: GET /metrics (operators may scrape too)
  *       - bearer_token_file: /run/secrets/prometheus-token
+ *     viewers:                     # optional: read-only users of the API and the web page /ui
+ *       - basic_auth: { username: carol, password_file: /run/secrets/carol-password }
  * }</pre>
  *
  * @param webhook credentials Alertmanager uses for {@code POST /api/v1/alerts}; empty means open
  * @param operators named operators for the API ({@code /api/v1/*} other than alerts) and
  *     {@code POST /-/reload}; empty means open. Approvals record the operator's name.
  * @param metrics credentials for {@code GET /metrics}; empty means open (Prometheus convention)
+ * @param viewers read-only users: they may read what operators read ({@code GET} of the API and of the
+ *     web page {@code /ui}, and its explain form) but decide nothing (every other request is 403); empty
+ *     means none. Only meaningful when {@code operators} is set.
  */
 public record AuthConfig(
     @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<Credential> webhook,
     @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<Credential> operators,
-    @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<Credential> metrics) {
+    @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<Credential> metrics,
+    @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<Credential> viewers) {
 
   /** Names of operators and credentials: they are written to logs and to approval records. */
   public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._@+\\[\\]-]{0,63}");
@@ -48,14 +54,27 @@ public record AuthConfig(
     webhook = named(webhook, "webhook", false);
     operators = named(operators, "operators", true);
     metrics = named(metrics, "metrics", false);
+    viewers = named(viewers, "viewers", true);
     checkSeparate(webhook, "webhook", operators, "operators");
     checkSeparate(webhook, "webhook", metrics, "metrics");
     checkSeparate(operators, "operators", metrics, "metrics");
+    checkSeparate(viewers, "viewers", webhook, "webhook");
+    checkSeparate(viewers, "viewers", operators, "operators");
+    checkSeparate(viewers, "viewers", metrics, "metrics");
+    if (!viewers.isEmpty() && operators.isEmpty()) {
+      throw new ConfigException("server.auth.viewers is set but server.auth.operators is not: with no operators the API"
+          + " and /ui are open to anyone, so a read-only role would restrict nobody; set operators too");
+    }
+  }
+
+  /** Without read-only viewers. */
+  public AuthConfig(List<Credential> webhook, List<Credential> operators, List<Credential> metrics) {
+    this(webhook, operators, metrics, null);
   }
 
   /** Whether any scope requires credentials. */
   public boolean enabled() {
-    return !webhook.isEmpty() || !operators.isEmpty() || !metrics.isEmpty();
+    return !webhook.isEmpty() || !operators.isEmpty() || !metrics.isEmpty() || !viewers.isEmpty();
   }
 
   /** Gives every credential a name (its own, its basic-auth user, or {@code <scope>[<i>]}); names are unique per scope. */

@@ -91,7 +91,7 @@ public record Secrets(List<String> values) {
       });
     });
     AuthConfig auth = config.server().auth();
-    for (List<AuthConfig.Credential> scope : List.of(auth.webhook(), auth.operators(), auth.metrics())) {
+    for (List<AuthConfig.Credential> scope : List.of(auth.webhook(), auth.operators(), auth.metrics(), auth.viewers())) {
       for (AuthConfig.Credential c : scope) {
         secret(out, c.bearerToken());
         if (c.basicAuth() != null) {

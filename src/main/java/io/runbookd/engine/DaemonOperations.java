@@ -4,7 +4,11 @@ import io.runbookd.alert.WebhookMessage;
 import io.runbookd.model.AlertEvent;
 import io.runbookd.model.Approval;
 import io.runbookd.model.Incident;
+import io.runbookd.model.ConnectorStatus;
 import io.runbookd.model.IncidentQuery;
+import io.runbookd.model.IncidentState;
+import io.runbookd.model.Storm;
+import io.runbookd.rules.RuleEvaluator;
 import io.runbookd.rules.RuleSet;
 import io.runbookd.store.AlertRecorder;
 import io.runbookd.store.Store;
@@ -32,13 +36,22 @@ final class DaemonOperations implements Operations {
   private final AlertRecorder recorder;
   private final ActiveRules rules;
   private final Clock clock;
+  private final Guards guards;
+  private final java.util.SortedSet<String> clusters;
 
   DaemonOperations(Vertx vertx, Store store, ActiveRules rules, Clock clock) {
+    this(vertx, store, rules, clock, Guards.defaults(), java.util.Set.of());
+  }
+
+  DaemonOperations(Vertx vertx, Store store, ActiveRules rules, Clock clock, Guards guards,
+      java.util.Set<String> clusters) {
     this.vertx = Objects.requireNonNull(vertx, "vertx");
     this.store = Objects.requireNonNull(store, "store");
     this.recorder = new AlertRecorder(vertx, store);
     this.rules = Objects.requireNonNull(rules, "rules");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.guards = Objects.requireNonNull(guards, "guards");
+    this.clusters = new java.util.TreeSet<>(clusters);
   }
 
   @Override
@@ -94,6 +107,41 @@ final class DaemonOperations implements Operations {
   @Override
   public Future<RuleSet> reloadRules(String trigger) {
     return vertx.executeBlocking(() -> rules.reload(trigger), false);
+  }
+
+  @Override
+  public Future<List<AlertExplanation>> explain(WebhookMessage message, Optional<ConnectorStatus> status) {
+    Objects.requireNonNull(message, "message");
+    Objects.requireNonNull(status, "status");
+    RuleSet set = rules.get();
+    // Trace patterns are RE2/J (linear time) and the body is bounded by the listener: evaluating is
+    // CPU-only and short, as on the alert path; still, keep it off the event loop.
+    return vertx.executeBlocking(() -> {
+      List<AlertExplanation> out = new ArrayList<>(message.alerts().size());
+      for (WebhookMessage.Alert a : message.alerts()) {
+        out.add(new AlertExplanation(a, RuleEvaluator.evaluate(set, a.labels(),
+            a.annotations() == null ? Map.of() : a.annotations(), t -> status)));
+      }
+      return out;
+    }, false);
+  }
+
+  @Override
+  public Future<List<ClusterGuardState>> guardState() {
+    Instant now = clock.instant();
+    return onStore(() -> {
+      List<ClusterGuardState> out = new ArrayList<>(clusters.size());
+      for (String c : clusters) {
+        Optional<Storm> storm = store.currentStorm(c);
+        List<Incident> open = store.list(new IncidentQuery(null, true, c, null, null, null,
+            ClusterGuardState.COUNT_LIMIT, 0));
+        int remediating = (int) open.stream().filter(i -> i.state() == IncidentState.REMEDIATING).count();
+        int awaiting = (int) open.stream().filter(i -> i.state() == IncidentState.AWAITING_APPROVAL).count();
+        out.add(new ClusterGuardState(c, guards.of(c), storm, storm.map(s -> s.activeAt(now)).orElse(false),
+            open.size(), remediating, awaiting));
+      }
+      return out;
+    });
   }
 
   /** Runs a blocking store call on a worker; any failure of it becomes a {@link ServiceUnavailableException}. */

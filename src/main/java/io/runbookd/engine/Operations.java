@@ -4,6 +4,7 @@ import io.runbookd.alert.WebhookMessage;
 import io.runbookd.model.AlertEvent;
 import io.runbookd.model.Approval;
 import io.runbookd.model.Incident;
+import io.runbookd.model.ConnectorStatus;
 import io.runbookd.model.IncidentQuery;
 import io.runbookd.rules.RuleLoadException;
 import io.runbookd.rules.RuleSet;
@@ -85,6 +86,25 @@ public interface Operations {
   Future<RuleSet> reloadRules(String trigger);
 
   /**
+   * Which rule each alert of a webhook body matches and why, as {@code runbookd explain} shows it;
+   * records and changes nothing.
+   *
+   * @param message the parsed webhook body
+   * @param status the connector status to check trace patterns against (a saved
+   *     {@code GET /connectors/{name}/status} body), used for every alert's target; when empty, a rule
+   *     with a trace pattern cannot match and says so ({@code no status for the connector})
+   * @return one explanation per alert, in the body's order, against the rules in force; never fails
+   */
+  Future<List<AlertExplanation>> explain(WebhookMessage message, Optional<ConnectorStatus> status);
+
+  /**
+   * The guards of every configured Connect cluster now: limits, storm, and open incidents by state.
+   *
+   * @return one entry per cluster, in name order; or {@link ServiceUnavailableException}
+   */
+  Future<List<ClusterGuardState>> guardState();
+
+  /**
    * The daemon's operations over its parts.
    *
    * @param vertx runs the blocking store and file calls on its workers, and carries the engine's wake-up
@@ -94,5 +114,17 @@ public interface Operations {
    */
   static Operations create(Vertx vertx, Store store, ActiveRules rules, Clock clock) {
     return new DaemonOperations(vertx, store, rules, clock);
+  }
+
+  /**
+   * As {@link #create(Vertx, Store, ActiveRules, Clock)}, with the guards of the configured clusters
+   * for {@link #guardState()}.
+   *
+   * @param guards the resolved limits per cluster
+   * @param clusters the names of the configured Connect clusters
+   */
+  static Operations create(Vertx vertx, Store store, ActiveRules rules, Clock clock, Guards guards,
+      java.util.Set<String> clusters) {
+    return new DaemonOperations(vertx, store, rules, clock, guards, clusters);
   }
 }

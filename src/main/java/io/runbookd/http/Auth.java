@@ -31,6 +31,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The authenticated name is kept in the routing context: handlers (approvals) read it with
  * {@link #principal(RoutingContext)}.
+ *
+ * <p>Read-only viewers ({@code server.auth.viewers}) are accepted in the operator scope for reads only
+ * ({@link #readOnly}): {@code GET}/{@code HEAD}, and the web page's explain form, which changes nothing.
+ * Any other request of a viewer is answered 403 before its body is read; {@link #canDecide} tells the
+ * web page whether to show decision buttons.
  */
 public final class Auth implements Handler<RoutingContext> {
   private static final Logger LOG = LoggerFactory.getLogger(Auth.class);
@@ -39,6 +44,7 @@ public final class Auth implements Handler<RoutingContext> {
   public static final String ANONYMOUS = "anonymous";
 
   static final String PRINCIPAL_KEY = "runbookd.principal";
+  static final String VIEWER_KEY = "runbookd.viewer";
   static final String REALM = "runbookd";
 
   /** Which credentials an endpoint requires. */
@@ -56,6 +62,7 @@ public final class Auth implements Handler<RoutingContext> {
   private final Checker webhook;
   private final Checker operators;
   private final Checker metrics;
+  private final Checker viewers;
   private final RunbookdMetrics counters;
 
   /**
@@ -71,6 +78,7 @@ public final class Auth implements Handler<RoutingContext> {
       scrapers.addAll(config.operators());
     }
     this.metrics = new Checker(scrapers);
+    this.viewers = new Checker(config.viewers());
     this.counters = counters;
   }
 
@@ -81,6 +89,29 @@ public final class Auth implements Handler<RoutingContext> {
   public static String principal(RoutingContext ctx) {
     String p = ctx.get(PRINCIPAL_KEY);
     return p == null ? ANONYMOUS : p;
+  }
+
+  /**
+   * Whether this request may decide (approve, reject, reload): false only for a read-only viewer
+   * ({@code server.auth.viewers}).
+   */
+  public static boolean canDecide(RoutingContext ctx) {
+    return ctx.get(VIEWER_KEY) == null;
+  }
+
+  /**
+   * Whether a request only reads: {@code GET} and {@code HEAD}, and {@code POST /ui/explain} (the web
+   * page's explain form evaluates a pasted body against the rules and records nothing).
+   */
+  public static boolean readOnly(HttpMethod method, String normalizedPath) {
+    if (method == HttpMethod.GET || method == HttpMethod.HEAD) {
+      return true;
+    }
+    String p = normalizedPath == null ? "/" : normalizedPath;
+    while (p.length() > 1 && p.endsWith("/")) {
+      p = p.substring(0, p.length() - 1);
+    }
+    return method == HttpMethod.POST && p.equals("/ui/explain");
   }
 
   /** Whether this request presented valid credentials (false when its scope is open). */
@@ -129,6 +160,26 @@ public final class Auth implements Handler<RoutingContext> {
       ctx.put(PRINCIPAL_KEY, r.principal());
       ctx.next();
       return;
+    }
+    if (scope == Scope.OPERATOR && !viewers.isOpen()) {
+      Result v = viewers.check(header);
+      if (v.principal() != null) {
+        if (readOnly(ctx.request().method(), ctx.normalizedPath())) {
+          ctx.put(PRINCIPAL_KEY, v.principal());
+          ctx.put(VIEWER_KEY, Boolean.TRUE);
+          ctx.next();
+          return;
+        }
+        LOG.warn("viewer={} remote={} method={} path={} msg=\"refused: a read-only viewer may not change anything\"",
+            v.principal(), ctx.request().remoteAddress() == null ? "-" : ctx.request().remoteAddress().hostAddress(),
+            ctx.request().method(), ctx.normalizedPath());
+        if (!ctx.request().isEnded()) {
+          ctx.response().putHeader("Connection", "close");
+        }
+        ErrorResponse.send(ctx, 403, "\"" + v.principal() + "\" is a read-only viewer (server.auth.viewers): only"
+            + " operators may decide");
+        return;
+      }
     }
     LOG.warn("scope={} remote={} method={} path={} msg=\"authentication failed: {}\"", scope.name().toLowerCase(Locale.ROOT),
         ctx.request().remoteAddress() == null ? "-" : ctx.request().remoteAddress().hostAddress(),
