@@ -4,6 +4,7 @@ import io.runbookd.alert.WebhookMessage;
 import io.runbookd.model.AlertEvent;
 import io.runbookd.model.Approval;
 import io.runbookd.model.Incident;
+import io.runbookd.connect.ConnectApis;
 import io.runbookd.model.ConnectorStatus;
 import io.runbookd.model.IncidentQuery;
 import io.runbookd.model.IncidentState;
@@ -110,9 +111,15 @@ final class DaemonOperations implements Operations {
   }
 
   @Override
-  public Future<List<AlertExplanation>> explain(WebhookMessage message, Optional<ConnectorStatus> status) {
+  public Future<List<AlertExplanation>> explain(WebhookMessage message, String statusJson) {
     Objects.requireNonNull(message, "message");
-    Objects.requireNonNull(status, "status");
+    Optional<ConnectorStatus> status;
+    try {
+      status = statusJson == null ? Optional.empty() : Optional.of(ConnectApis.parseStatus(statusJson));
+    } catch (RuntimeException e) {
+      return Future.failedFuture(new IllegalArgumentException("not a Connect connector status (GET"
+          + " /connectors/{name}/status): " + e.getMessage(), e));
+    }
     RuleSet set = rules.get();
     // Trace patterns are RE2/J (linear time) and the body is bounded by the listener: evaluating is
     // CPU-only and short, as on the alert path; still, keep it off the event loop.

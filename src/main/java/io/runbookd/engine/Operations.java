@@ -4,7 +4,6 @@ import io.runbookd.alert.WebhookMessage;
 import io.runbookd.model.AlertEvent;
 import io.runbookd.model.Approval;
 import io.runbookd.model.Incident;
-import io.runbookd.model.ConnectorStatus;
 import io.runbookd.model.IncidentQuery;
 import io.runbookd.rules.RuleLoadException;
 import io.runbookd.rules.RuleSet;
@@ -90,12 +89,14 @@ public interface Operations {
    * records and changes nothing.
    *
    * @param message the parsed webhook body
-   * @param status the connector status to check trace patterns against (a saved
-   *     {@code GET /connectors/{name}/status} body), used for every alert's target; when empty, a rule
+   * @param statusJson the connector status to check trace patterns against, as a saved
+   *     {@code GET /connectors/{name}/status} body, used for every alert's target; when null, a rule
    *     with a trace pattern cannot match and says so ({@code no status for the connector})
-   * @return one explanation per alert, in the body's order, against the rules in force; never fails
+   * @return one explanation per alert, in the body's order, against the rules in force; fails with
+   *     {@link IllegalArgumentException} (saying what is wrong) when {@code statusJson} is not a
+   *     connector status
    */
-  Future<List<AlertExplanation>> explain(WebhookMessage message, Optional<ConnectorStatus> status);
+  Future<List<AlertExplanation>> explain(WebhookMessage message, String statusJson);
 
   /**
    * The guards of every configured Connect cluster now: limits, storm, and open incidents by state.
