@@ -2,7 +2,8 @@
 # Installs and starts what the test suite and the demo need on a fresh Debian machine of this project's kind:
 # a JDK 17 and Maven (normally present), a running PostgreSQL on 127.0.0.1:5432 with trust auth, and Debian's
 # prometheus and prometheus-alertmanager (binaries only: tests and the demo run them with their own config,
-# data directory and loopback ports, never as the Debian services).
+# data directory and loopback ports, never as the Debian services), and Debian's chromium and chromium-driver for
+# the web page's browser tests (WebUiIT, headless).
 set -euo pipefail
 
 need_apt=()
@@ -12,7 +13,10 @@ command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
 need_monitoring=()
 { [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ]; } || need_monitoring+=(prometheus)
 { [ -x /usr/bin/prometheus-alertmanager ] && [ -x /usr/bin/amtool ]; } || need_monitoring+=(prometheus-alertmanager)
-if [ ${#need_apt[@]} -gt 0 ] || [ ${#need_monitoring[@]} -gt 0 ]; then
+need_browser=()
+[ -x /usr/bin/chromium ] || need_browser+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_browser+=(chromium-driver)
+if [ ${#need_apt[@]} -gt 0 ] || [ ${#need_monitoring[@]} -gt 0 ] || [ ${#need_browser[@]} -gt 0 ]; then
   apt-get update -qq
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -31,6 +35,11 @@ if [ ${#need_monitoring[@]} -gt 0 ]; then
   fi
 fi
 
+if [ ${#need_browser[@]} -gt 0 ]; then
+  echo "setup: installing ${need_browser[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_browser[@]}"
+fi
+
 if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   echo "setup: starting PostgreSQL"
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start
@@ -42,3 +51,4 @@ fi
 pg_isready -h 127.0.0.1 -p 5432
 /usr/bin/prometheus --version 2>&1 | head -n 1
 /usr/bin/prometheus-alertmanager --version 2>&1 | head -n 1
+/usr/bin/chromedriver --version 2>&1 | head -n 1

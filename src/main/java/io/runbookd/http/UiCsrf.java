@@ -85,10 +85,19 @@ final class UiCsrf {
       return "cross-site request refused (Sec-Fetch-Site: " + site.toLowerCase(Locale.ROOT) + ")";
     }
     String origin = ctx.request().getHeader("Origin");
-    if (origin != null && !sameOrigin(origin, ctx.request().getHeader("Host"))) {
+    if (origin != null && !sameOrigin(origin, host(ctx))) {
       return "cross-site request refused (Origin " + origin + " is not this server)";
     }
     return null;
+  }
+
+  /** The host (and port) the request was sent to: HTTP/1.1's {@code Host}, HTTP/2's {@code :authority}. */
+  private static String host(RoutingContext ctx) {
+    io.vertx.core.net.HostAndPort a = ctx.request().authority();
+    if (a != null) {
+      return a.port() < 0 ? a.host() : a.host() + ":" + a.port();
+    }
+    return ctx.request().getHeader("Host");
   }
 
   /** Whether an {@code Origin} header names the host (and port) the request was sent to. */
