@@ -29,6 +29,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
@@ -116,6 +117,13 @@ class WebUiIT {
 
   @AfterAll
   void stopWorld() throws Exception {
+    if (browser != null && daemon != null) {
+      // The list with what the tests left: recovered, rejected and awaiting approval.
+      signIn(ALICE);
+      open("/ui/incidents");
+      await("the list", By.cssSelector("tr.incident"));
+      screenshot("incidents");
+    }
     if (browser != null) {
       browser.quit();
     }
@@ -158,8 +166,16 @@ class WebUiIT {
     }
   }
 
+  /** The whole page (up to 2,400 px high) as {@code name.png}. */
   private void screenshot(String name) throws Exception {
-    Files.write(shots.resolve(name + ".png"), browser.getScreenshotAs(OutputType.BYTES));
+    Dimension before = browser.manage().window().getSize();
+    long height = (Long) ((JavascriptExecutor) browser).executeScript("return document.documentElement.scrollHeight;");
+    browser.manage().window().setSize(new Dimension(before.getWidth(), (int) Math.min(2400, Math.max(height + 140, 600))));
+    try {
+      Files.write(shots.resolve(name + ".png"), browser.getScreenshotAs(OutputType.BYTES));
+    } finally {
+      browser.manage().window().setSize(before);
+    }
   }
 
   /** A connector whose task failed with a refused database connection; the database is back. */
@@ -254,10 +270,6 @@ class WebUiIT {
       assertThat(RestartRequestRecorder.requests(name)).singleElement();
       assertThat(connect.status(name).tasks()).allSatisfy(t -> assertThat(t.state()).isEqualTo("RUNNING"));
       screenshot("incident-recovered");
-
-      open("/ui/incidents");
-      await("the list", By.cssSelector("tr.incident[data-id='" + id + "']"));
-      screenshot("incidents");
     } finally {
       connect.deleteConnector(name);
     }
@@ -300,6 +312,17 @@ class WebUiIT {
       assertThat(browser.findElement(By.id("read-only")).getText()).contains("read-only");
       assertThat(browser.findElements(By.tagName("button")).stream().map(WebElement::getText).toList())
           .doesNotContain("Approve", "Reject");
+
+      // The list's filters: by connector, then by state.
+      open("/ui/incidents");
+      await("the filters", By.id("filter-connector")).sendKeys(name);
+      browser.findElement(By.id("filter")).click();
+      await("the filtered list", By.cssSelector("tr.incident[data-id='" + id + "']"));
+      assertThat(browser.findElements(By.cssSelector("tr.incident")).stream().map(e -> e.getAttribute("data-id")).toList())
+          .containsExactly(id);
+      open("/ui/incidents?state=closed&connector=" + name);
+      await("the empty list", By.id("incident-list"));
+      assertThat(browser.findElements(By.cssSelector("tr.incident"))).isEmpty();
 
       // The viewer's own page token does not make a viewer an operator.
       String token = csrfToken(api("GET", "/ui/incidents/" + id, CAROL, null).body());
