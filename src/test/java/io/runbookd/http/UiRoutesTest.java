@@ -49,6 +49,8 @@ class UiRoutesTest {
   static final String CAROL = basicHeader("carol", "carol-pw");
   static final HttpClient HTTP = HttpClient.newHttpClient();
   static final String HOSTILE = "<img src=x onerror=alert(1)>";
+  /** A storm's quiet time far in the future: it is active throughout the test. */
+  static final Instant FAR = Instant.now().plus(java.time.Duration.ofDays(1));
 
   static Vertx vertx;
   static String base;
@@ -68,6 +70,12 @@ class UiRoutesTest {
         case "get" -> {
           return java.util.Optional.empty();
         }
+        case "currentStorm" -> {
+          return "storming".equals(a[0])
+              ? java.util.Optional.of(new io.runbookd.model.Storm(7, "storming", t, t.plusSeconds(30), FAR, java.time.Duration.ofMinutes(2),
+                  "oncall", null, null, 23, List.of("orders-000", "orders-001")))
+              : java.util.Optional.empty();
+        }
         case "decideApproval" -> {
           decisions.add(a);
           return new Approval.Outcome(Approval.Outcome.Status.NO_INCIDENT, null);
@@ -83,7 +91,8 @@ class UiRoutesTest {
     rules.reload();
     AuthConfig auth = new AuthConfig(null, List.of(basic("alice", "alice-pw")), null, List.of(basic("carol", "carol-pw")));
     ApiServer api = new ApiServer(new RunbookdConfig.Server("127.0.0.1:0", 1024 * 1024, auth, null),
-        Operations.create(vertx, store, rules, Clock.systemUTC()), metrics);
+        Operations.create(vertx, store, rules, Clock.systemUTC(), io.runbookd.engine.Guards.defaults(),
+            java.util.Set.of("storming", "quiet")), metrics);
     vertx.deployVerticle(api).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     base = "http://127.0.0.1:" + api.port();
   }
@@ -215,6 +224,21 @@ class UiRoutesTest {
         "_csrf=" + token(CAROL) + "&webhook=" + enc(webhook) + "&status=" + enc("[1]"));
     assertThat(badStatus.statusCode()).isEqualTo(400);
     assertThat(badStatus.body()).contains("connector status: not a Connect connector status");
+  }
+
+  @Test
+  void theGuardsPageShowsEachClustersStormAndLimits() throws Exception {
+    String body = get("/ui/guards/live", CAROL).body();
+    Matcher storming = Pattern.compile("(?s)data-cluster=\"storming\">(.*?)</tr>").matcher(body);
+    Matcher quiet = Pattern.compile("(?s)data-cluster=\"quiet\">(.*?)</tr>").matcher(body);
+    assertThat(storming.find()).isTrue();
+    assertThat(quiet.find()).isTrue();
+    assertThat(body.indexOf("data-cluster=\"quiet\"")).as("clusters in name order").isLessThan(body.indexOf("data-cluster=\"storming\""));
+    assertThat(storming.group(1)).contains("STORM").contains("23 connectors (orders-000, orders-001)")
+        .contains("quiet at " + FAR).contains("30 actions per").contains("20 connectors in 2m");
+    // The stand-in store lists one open incident for any cluster.
+    assertThat(storming.group(1)).contains("<td>1</td><td>0 / 10</td><td>0</td>");
+    assertThat(quiet.group(1)).contains("none").doesNotContain("STORM");
   }
 
   @Test
