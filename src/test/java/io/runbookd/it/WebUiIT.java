@@ -279,9 +279,15 @@ class WebUiIT {
   void anOperatorRejectsAndNothingIsDone() throws Exception {
     String name = failedConnector("ui-billing-sink");
     try {
-      String id = fireAndAwaitApproval(name);
+      // The list is open before the alert arrives: the new incident appears in it without a reload.
       signIn(ALICE);
-      open("/ui/incidents/" + id);
+      open("/ui/incidents");
+      await("the list", By.id("incident-list"));
+      markPage();
+      String id = fireAndAwaitApproval(name);
+      await("the new incident in the open list", By.cssSelector("tr.incident[data-id='" + id + "'] a"));
+      assertThat(pageNotReloaded()).as("the list updated without a reload").isTrue();
+      browser.findElement(By.cssSelector("tr.incident[data-id='" + id + "'] a")).click();
       awaitText("the approval plan", By.id("approval-plan"), "steps[0] restart");
       screenshot("incident-approval");
       markPage();
