@@ -366,6 +366,11 @@ final class JdbcStore implements Store {
   }
 
   @Override
+  public OpenOutcome openOnRequest(Opening opening, AlertEvent request) {
+    return units.openOnRequest(opening, request);
+  }
+
+  @Override
   public Optional<Incident> joinFromAlert(Joining joining) {
     return units.joinFromAlert(joining);
   }

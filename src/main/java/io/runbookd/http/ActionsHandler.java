@@ -1,0 +1,120 @@
+package io.runbookd.http;
+
+import io.runbookd.engine.ActionRequest;
+import io.runbookd.engine.Operations;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * {@code POST /api/v1/actions}: an operator asks runbookd to run a named rule on a connector, as if an
+ * alert had fired (the rule's guards, approvals and record apply; see
+ * {@link Operations#requestAction}). Operator credentials; the request records who asked (the request's
+ * principal, {@code anonymous} without credentials).
+ *
+ * <p>Body: {@code {"cluster": "local", "connector": "orders-sink", "rule": "emergency-pause",
+ * "comment": "..."}} ({@code comment} optional, at most 1,000 characters). Answers:
+ *
+ * <ul>
+ *   <li>202 {@code {"incident_id","cluster","connector","rule","requested_by","comment"}}: the incident is
+ *       open and the engine runs the rule;
+ *   <li>400 for a body that is not such an object (an unknown or missing field, a field that is not a
+ *       string), an unknown rule or cluster, with the reason;
+ *   <li>409 when the connector already has an open incident (its id is in the message);
+ *   <li>503 when the store does not answer.
+ * </ul>
+ */
+public final class ActionsHandler {
+  static final int MAX_BODY = 16 * 1024;
+  private static final List<String> FIELDS = List.of("cluster", "connector", "rule", "comment");
+
+  private final Operations operations;
+
+  private ActionsHandler(Operations operations) {
+    this.operations = Objects.requireNonNull(operations, "operations");
+  }
+
+  /** Adds the route to {@code router}; requests go to {@code operations}. */
+  public static void mount(Router router, Operations operations) {
+    ActionsHandler h = new ActionsHandler(operations);
+    router.post("/api/v1/actions").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY)).handler(h::request);
+  }
+
+  private void request(RoutingContext ctx) {
+    Object p = ctx.get(ApprovalHandler.PRINCIPAL);
+    String by = p instanceof String s && !s.isBlank() ? s : ApprovalHandler.ANONYMOUS;
+    ActionRequest r;
+    try {
+      r = parse(ctx.body() == null ? null : ctx.body().asString(), by);
+    } catch (IllegalArgumentException e) {
+      ErrorResponse.send(ctx, 400, e.getMessage());
+      return;
+    }
+    operations.requestAction(r).onComplete(ar -> {
+      if (ErrorResponse.storeUnavailable(ctx, ar)) {
+        return;
+      }
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+        return;
+      }
+      ActionRequest.Outcome out = ar.result();
+      switch (out.status()) {
+        case OPENED -> ctx.response().setStatusCode(202).putHeader("Content-Type", "application/json")
+            .end(new JsonObject().put("incident_id", out.incidentId()).put("cluster", r.cluster())
+                .put("connector", r.connector()).put("rule", r.rule()).put("requested_by", r.requestedBy())
+                .put("comment", r.comment()).encode());
+        case CONFLICT -> ErrorResponse.send(ctx, 409, out.reason());
+        default -> ErrorResponse.send(ctx, 400, out.reason());
+      }
+    });
+  }
+
+  /** The request of a body; {@link IllegalArgumentException} saying what is wrong with it. */
+  static ActionRequest parse(String text, String requestedBy) {
+    if (text == null || text.isBlank()) {
+      throw new IllegalArgumentException(EXAMPLE);
+    }
+    JsonObject body;
+    try {
+      body = new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      throw new IllegalArgumentException(EXAMPLE);
+    }
+    for (String k : body.fieldNames()) {
+      if (k.equals("step") || k.equals("pipeline")) {
+        throw new IllegalArgumentException("\"" + k + "\" is not supported yet: name a rule whose steps do it");
+      }
+      if (!FIELDS.contains(k)) {
+        throw new IllegalArgumentException("unknown field \"" + k + "\" (allowed: " + String.join(", ", FIELDS) + ")");
+      }
+    }
+    String comment = string(body, "comment", false);
+    if (comment != null && comment.length() > ApprovalHandler.MAX_COMMENT) {
+      throw new IllegalArgumentException("comment must be at most " + ApprovalHandler.MAX_COMMENT + " characters");
+    }
+    return new ActionRequest(string(body, "cluster", true), string(body, "connector", true), string(body, "rule", true),
+        comment, requestedBy);
+  }
+
+  private static String string(JsonObject body, String field, boolean required) {
+    Object v = body.getValue(field);
+    if (v == null) {
+      if (required) {
+        throw new IllegalArgumentException("\"" + field + "\" is required; " + EXAMPLE);
+      }
+      return null;
+    }
+    if (!(v instanceof String s) || (required && s.isBlank())) {
+      throw new IllegalArgumentException("\"" + field + "\" must be a non-empty string");
+    }
+    return (String) v;
+  }
+
+  private static final String EXAMPLE = "body must be a JSON object such as {\"cluster\": \"local\", \"connector\":"
+      + " \"orders-sink\", \"rule\": \"emergency-pause\", \"comment\": \"...\"}";
+}
