@@ -149,6 +149,13 @@ class OpenApiIT {
           "{\"comment\":\"DBA is on it\"}")));
       validate("getIncident", expect(200, call("GET", "/api/v1/incidents/" + rejected, null)));
 
+      validate("requestAction", expect(202, call("POST", "/api/v1/actions",
+          "{\"cluster\":\"sim\",\"connector\":\"on-demand-sink\",\"rule\":\"sim-refused\",\"comment\":\"drill\"}")));
+      validate("requestAction", expect(409, call("POST", "/api/v1/actions",
+          "{\"cluster\":\"sim\",\"connector\":\"on-demand-sink\",\"rule\":\"sim-refused\"}")));
+      validate("requestAction", expect(400, call("POST", "/api/v1/actions",
+          "{\"cluster\":\"sim\",\"connector\":\"on-demand-sink\",\"rule\":\"nope\"}")));
+
       HttpResponse<String> retry = call("POST", "/api/v1/incidents/" + rejected + "/retry", "{\"comment\":\"fixed\"}");
       boolean retryServed = !(retry.statusCode() == 404 && retry.body().contains("no such endpoint"));
       if (retryServed) {
