@@ -95,5 +95,6 @@ class ArchitectureTest {
   }
 
   private static final java.util.Set<String> FACADE =
-      java.util.Set.of("Operations", "IncidentDetail", "ServiceUnavailableException");
+      java.util.Set.of("Operations", "IncidentDetail", "ServiceUnavailableException", "ActionRequest",
+          "ActionOutcome");
 }

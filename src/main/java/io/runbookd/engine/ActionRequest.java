@@ -25,17 +25,4 @@ public record ActionRequest(String cluster, String connector, String rule, Strin
     Objects.requireNonNull(rule, "rule");
     Objects.requireNonNull(requestedBy, "requestedBy");
   }
-
-  /**
-   * What became of the request.
-   *
-   * @param status {@link Status#OPENED}: an incident was opened and the engine runs the rule;
-   *     {@link Status#CONFLICT}: the connector already has an open incident ({@code incidentId}), nothing was
-   *     done; {@link Status#INVALID}: unknown rule or cluster ({@code reason} says which), nothing was done
-   * @param incidentId the incident opened, or the open one in the way; null when invalid
-   * @param reason why it was not run; null when opened
-   */
-  public record Outcome(Status status, String incidentId, String reason) {
-    public enum Status { OPENED, CONFLICT, INVALID }
-  }
 }

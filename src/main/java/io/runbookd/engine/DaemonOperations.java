@@ -100,17 +100,17 @@ final class DaemonOperations implements Operations {
   static final String OPERATOR_ACTION = "RunbookdOperatorAction";
 
   @Override
-  public Future<ActionRequest.Outcome> requestAction(ActionRequest r) {
+  public Future<ActionOutcome> requestAction(ActionRequest r) {
     io.runbookd.rules.RuleSet set = rules.get();
     java.util.Optional<io.runbookd.rules.Rule> rule = set == null ? java.util.Optional.empty() : set.byName(r.rule());
     if (rule.isEmpty()) {
-      return Future.succeededFuture(new ActionRequest.Outcome(ActionRequest.Outcome.Status.INVALID, null,
+      return Future.succeededFuture(new ActionOutcome(ActionOutcome.Status.INVALID, null,
           "unknown rule \"" + r.rule() + "\" (loaded: " + (set == null ? "none"
               : String.join(", ", set.rules().stream().map(io.runbookd.rules.Rule::name).toList())) + ")"));
     }
     java.util.Set<String> clusters = rules.clusterNames();
     if (clusters != null && !clusters.contains(r.cluster())) {
-      return Future.succeededFuture(new ActionRequest.Outcome(ActionRequest.Outcome.Status.INVALID, null,
+      return Future.succeededFuture(new ActionOutcome(ActionOutcome.Status.INVALID, null,
           "unknown cluster \"" + r.cluster() + "\" (configured: " + String.join(", ", new java.util.TreeSet<>(clusters))
               + ")"));
     }
@@ -135,14 +135,14 @@ final class DaemonOperations implements Operations {
         NO_STORM_DETECTION, now);
     return onStore(() -> store.openOnRequest(opening, event)).map(out -> {
       if (!out.opened()) {
-        return new ActionRequest.Outcome(ActionRequest.Outcome.Status.CONFLICT,
+        return new ActionOutcome(ActionOutcome.Status.CONFLICT,
             out.incident() == null ? null : out.incident().id(), "connector " + r.cluster() + "/" + r.connector()
                 + " already has an open incident" + (out.incident() == null ? "" : " (" + out.incident().id() + ")"));
       }
       LOG_ACTIONS.info("{} requested_by={} msg=\"incident opened on request: {}\"", out.incident().context(),
           r.requestedBy(), summary.replace('"', '\''));
       wakeEngine();
-      return new ActionRequest.Outcome(ActionRequest.Outcome.Status.OPENED, out.incident().id(), null);
+      return new ActionOutcome(ActionOutcome.Status.OPENED, out.incident().id(), null);
     });
   }
 

@@ -92,9 +92,9 @@ public interface Operations {
    * guards and approvals apply as for an alert. Nothing is done when the rule is not loaded, the cluster
    * is not configured, or the connector already has an open incident.
    *
-   * @return the outcome ({@link ActionRequest.Outcome}); or {@link ServiceUnavailableException}
+   * @return the outcome ({@link ActionOutcome}); or {@link ServiceUnavailableException}
    */
-  Future<ActionRequest.Outcome> requestAction(ActionRequest request);
+  Future<ActionOutcome> requestAction(ActionRequest request);
 
   /**
    * The daemon's operations over its parts.

@@ -1,5 +1,6 @@
 package io.runbookd.http;
 
+import io.runbookd.engine.ActionOutcome;
 import io.runbookd.engine.ActionRequest;
 import io.runbookd.engine.Operations;
 import io.vertx.core.json.DecodeException;
@@ -62,7 +63,7 @@ public final class ActionsHandler {
         ctx.fail(ar.cause());
         return;
       }
-      ActionRequest.Outcome out = ar.result();
+      ActionOutcome out = ar.result();
       switch (out.status()) {
         case OPENED -> ctx.response().setStatusCode(202).putHeader("Content-Type", "application/json")
             .end(new JsonObject().put("incident_id", out.incidentId()).put("cluster", r.cluster())
