@@ -13,16 +13,22 @@ import java.util.Objects;
  *
  * @param cluster a Connect cluster of {@code connect_clusters}
  * @param connector the connector's name in that cluster
- * @param rule the name of a loaded rule
+ * @param rule the name of a loaded rule; null when {@code step} is given
+ * @param step a single step of {@link OperatorSteps#STEPS} ({@code pause}, {@code resume}, {@code stop},
+ *     {@code restart}) run as the built-in one-step rule {@code operator.<step>}; null when {@code rule} is
+ *     given
  * @param comment why, for the record; may be null
  * @param requestedBy the operator (the request's principal, or {@code anonymous} when operators have no
  *     credentials)
  */
-public record ActionRequest(String cluster, String connector, String rule, String comment, String requestedBy) {
+public record ActionRequest(String cluster, String connector, String rule, String step, String comment,
+    String requestedBy) {
   public ActionRequest {
     Objects.requireNonNull(cluster, "cluster");
     Objects.requireNonNull(connector, "connector");
-    Objects.requireNonNull(rule, "rule");
+    if ((rule == null) == (step == null)) {
+      throw new IllegalArgumentException("give either a rule or a step");
+    }
     Objects.requireNonNull(requestedBy, "requestedBy");
   }
 }

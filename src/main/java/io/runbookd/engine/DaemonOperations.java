@@ -102,7 +102,13 @@ final class DaemonOperations implements Operations {
   @Override
   public Future<ActionOutcome> requestAction(ActionRequest r) {
     io.runbookd.rules.RuleSet set = rules.get();
-    java.util.Optional<io.runbookd.rules.Rule> rule = set == null ? java.util.Optional.empty() : set.byName(r.rule());
+    if (r.step() != null && OperatorSteps.rule(r.step()).isEmpty()) {
+      return Future.succeededFuture(new ActionOutcome(ActionOutcome.Status.INVALID, null,
+          "unknown step \"" + r.step() + "\" (single steps on demand: " + String.join(", ", OperatorSteps.STEPS)
+              + "; anything else: name a rule)"));
+    }
+    java.util.Optional<io.runbookd.rules.Rule> rule = r.step() != null ? OperatorSteps.rule(r.step())
+        : set == null ? java.util.Optional.empty() : set.byName(r.rule());
     if (rule.isEmpty()) {
       return Future.succeededFuture(new ActionOutcome(ActionOutcome.Status.INVALID, null,
           "unknown rule \"" + r.rule() + "\" (loaded: " + (set == null ? "none"
@@ -120,15 +126,20 @@ final class DaemonOperations implements Operations {
     labels.put("alertname", OPERATOR_ACTION);
     labels.put("connect_cluster", r.cluster());
     labels.put("connector", r.connector());
-    labels.put("rule", r.rule());
+    labels.put("rule", rule.get().name());
+    if (r.step() != null) {
+      labels.put("runbookd_step", r.step());
+    }
     labels.put("requested_by", r.requestedBy());
     java.util.Map<String, String> annotations = r.comment() == null ? java.util.Map.of()
         : java.util.Map.of("comment", r.comment());
     String fingerprint = "operator-" + id;
     AlertEvent event = new AlertEvent(0, now, fingerprint, "firing", now, null, labels, annotations, "api", null);
     io.runbookd.rules.Rule found = rule.get();
-    String summary = "requested by " + r.requestedBy() + " via POST /api/v1/actions: run rule " + found.name()
-        + " (" + found.source() + ")" + (r.comment() == null ? "" : ": " + r.comment());
+    String summary = "requested by " + r.requestedBy() + " via POST /api/v1/actions: "
+        + (r.step() != null ? "run step " + r.step() + " (built-in rule " + found.name() + ")"
+            : "run rule " + found.name() + " (" + found.source() + ")")
+        + (r.comment() == null ? "" : ": " + r.comment());
     io.runbookd.store.UnitsOfWork.Opening opening = new io.runbookd.store.UnitsOfWork.Opening(0, fingerprint,
         OPERATOR_ACTION, id, new io.runbookd.rules.ConnectorTarget(r.cluster(), r.connector()), found,
         "operator action by " + r.requestedBy() + (r.comment() == null ? "" : ": " + r.comment()), null, summary,

@@ -18,7 +18,9 @@ import java.util.Objects;
  * principal, {@code anonymous} without credentials).
  *
  * <p>Body: {@code {"cluster": "local", "connector": "orders-sink", "rule": "emergency-pause",
- * "comment": "..."}} ({@code comment} optional, at most 1,000 characters). Answers:
+ * "comment": "..."}} ({@code comment} optional, at most 1,000 characters), or instead of {@code rule} a
+ * single step without parameters, {@code "step": {"pause": {}}} ({@code pause}, {@code resume},
+ * {@code stop}, {@code restart}), run as a built-in one-step rule. Answers:
  *
  * <ul>
  *   <li>202 {@code {"incident_id","cluster","connector","rule","requested_by","comment"}}: the incident is
@@ -31,7 +33,7 @@ import java.util.Objects;
  */
 public final class ActionsHandler {
   static final int MAX_BODY = 16 * 1024;
-  private static final List<String> FIELDS = List.of("cluster", "connector", "rule", "comment");
+  private static final List<String> FIELDS = List.of("cluster", "connector", "rule", "step", "comment");
 
   private final Operations operations;
 
@@ -67,7 +69,8 @@ public final class ActionsHandler {
       switch (out.status()) {
         case OPENED -> ctx.response().setStatusCode(202).putHeader("Content-Type", "application/json")
             .end(new JsonObject().put("incident_id", out.incidentId()).put("cluster", r.cluster())
-                .put("connector", r.connector()).put("rule", r.rule()).put("requested_by", r.requestedBy())
+                .put("connector", r.connector()).put("rule", r.rule() != null ? r.rule() : "operator." + r.step())
+                .put("requested_by", r.requestedBy())
                 .put("comment", r.comment()).encode());
         case CONFLICT -> ErrorResponse.send(ctx, 409, out.reason());
         default -> ErrorResponse.send(ctx, 400, out.reason());
@@ -87,8 +90,8 @@ public final class ActionsHandler {
       throw new IllegalArgumentException(EXAMPLE);
     }
     for (String k : body.fieldNames()) {
-      if (k.equals("step") || k.equals("pipeline")) {
-        throw new IllegalArgumentException("\"" + k + "\" is not supported yet: name a rule whose steps do it");
+      if (k.equals("pipeline")) {
+        throw new IllegalArgumentException("\"pipeline\" is not supported yet: ask for each connector of it");
       }
       if (!FIELDS.contains(k)) {
         throw new IllegalArgumentException("unknown field \"" + k + "\" (allowed: " + String.join(", ", FIELDS) + ")");
@@ -98,15 +101,38 @@ public final class ActionsHandler {
     if (comment != null && comment.length() > ApprovalHandler.MAX_COMMENT) {
       throw new IllegalArgumentException("comment must be at most " + ApprovalHandler.MAX_COMMENT + " characters");
     }
-    return new ActionRequest(string(body, "cluster", true), string(body, "connector", true), string(body, "rule", true),
-        comment, requestedBy);
+    String step = step(body.getValue("step"));
+    String rule = string(body, "rule", step == null);
+    if (rule != null && step != null) {
+      throw new IllegalArgumentException("give either \"rule\" or \"step\", not both");
+    }
+    return new ActionRequest(string(body, "cluster", true), string(body, "connector", true), rule, step, comment,
+        requestedBy);
+  }
+
+  /** {@code {"pause": {}}}: the step's type; null when absent. Steps on demand take no parameters. */
+  private static String step(Object v) {
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof JsonObject o) || o.size() != 1) {
+      throw new IllegalArgumentException("\"step\" must be an object with one step, such as {\"pause\": {}}");
+    }
+    String type = o.fieldNames().iterator().next();
+    Object params = o.getValue(type);
+    if (params != null && !(params instanceof JsonObject p && p.isEmpty())) {
+      throw new IllegalArgumentException("a step on demand takes no parameters (" + type + " was given some):"
+          + " for a step with parameters, name a rule");
+    }
+    return type;
   }
 
   private static String string(JsonObject body, String field, boolean required) {
     Object v = body.getValue(field);
     if (v == null) {
       if (required) {
-        throw new IllegalArgumentException("\"" + field + "\" is required; " + EXAMPLE);
+        throw new IllegalArgumentException("\"" + field + "\" is required" + ("rule".equals(field)
+            ? " (or \"step\")" : "") + "; " + EXAMPLE);
       }
       return null;
     }

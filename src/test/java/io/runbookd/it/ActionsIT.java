@@ -34,6 +34,7 @@ class ActionsIT {
   void anOperatorPausesAHealthyConnectorThroughTheRuleAndTheIncidentRecordsWhoAsked() throws Exception {
     ConnectWorker connect = ConnectWorker.get();
     String name = "orders-on-demand-sink";
+    String other = "billing-on-demand-sink";
     connect.createFlakyConnector(name, name);
     connect.awaitRunning(name, Duration.ofSeconds(60));
     String rules = """
@@ -95,9 +96,30 @@ class ActionsIT {
       assertThat(error(post(d, "{\"cluster\":\"local\",\"connector\":\"x\"}", ALICE))).startsWith("\"rule\" is required");
       assertThat(error(post(d, "{\"cluster\":\"local\",\"connector\":\"x\",\"rule\":\"emergency-pause\",\"force\":1}",
           ALICE))).startsWith("unknown field \"force\"");
+      assertThat(error(post(d, "{\"cluster\":\"local\",\"connector\":\"x\",\"step\":{\"explode\":{}}}", ALICE)))
+          .isEqualTo("unknown step \"explode\" (single steps on demand: pause, resume, stop, restart; anything else:"
+              + " name a rule)");
       assertThat(get(d, "/api/v1/incidents?connector=x").getJsonArray("incidents")).isEmpty();
+
+      // A single step without a rule: the built-in one-step rule operator.pause, same guards and record.
+      connect.createFlakyConnector(other, other);
+      connect.awaitRunning(other, Duration.ofSeconds(60));
+      HttpResponse<String> step = post(d, "{\"cluster\":\"local\",\"connector\":\"" + other + "\","
+          + "\"step\":{\"pause\":{}},\"comment\":\"drain first\"}", ALICE);
+      assertThat(step.statusCode()).as(step.body()).isEqualTo(202);
+      JsonObject stepAnswer = new JsonObject(step.body());
+      assertThat(stepAnswer.getString("rule")).isEqualTo("operator.pause");
+      connect.awaitStatus(other, "connector PAUSED by a single step", Duration.ofSeconds(60),
+          s -> "PAUSED".equals(s.connector().state()));
+      JsonObject stepped = get(d, "/api/v1/incidents/" + stepAnswer.getString("incident_id"));
+      assertThat(stepped.getString("rule")).isEqualTo("operator.pause");
+      assertThat(stepped.getJsonArray("timeline").getJsonObject(0).getString("message")).isEqualTo(
+          "requested by alice via POST /api/v1/actions: run step pause (built-in rule operator.pause): drain first");
     } finally {
       connect.deleteConnector(name);
+      if (connect.findStatus(other).isPresent()) {
+        connect.deleteConnector(other);
+      }
     }
   }
 

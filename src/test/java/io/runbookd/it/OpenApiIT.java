@@ -155,6 +155,10 @@ class OpenApiIT {
           "{\"cluster\":\"sim\",\"connector\":\"on-demand-sink\",\"rule\":\"sim-refused\"}")));
       validate("requestAction", expect(400, call("POST", "/api/v1/actions",
           "{\"cluster\":\"sim\",\"connector\":\"on-demand-sink\",\"rule\":\"nope\"}")));
+      validate("requestAction", expect(202, call("POST", "/api/v1/actions",
+          "{\"cluster\":\"sim\",\"connector\":\"step-sink\",\"step\":{\"restart\":{}}}")));
+      validate("requestAction", expect(400, call("POST", "/api/v1/actions",
+          "{\"cluster\":\"sim\",\"connector\":\"step-sink\",\"step\":{\"explode\":{}}}")));
 
       HttpResponse<String> retry = call("POST", "/api/v1/incidents/" + rejected + "/retry", "{\"comment\":\"fixed\"}");
       boolean retryServed = !(retry.statusCode() == 404 && retry.body().contains("no such endpoint"));
