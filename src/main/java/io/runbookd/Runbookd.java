@@ -115,7 +115,7 @@ public final class Runbookd {
     config.connectClusters().forEach((name, c) -> apis.put(name, ConnectApis.create(vertx, endpoint(name, c),
         (cluster, method, code, nanos) -> metrics.connectRequest(cluster, method, code))));
     EngineDeps deps = new EngineDeps(vertx, clock, store, rules, new ConnectClusters(apis),
-        Notifiers.create(vertx, config.notifiers()), metrics, config.engine(), config.dryRun(), owner,
+        Notifiers.create(vertx, config.notifiers(), config.server().externalUrl()), metrics, config.engine(), config.dryRun(), owner,
         io.runbookd.engine.Guards.from(config.guards()));
     Operations operations = Operations.create(vertx, store, rules, clock, io.runbookd.engine.Guards.from(config.guards()),
         config.connectClusters().keySet());

@@ -96,5 +96,5 @@ class ArchitectureTest {
 
   private static final java.util.Set<String> FACADE =
       java.util.Set.of("Operations", "IncidentDetail", "ServiceUnavailableException", "AlertExplanation",
-          "ClusterGuardState");
+          "ClusterGuardState", "ActionRequest", "ActionOutcome");
 }

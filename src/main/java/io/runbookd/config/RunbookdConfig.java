@@ -27,7 +27,7 @@ public record RunbookdConfig(
     GuardsConfig guards) {
 
   public RunbookdConfig {
-    server = server == null ? new Server(null, 0, null, null, null) : server;
+    server = server == null ? new Server(null, 0, null, null, null, null) : server;
     store = store == null ? new StoreConfig(null, null, null, null, null, 0) : store;
     rules = rules == null ? new RulesConfig(null, null) : rules;
     connectClusters = connectClusters == null ? Map.of() : Map.copyOf(connectClusters);
@@ -75,9 +75,27 @@ public record RunbookdConfig(
    * @param shutdownTimeout the longest a graceful stop (SIGTERM) may take: webhooks get 503 at once,
    *     running remediations get this long to finish before their claims are handed back; default 30s,
    *     at least 1s
+   * @param externalUrl the URL operators reach runbookd at (e.g. {@code https://runbookd.example.com}), without
+   *     a trailing slash; every notification links to {@code {external_url}/ui/incidents/{id}}; default none
+   *     (no link)
    */
-  public record Server(String listen, long maxBodyBytes, AuthConfig auth, TlsConfig tls, Duration shutdownTimeout) {
+  public record Server(String listen, long maxBodyBytes, AuthConfig auth, TlsConfig tls, Duration shutdownTimeout,
+      String externalUrl) {
     public Server {
+      externalUrl = externalUrl == null || externalUrl.isBlank() ? null : externalUrl.strip();
+      if (externalUrl != null) {
+        try {
+          java.net.URI u = new java.net.URI(externalUrl);
+          if (u.getHost() == null || !("http".equals(u.getScheme()) || "https".equals(u.getScheme()))) {
+            throw new java.net.URISyntaxException(externalUrl, "not an absolute http(s) URL");
+          }
+        } catch (java.net.URISyntaxException e) {
+          throw new ConfigException("server.external_url: \"" + externalUrl + "\" is not an absolute http(s) URL");
+        }
+        while (externalUrl.endsWith("/")) {
+          externalUrl = externalUrl.substring(0, externalUrl.length() - 1);
+        }
+      }
       listen = listen == null || listen.isBlank() ? "0.0.0.0:9095" : listen;
       maxBodyBytes = maxBodyBytes <= 0 ? 4L * 1024 * 1024 : maxBodyBytes;
       auth = auth == null ? AuthConfig.NONE : auth;
@@ -85,6 +103,11 @@ public record RunbookdConfig(
       if (shutdownTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
         throw new ConfigException("server.shutdown_timeout must be at least 1s, got " + shutdownTimeout);
       }
+    }
+
+    /** A listener without an external URL. */
+    public Server(String listen, long maxBodyBytes, AuthConfig auth, TlsConfig tls, Duration shutdownTimeout) {
+      this(listen, maxBodyBytes, auth, tls, shutdownTimeout, null);
     }
 
     /** A listener with the default shutdown timeout. */
@@ -249,14 +272,20 @@ public record RunbookdConfig(
   /**
    * A notifier.
    *
-   * @param type {@code webhook} (generic JSON), {@code slack} (Slack-compatible incoming webhook) or
-   *     {@code pagerduty} (Events API v2)
+   * @param type {@code webhook} (generic JSON), {@code slack} (a Slack incoming webhook, or with {@code token}
+   *     Slack's chat.postMessage) or {@code pagerduty} (Events API v2)
    * @param url endpoint URL (a secret: Slack URLs embed a token)
    * @param urlFile file holding the URL
    * @param routingKey PagerDuty integration key
    * @param routingKeyFile file holding the routing key
    * @param headers extra HTTP headers for {@code webhook}
    * @param timeout HTTP timeout; default 10s
+   * @param token Slack bot token ({@code xoxb-...}) with the {@code chat:write} scope: messages go through
+   *     chat.postMessage (https://docs.slack.dev/reference/methods/chat.postMessage), which answers with the
+   *     message's {@code ts}, so the incident's follow-up replies in its thread; requires {@code channel}.
+   *     Without it, {@code url} is an incoming webhook, which answers no ts: follow-ups are new messages
+   * @param tokenFile file holding the token
+   * @param channel Slack channel ID or name for chat.postMessage
    */
   public record Notifier(
       String type,
@@ -265,7 +294,16 @@ public record RunbookdConfig(
       Secret routingKey,
       String routingKeyFile,
       Map<String, String> headers,
-      Duration timeout) {
+      Duration timeout,
+      Secret token,
+      String tokenFile,
+      String channel) {
+    /** A notifier without a Slack bot token. */
+    public Notifier(String type, Secret url, String urlFile, Secret routingKey, String routingKeyFile,
+        Map<String, String> headers, Duration timeout) {
+      this(type, url, urlFile, routingKey, routingKeyFile, headers, timeout, null, null, null);
+    }
+
     public Notifier {
       type = type == null ? "webhook" : type;
       if (!List.of("webhook", "slack", "pagerduty").contains(type)) {
@@ -277,7 +315,16 @@ public record RunbookdConfig(
       if (routingKey == null && routingKeyFile != null) {
         routingKey = Secret.fromFile(java.nio.file.Path.of(routingKeyFile), "notifiers.routing_key_file");
       }
-      if (url == null && !"pagerduty".equals(type)) {
+      if (token == null && tokenFile != null) {
+        token = Secret.fromFile(java.nio.file.Path.of(tokenFile), "notifiers.token_file");
+      }
+      if (token != null && !"slack".equals(type)) {
+        throw new ConfigException("notifiers: token is only for type slack (chat.postMessage)");
+      }
+      if (token != null && (channel == null || channel.isBlank())) {
+        throw new ConfigException("notifiers: a slack notifier with a token needs channel (the channel to post in)");
+      }
+      if (url == null && !"pagerduty".equals(type) && token == null) {
         throw new ConfigException("notifiers: url or url_file is required for type " + type);
       }
       headers = headers == null ? Map.of() : Map.copyOf(headers);
@@ -297,7 +344,7 @@ public record RunbookdConfig(
     public String toString() {
       return "Notifier[type=" + type + ", url=" + url + ", urlFile=" + urlFile + ", routingKey=" + routingKey
           + ", routingKeyFile=" + routingKeyFile + ", headers=" + headers.keySet() + " (values " + Redact.MASK + ")"
-          + ", timeout=" + timeout + "]";
+          + ", timeout=" + timeout + ", token=" + token + ", tokenFile=" + tokenFile + ", channel=" + channel + "]";
     }
   }
 

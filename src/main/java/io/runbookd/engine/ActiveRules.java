@@ -71,6 +71,11 @@ public final class ActiveRules implements Supplier<RuleSet> {
     return current.get();
   }
 
+  /** The configured Connect cluster names rules may target; null when unchecked. */
+  public java.util.Set<String> clusterNames() {
+    return context == null ? null : context.clusters();
+  }
+
   /** The rule paths, as given. */
   public List<Path> paths() {
     return paths;

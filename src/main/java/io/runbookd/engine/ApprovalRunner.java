@@ -115,7 +115,8 @@ final class ApprovalRunner {
 
   private Future<Approval> notifyApprover(Incident inc, Rule rule, Approval a) {
     Notification n = new Notification("approval", "warning", AttemptPlan.message(inc, rule, a), inc.id(), inc.rule(),
-        inc.cluster(), inc.connector(), inc.cause(), inc.id() + "/approval/" + a.attempt() + "/" + a.gate());
+        inc.cluster(), inc.connector(), inc.cause(), inc.id() + "/approval/" + a.attempt() + "/" + a.gate())
+        .withPlan(a.plan());
     return deps.notifiers().send(a.notifier(), n)
         .onComplete(ar -> deps.metrics().notification(a.notifier(), ar.succeeded()))
         .compose(v -> deps.blocking(() -> {

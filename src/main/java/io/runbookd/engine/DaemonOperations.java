@@ -151,6 +151,72 @@ final class DaemonOperations implements Operations {
     });
   }
 
+  /** Alert name of the event that records an operator's request. */
+  static final String OPERATOR_ACTION = "RunbookdOperatorAction";
+
+  @Override
+  public Future<ActionOutcome> requestAction(ActionRequest r) {
+    io.runbookd.rules.RuleSet set = rules.get();
+    if (r.step() != null && OperatorSteps.rule(r.step()).isEmpty()) {
+      return Future.succeededFuture(new ActionOutcome(ActionOutcome.Status.INVALID, null,
+          "unknown step \"" + r.step() + "\" (single steps on demand: " + String.join(", ", OperatorSteps.STEPS)
+              + "; anything else: name a rule)"));
+    }
+    java.util.Optional<io.runbookd.rules.Rule> rule = r.step() != null ? OperatorSteps.rule(r.step())
+        : set == null ? java.util.Optional.empty() : set.byName(r.rule());
+    if (rule.isEmpty()) {
+      return Future.succeededFuture(new ActionOutcome(ActionOutcome.Status.INVALID, null,
+          "unknown rule \"" + r.rule() + "\" (loaded: " + (set == null ? "none"
+              : String.join(", ", set.rules().stream().map(io.runbookd.rules.Rule::name).toList())) + ")"));
+    }
+    java.util.Set<String> clusters = rules.clusterNames();
+    if (clusters != null && !clusters.contains(r.cluster())) {
+      return Future.succeededFuture(new ActionOutcome(ActionOutcome.Status.INVALID, null,
+          "unknown cluster \"" + r.cluster() + "\" (configured: " + String.join(", ", new java.util.TreeSet<>(clusters))
+              + ")"));
+    }
+    java.time.Instant now = clock.instant();
+    String id = AlertProcessor.newId(now);
+    java.util.Map<String, String> labels = new java.util.TreeMap<>();
+    labels.put("alertname", OPERATOR_ACTION);
+    labels.put("connect_cluster", r.cluster());
+    labels.put("connector", r.connector());
+    labels.put("rule", rule.get().name());
+    if (r.step() != null) {
+      labels.put("runbookd_step", r.step());
+    }
+    labels.put("requested_by", r.requestedBy());
+    java.util.Map<String, String> annotations = r.comment() == null ? java.util.Map.of()
+        : java.util.Map.of("comment", r.comment());
+    String fingerprint = "operator-" + id;
+    AlertEvent event = new AlertEvent(0, now, fingerprint, "firing", now, null, labels, annotations, "api", null);
+    io.runbookd.rules.Rule found = rule.get();
+    String summary = "requested by " + r.requestedBy() + " via POST /api/v1/actions: "
+        + (r.step() != null ? "run step " + r.step() + " (built-in rule " + found.name() + ")"
+            : "run rule " + found.name() + " (" + found.source() + ")")
+        + (r.comment() == null ? "" : ": " + r.comment());
+    io.runbookd.store.UnitsOfWork.Opening opening = new io.runbookd.store.UnitsOfWork.Opening(0, fingerprint,
+        OPERATOR_ACTION, id, new io.runbookd.rules.ConnectorTarget(r.cluster(), r.connector()), found,
+        "operator action by " + r.requestedBy() + (r.comment() == null ? "" : ": " + r.comment()), null, summary,
+        NO_STORM_DETECTION, now);
+    return onStore(() -> store.openOnRequest(opening, event)).map(out -> {
+      if (!out.opened()) {
+        return new ActionOutcome(ActionOutcome.Status.CONFLICT,
+            out.incident() == null ? null : out.incident().id(), "connector " + r.cluster() + "/" + r.connector()
+                + " already has an open incident" + (out.incident() == null ? "" : " (" + out.incident().id() + ")"));
+      }
+      LOG_ACTIONS.info("{} requested_by={} msg=\"incident opened on request: {}\"", out.incident().context(),
+          r.requestedBy(), summary.replace('"', '\''));
+      wakeEngine();
+      return new ActionOutcome(ActionOutcome.Status.OPENED, out.incident().id(), null);
+    });
+  }
+
+  /** An operator's request is not a failure of the cluster: it never counts toward a storm. */
+  private static final io.runbookd.model.ClusterLimits.StormSettings NO_STORM_DETECTION =
+      new io.runbookd.model.ClusterLimits.StormSettings(0, java.time.Duration.ofMinutes(1), null);
+  private static final org.slf4j.Logger LOG_ACTIONS = org.slf4j.LoggerFactory.getLogger("io.runbookd.engine.Actions");
+
   /** Runs a blocking store call on a worker; any failure of it becomes a {@link ServiceUnavailableException}. */
   private <T> Future<T> onStore(Callable<T> call) {
     return unavailableOnFailure(vertx.executeBlocking(call, false));

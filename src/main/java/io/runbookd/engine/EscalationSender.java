@@ -106,7 +106,7 @@ final class EscalationSender {
             return hold(e, inc, h.until(), h.storm());
           }
           EscalationPolicy.Action.Send send = (EscalationPolicy.Action.Send) action;
-          Optional<Rule> rule = deps.rules().get().byName(inc.rule());
+          Optional<Rule> rule = OperatorSteps.byName(deps.rules().get(), inc.rule());
           String text = EscalationPolicy.message(e, inc, rule, alert.map(AlertEvent::labels).orElse(Map.of()),
               alert.map(AlertEvent::annotations).orElse(Map.of()));
           Notification n = new Notification(send.kind(), send.severity(), text, inc.id(), inc.rule(), inc.cluster(),

@@ -54,6 +54,7 @@ public final class IncidentEngine extends VerticleBase {
     alertStore = vertx.createSharedWorkerExecutor("runbookd-alerts", deps.config().alertStoreThreads());
     alerts = new AlertProcessor(deps, matching, alertStore, () -> vertx.eventBus().send(WAKE_ADDRESS, null));
     remediator = new Remediator(deps);
+    deps.notifiers().recordWith(FollowUpSender.recorder(deps));
     tickTimer = vertx.setPeriodic(deps.config().tick().toMillis(), t -> tick());
     vertx.eventBus().consumer(WAKE_ADDRESS, m -> tick());
     LOG.info("owner={} tick_ms={} msg=\"incident engine started\"", deps.owner(), deps.config().tick().toMillis());

@@ -10,7 +10,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The safety net: delivers due escalations and failure-storm summaries on its own schedule, apart from
+ * The safety net: delivers due escalations, failure-storm summaries and follow-ups ({@link FollowUpSender}:
+ * PagerDuty resolve and acknowledge, the Slack reply when an incident closes) on its own schedule, apart from
  * alert processing and remediation. It runs on its own event-loop context and its own worker threads
  * ({@link DeliveryWorkers}); it polls every {@code engine.tick} (at least every {@link #MIN_PERIOD}) and,
  * in between, arms a timer on the next
@@ -41,6 +42,7 @@ final class NotificationDelivery extends VerticleBase {
   private DeliveryWorkers workers;
   private EscalationSender escalations;
   private StormSender storms;
+  private FollowUpSender followUps;
   private MessageConsumer<Object> wake;
   private long periodic = -1;
   private long dueTimer = -1;
@@ -71,6 +73,7 @@ final class NotificationDelivery extends VerticleBase {
     Duration lease = claimLease(deps.config().escalationClaimLease(), deps.notifiers().longestTimeout());
     escalations = new EscalationSender(deps, workers, lease);
     storms = new StormSender(deps, workers, lease);
+    followUps = new FollowUpSender(deps, workers, lease);
     periodic = vertx.setPeriodic(period().toMillis(), t -> round());
     wake = vertx.eventBus().consumer(WAKE_ADDRESS, m -> round());
     LOG.info("claim_lease_ms={} period_ms={} msg=\"notification delivery started\"", lease.toMillis(),
@@ -97,6 +100,7 @@ final class NotificationDelivery extends VerticleBase {
     storms.sendDue()
         .recover(err -> logged("storm summaries", err, null))
         .compose(v -> escalations.sendDue().recover(err -> logged("escalations", err, null)))
+        .compose(v -> followUps.sendDue().recover(err -> logged("follow-ups", err, null)))
         .compose(v -> workers.run(() -> deps.store().nextEscalationDue()))
         .recover(err -> logged("next escalation due", err, Optional.empty()))
         .onComplete(ar -> {

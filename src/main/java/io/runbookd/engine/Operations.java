@@ -106,6 +106,18 @@ public interface Operations {
   Future<List<ClusterGuardState>> guardState();
 
   /**
+   * Runs a rule on a connector on an operator's request, as if an alert had fired: in one store
+   * transaction the request is recorded (an alert event {@code RunbookdOperatorAction} with the
+   * operator's name, already processed) and an incident opened with the rule, its budget and escalation
+   * ladder, and an {@code opened} timeline event naming the operator; then the engine is woken. The rule's
+   * guards and approvals apply as for an alert. Nothing is done when the rule is not loaded, the cluster
+   * is not configured, or the connector already has an open incident.
+   *
+   * @return the outcome ({@link ActionOutcome}); or {@link ServiceUnavailableException}
+   */
+  Future<ActionOutcome> requestAction(ActionRequest request);
+
+  /**
    * The daemon's operations over its parts.
    *
    * @param vertx runs the blocking store and file calls on its workers, and carries the engine's wake-up

@@ -96,7 +96,7 @@ final class Remediator implements SegmentRunner.Continuation {
 
   /** Everything the decider needs, read now. */
   private Future<RemediationDecider.Facts> facts(Incident inc) {
-    Optional<Rule> rule = deps.rules().get().byName(inc.rule());
+    Optional<Rule> rule = OperatorSteps.byName(deps.rules().get(), inc.rule());
     Optional<ConnectApi> api = deps.clusters().get(inc.cluster());
     return deps.blocking(() -> new Stored(
             deps.store().budget(inc.cluster(), inc.connector(), inc.rule()),

@@ -86,10 +86,13 @@ public final class ApiServer extends VerticleBase {
     router.get("/api/v1/incidents/:id").handler(this::incident);
     ApprovalHandler.mount(router, operations);
     UiRoutes.mount(router, operations);
+    ActionsHandler.mount(router, operations);
     router.get("/-/healthy").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain").end("runbookd is Healthy.\n"));
     router.get("/-/ready").handler(this::ready);
     router.post("/-/reload").handler(this::reload);
     router.get("/metrics").handler(this::metrics);
+    router.get("/api/v1/openapi.yaml").handler(ctx -> ctx.response()
+        .putHeader("Content-Type", "application/yaml; charset=utf-8").end(OPENAPI));
     router.errorHandler(413, ctx -> {
       metrics.webhookRequest(413);
       ErrorResponse.send(ctx, 413, "request body larger than " + config.maxBodyBytes() + " bytes");
@@ -115,6 +118,20 @@ public final class ApiServer extends VerticleBase {
   }
 
   private static final String CLIENT_GONE = "runbookd.client-gone";
+
+  /** The OpenAPI 3.1 document of this API ({@code src/main/resources/api/openapi.yaml}), served as it is. */
+  static final io.vertx.core.buffer.Buffer OPENAPI = openApi();
+
+  private static io.vertx.core.buffer.Buffer openApi() {
+    try (java.io.InputStream in = ApiServer.class.getResourceAsStream("/api/openapi.yaml")) {
+      if (in == null) {
+        throw new IllegalStateException("api/openapi.yaml is missing from the jar");
+      }
+      return io.vertx.core.buffer.Buffer.buffer(in.readAllBytes());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
 
   /** Nobody to answer: one DEBUG line, no stack trace (a client that hangs up is not runbookd's error). */
   private static void clientGoneLine(RoutingContext ctx) {

@@ -51,6 +51,11 @@ public record Incident(
     Instant leaseUntil) {
 
   public static final String REMEDIATE = "remediate";
+  /**
+   * {@link #nextAction()} of an incident an operator asked for ({@code POST /api/v1/actions}): its first
+   * attempt runs even when the connector looks healthy (an emergency pause of a running connector).
+   */
+  public static final String REQUESTED = "requested";
   public static final String VERIFY = "verify";
   /** Next action while AWAITING_APPROVAL: apply the decision, or the TTL default at {@code nextActionAt}. */
   public static final String APPROVAL = "approval";

@@ -20,6 +20,8 @@ import java.util.Objects;
  * @param redelivery true when an earlier delivery of this notification may have reached the receiver (a
  *     daemon stopped between the receiver's answer and the "sent" mark, or an attempt that failed or timed
  *     out after the receiver had accepted it); receivers drop it if they already have {@code dedupKey}
+ * @param plan what runbookd will do, as the approval plan's JSON ({@code {"steps":[{"index","type","params"}]}}),
+ *     or null; shown as its own block in Slack
  */
 public record Notification(
     String kind,
@@ -31,13 +33,26 @@ public record Notification(
     String connector,
     String cause,
     String dedupKey,
-    boolean redelivery) {
+    boolean redelivery,
+    String plan) {
   public Notification {
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(message, "message");
     Objects.requireNonNull(incidentId, "incidentId");
     severity = severity == null ? "warning" : severity;
     dedupKey = dedupKey == null ? incidentId : dedupKey;
+  }
+
+  /** A notification without a plan. */
+  public Notification(String kind, String severity, String message, String incidentId, String rule, String cluster,
+      String connector, String cause, String dedupKey, boolean redelivery) {
+    this(kind, severity, message, incidentId, rule, cluster, connector, cause, dedupKey, redelivery, null);
+  }
+
+  /** This notification carrying {@code plan} (see the record's {@code plan}). */
+  public Notification withPlan(String plan) {
+    return new Notification(kind, severity, message, incidentId, rule, cluster, connector, cause, dedupKey,
+        redelivery, plan);
   }
 
   /** A first delivery ({@code redelivery} false). */
@@ -49,6 +64,6 @@ public record Notification(
   /** This notification with {@code redelivery} set as given. */
   public Notification redelivered(boolean mayHaveBeenSent) {
     return new Notification(kind, severity, message, incidentId, rule, cluster, connector, cause, dedupKey,
-        mayHaveBeenSent);
+        mayHaveBeenSent, plan);
   }
 }

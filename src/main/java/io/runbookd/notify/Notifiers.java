@@ -25,12 +25,45 @@ public final class Notifiers {
    * notifiers on the same host included).
    */
   public static Notifiers create(Vertx vertx, Map<String, RunbookdConfig.Notifier> config) {
+    return create(vertx, config, null);
+  }
+
+  /**
+   * As {@link #create(Vertx, Map)}; every message links to the incident page under {@code externalUrl}
+   * ({@code server.external_url}; null: no link).
+   */
+  public static Notifiers create(Vertx vertx, Map<String, RunbookdConfig.Notifier> config, String externalUrl) {
     Map<String, Notifier> out = new TreeMap<>();
     config.forEach((name, c) -> out.put(name, new HttpNotifier(name, c, WebClient.create(vertx,
         new WebClientOptions().setUserAgent("runbookd")
             .setConnectTimeout((int) Math.min(10_000, Math.max(1, c.timeout().toMillis()))),
-        new PoolOptions().setHttp1MaxSize(POOL_SIZE)))));
+        new PoolOptions().setHttp1MaxSize(POOL_SIZE)), externalUrl)));
     return new Notifiers(out);
+  }
+
+  /**
+   * Told of every message a receiver accepted through {@link #send}, before {@link #send} completes, so
+   * that what the loop must be closed on later is recorded.
+   */
+  public interface Recorder {
+    /** Records that {@code notifier} delivered {@code n}; a failure fails the send. */
+    Future<Void> delivered(String notifier, Notification n, Receipt receipt);
+  }
+
+  private volatile Recorder recorder = (name, n, r) -> Future.succeededFuture();
+
+  /** Sets the {@link Recorder} (by default, nothing is recorded). */
+  public void recordWith(Recorder recorder) {
+    this.recorder = java.util.Objects.requireNonNull(recorder, "recorder");
+  }
+
+  /** Sends a follow-up through notifier {@code name}; fails when it is not configured. */
+  public Future<Void> followUp(String name, FollowUp f) {
+    Notifier notifier = byName.get(name);
+    if (notifier == null) {
+      return Future.failedFuture(new NotifyException("undefined notifier \"" + name + "\"", null));
+    }
+    return notifier.followUp(f);
   }
 
   /** Connections per notifier: pages due at once go out in parallel up to this many. */
@@ -58,7 +91,7 @@ public final class Notifiers {
     if (notifier == null) {
       return Future.failedFuture(new NotifyException("undefined notifier \"" + name + "\"", null));
     }
-    return notifier.send(n);
+    return notifier.deliver(n).compose(receipt -> recorder.delivered(name, n, receipt));
   }
 
   public java.util.Set<String> names() {

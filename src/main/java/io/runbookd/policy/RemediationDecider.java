@@ -198,7 +198,8 @@ public final class RemediationDecider {
   static Decision attempt(Facts f, Rule rule) {
     Incident inc = f.incident();
     StabilityPolicy.Reading r = f.observed().status();
-    if (r != null && r.status() != null && r.status().isHealthy()) {
+    boolean requested = Incident.REQUESTED.equals(inc.nextAction()) && inc.attempts() == 0;
+    if (!requested && r != null && r.status() != null && r.status().isHealthy()) {
       return check(f, rule, Wait.Kind.CHECK, "healthy", "connector is healthy now ("
           + StabilityPolicy.describe(r.status()) + "); verifying stability instead of acting");
     }

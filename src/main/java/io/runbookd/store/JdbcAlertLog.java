@@ -95,6 +95,29 @@ final class JdbcAlertLog implements AlertLog {
   }
 
   /** {@link #markAlertProcessed} inside the caller's transaction. */
+  /** Inserts one alert event inside the caller's transaction; returns its id. */
+  static long insert(Connection c, AlertEvent e) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO alert_events (received_at, fingerprint, status, starts_at, ends_at, labels, annotations,"
+            + " receiver, group_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")) {
+      setInstant(ps, 1, e.receivedAt());
+      ps.setString(2, e.fingerprint());
+      ps.setString(3, e.status());
+      setInstant(ps, 4, e.startsAt());
+      setInstant(ps, 5, e.endsAt());
+      ps.setString(6, Jdbc.toJson(e.labels()));
+      ps.setString(7, Jdbc.toJson(e.annotations()));
+      setString(ps, 8, e.receiver());
+      setString(ps, 9, e.groupKey());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new SQLException("insert returned no row");
+        }
+        return rs.getLong(1);
+      }
+    }
+  }
+
   static void markProcessed(Connection c, long eventId, Instant at, String outcome, String incidentId)
       throws SQLException {
     int n;

@@ -41,7 +41,7 @@ final class JdbcStore implements Store {
   private static final String CLOSED_BEFORE = "SELECT id FROM incidents WHERE closed_at IS NOT NULL AND closed_at < ?";
   private static final List<String> INCIDENT_CHILDREN =
       List.of("incident_alerts", "step_runs", "incident_events", "escalations", "approvals", "guard_reservations",
-          "incident_waits");
+          "incident_waits", "notification_threads");
 
   private final Jdbc jdbc;
   private final Duration pingTimeout;
@@ -50,6 +50,7 @@ final class JdbcStore implements Store {
   private final JdbcStepRuns steps;
   private final JdbcBudgets budgets;
   private final JdbcEscalations escalations;
+  private final JdbcNotificationThreads threads;
   private final JdbcApprovals approvals;
   private final JdbcClusterGuards guards;
   private final JdbcUnitsOfWork units;
@@ -66,6 +67,7 @@ final class JdbcStore implements Store {
     this.steps = new JdbcStepRuns(jdbc);
     this.budgets = new JdbcBudgets(jdbc);
     this.escalations = new JdbcEscalations(jdbc);
+    this.threads = new JdbcNotificationThreads(jdbc);
     this.approvals = new JdbcApprovals(jdbc);
     this.guards = new JdbcClusterGuards(jdbc);
     this.units = new JdbcUnitsOfWork(jdbc, guards);
@@ -364,6 +366,11 @@ final class JdbcStore implements Store {
   }
 
   @Override
+  public OpenOutcome openOnRequest(Opening opening, AlertEvent request) {
+    return units.openOnRequest(opening, request);
+  }
+
+  @Override
   public Optional<Incident> joinFromAlert(Joining joining) {
     return units.joinFromAlert(joining);
   }
@@ -422,5 +429,36 @@ final class JdbcStore implements Store {
   @Override
   public String toString() {
     return "JdbcStore[" + jdbc.where() + "]";
+  }
+
+  @Override
+  public void recordNotificationThread(io.runbookd.model.NotificationThread thread) {
+    threads.recordNotificationThread(thread);
+  }
+
+  @Override
+  public List<io.runbookd.model.NotificationThread> notificationThreads(String incidentId) {
+    return threads.notificationThreads(incidentId);
+  }
+
+  @Override
+  public List<DeliveryClaim<io.runbookd.model.NotificationThread>> claimFollowUps(String owner, Instant now,
+      Duration lease, int limit) {
+    return threads.claimFollowUps(owner, now, lease, limit);
+  }
+
+  @Override
+  public void markFollowUpSent(String incidentId, String notifier, String dedupKey, String done, Instant at) {
+    threads.markFollowUpSent(incidentId, notifier, dedupKey, done, at);
+  }
+
+  @Override
+  public void retryFollowUpAt(String incidentId, String notifier, String dedupKey, Instant at) {
+    threads.retryFollowUpAt(incidentId, notifier, dedupKey, at);
+  }
+
+  @Override
+  public int releaseFollowUpClaims(String ownerPrefix) {
+    return threads.releaseFollowUpClaims(ownerPrefix);
   }
 }

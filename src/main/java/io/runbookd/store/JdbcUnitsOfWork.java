@@ -61,6 +61,38 @@ final class JdbcUnitsOfWork implements UnitsOfWork {
     });
   }
 
+  @Override
+  public OpenOutcome openOnRequest(Opening o, io.runbookd.model.AlertEvent request) {
+    Objects.requireNonNull(o, "opening");
+    Objects.requireNonNull(request, "request");
+    ConnectorTarget t = o.target();
+    Rule rule = o.rule();
+    Instant at = o.at();
+    return jdbc.write("openOnRequest", c -> {
+      Optional<Incident> open = JdbcIncidents.selectOpen(c, t.cluster(), t.connector());
+      if (open.isPresent()) {
+        return new OpenOutcome(false, open.get(), null, Optional.empty(), null);
+      }
+      long eventId = JdbcAlertLog.insert(c, request);
+      Opening recorded = new Opening(eventId, o.fingerprint(), o.alertname(), o.incidentId(), t, rule, o.cause(),
+          o.trace(), o.summary(), o.storm(), at);
+      Budget budget = JdbcBudgets.select(c, t.cluster(), t.connector(), rule.name());
+      Budget fresh = RemediationPolicy.onIncidentOpened(rule.retry(), budget, at);
+      Incident draft = new Incident(o.incidentId(), t.cluster(), t.connector(), rule.name(), IncidentState.OPEN,
+          null, 0, o.cause(), o.trace(), at, at, null, RemediationPolicy.nextAttemptAt(rule.retry(), fresh, at),
+          Incident.REQUESTED, null, null, null);
+      Optional<Incident> opened = JdbcIncidents.insertOpen(c, draft,
+          RemediationPolicy.ladder(rule, o.incidentId(), at), new IncidentEvent(at, "opened", o.summary()));
+      if (opened.isEmpty()) {
+        // another replica opened one since the first look: the request is not run
+        JdbcAlertLog.markProcessed(c, eventId, at, "ignored", null);
+        return new OpenOutcome(false, JdbcIncidents.selectOpen(c, t.cluster(), t.connector()).orElse(null), null,
+            Optional.empty(), null);
+      }
+      return opened(c, recorded, opened.get(), budget, fresh);
+    });
+  }
+
   /** The rest of an opening once the incident row is in: budget, link, processed mark, storm detection. */
   private OpenOutcome opened(Connection c, Opening o, Incident incident, Budget before, Budget fresh)
       throws SQLException {

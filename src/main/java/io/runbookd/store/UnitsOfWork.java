@@ -168,6 +168,17 @@ public interface UnitsOfWork {
   OpenOutcome openFromAlert(Opening opening);
 
   /**
+   * An operator's request to run a rule on a connector ({@code POST /api/v1/actions}), in one transaction:
+   * when the connector has an open incident, nothing is written and the outcome is not opened (with that
+   * incident); otherwise {@code request} is recorded as an alert event already processed ({@code opened})
+   * and the incident is opened as {@link #openFromAlert} opens one ({@code opening.eventId()} is ignored),
+   * without counting as a failure of the cluster (no storm detection).
+   *
+   * @throws StoreException when the transaction failed (nothing written)
+   */
+  OpenOutcome openOnRequest(Opening opening, io.runbookd.model.AlertEvent request);
+
+  /**
    * In one transaction: finds the first target with an open incident and, if there is one, links the
    * alert to it, adds the {@code alert_joined} event (only for a fingerprint new to the incident) and
    * marks the event {@code joined}.

@@ -1613,4 +1613,71 @@ abstract class StoreContract {
     store.retryStormSummaryAt(storm.id(), T0.plusSeconds(7));
     assertThat(store.claimStormSummaryDeliveries("r3", T0.plusSeconds(3600), LEASE, 10)).isEmpty();
   }
+
+  // ---- notification follow-ups (V6) -----------------------------------------------------------------
+
+  static io.runbookd.model.NotificationThread thread(String incidentId, String notifier, String type, String key,
+      String ts) {
+    return new io.runbookd.model.NotificationThread(incidentId, notifier, type, key, ts == null ? null : "C1", ts, T0,
+        null);
+  }
+
+  private List<String> claimFollowUps(Instant now) {
+    return store.claimFollowUps("a", now, LEASE, 10).stream()
+        .map(c -> c.item().incidentId() + " " + c.item().notifier() + " " + c.item().dedupKey()
+            + (c.mayHaveBeenSent() ? " again" : ""))
+        .toList();
+  }
+
+  @Test
+  void aClosedIncidentsMessagesAreFollowedUpOnceAndAPageOnlyWhenRecovered() {
+    open("inc-1", "orders-sink", T0);
+    open("inc-2", "users-source", T0);
+    store.recordNotificationThread(thread("inc-1", "oncall", "pagerduty", "inc-1/escalation/0", null));
+    store.recordNotificationThread(thread("inc-1", "team", "slack", "", "1503435956.000247"));
+    store.recordNotificationThread(thread("inc-1", "team", "slack", "", "1503435999.000001"));
+    store.recordNotificationThread(thread("inc-2", "oncall", "pagerduty", "inc-2/step", null));
+    store.recordNotificationThread(thread("inc-2", "team", "slack", "", null));
+
+    assertThat(claimFollowUps(T0.plusSeconds(1))).as("nothing is due while the incidents are open").isEmpty();
+    assertThat(store.notificationThreads("inc-1")).extracting(io.runbookd.model.NotificationThread::threadTs)
+        .as("the first message of the incident is the thread").containsExactly(null, "1503435956.000247");
+
+    store.updateIncident(store.get("inc-1").orElseThrow().closed("recovered", T0.plusSeconds(2)), null);
+    store.updateIncident(store.get("inc-2").orElseThrow().closed("connector_deleted", T0.plusSeconds(2)), null);
+    assertThat(claimFollowUps(T0.plusSeconds(3))).containsExactly("inc-1 oncall inc-1/escalation/0",
+        "inc-1 team ", "inc-2 team ");
+    assertThat(claimFollowUps(T0.plusSeconds(4))).as("claimed: leased").isEmpty();
+
+    store.markFollowUpSent("inc-1", "oncall", "inc-1/escalation/0", "close", T0.plusSeconds(5));
+    store.retryFollowUpAt("inc-1", "team", "", T0.plusSeconds(10));
+    assertThat(claimFollowUps(T0.plusSeconds(6))).as("a lease ran out, a retry is not due yet").isEmpty();
+    assertThat(claimFollowUps(T0.plusSeconds(40))).containsExactly("inc-1 team  again", "inc-2 team  again");
+  }
+
+  @Test
+  void aHumanRejectionAcknowledgesThePagesOfTheOpenIncidentOnceThenTheCloseResolvesThem() {
+    open("inc-1", "orders-sink", T0);
+    store.recordNotificationThread(thread("inc-1", "approver", "pagerduty", "inc-1/approval/1/0", null));
+    store.recordNotificationThread(thread("inc-1", "team", "slack", "", null));
+    store.requestApproval(io.runbookd.model.Approval.request("inc-1", 1, 0, T0, Duration.ofMinutes(10), false,
+        "approver", "{\"steps\":[]}", "destructive"));
+    store.decideApproval("inc-1", io.runbookd.model.Approval.Decision.REJECTED, "ttl", "runbookd", null,
+        T0.plusSeconds(700));
+    assertThat(claimFollowUps(T0.plusSeconds(701))).as("a TTL rejection is no human's").isEmpty();
+
+    open("inc-2", "users-source", T0);
+    store.recordNotificationThread(thread("inc-2", "approver", "pagerduty", "inc-2/approval/1/0", null));
+    store.requestApproval(io.runbookd.model.Approval.request("inc-2", 1, 0, T0, Duration.ofMinutes(10), false,
+        "approver", "{\"steps\":[]}", "destructive"));
+    store.decideApproval("inc-2", io.runbookd.model.Approval.Decision.REJECTED, "human", "alice", "DBA on it",
+        T0.plusSeconds(1));
+    assertThat(claimFollowUps(T0.plusSeconds(2))).containsExactly("inc-2 approver inc-2/approval/1/0");
+    store.markFollowUpSent("inc-2", "approver", "inc-2/approval/1/0", "acknowledge", T0.plusSeconds(3));
+    assertThat(claimFollowUps(T0.plusSeconds(60))).as("acknowledged once").isEmpty();
+
+    store.updateIncident(store.get("inc-2").orElseThrow().closed("recovered", T0.plusSeconds(70)), null);
+    assertThat(claimFollowUps(T0.plusSeconds(71))).as("the first claim of the resolve")
+        .containsExactly("inc-2 approver inc-2/approval/1/0");
+  }
 }

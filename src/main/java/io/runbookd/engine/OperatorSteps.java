@@ -1,0 +1,59 @@
+package io.runbookd.engine;
+
+import io.runbookd.rules.Rule;
+import io.runbookd.rules.RuleLoadException;
+import io.runbookd.rules.RuleLoader;
+import io.runbookd.rules.RuleSet;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The single steps an operator may ask for without naming a rule ({@code POST /api/v1/actions} with
+ * {@code "step": {"pause": {}}}): each is a built-in one-step rule {@code operator.<step>}, defined here,
+ * parsed by the same rule loader as the rule files, and the same on every replica and after every
+ * restart, so an incident opened with it is found again ({@link #byName}). One attempt, no escalation
+ * ladder; the rule files' own rules take precedence over a name of this catalogue.
+ *
+ * <p>Steps with parameters ({@code patch_config}, {@code restart_task}) are not in it: write a rule.
+ */
+final class OperatorSteps {
+  /** The steps of the catalogue, in the order given in error messages. */
+  static final List<String> STEPS = List.of("pause", "resume", "stop", "restart");
+  static final String PREFIX = "operator.";
+
+  private static final RuleSet CATALOGUE = load();
+
+  private OperatorSteps() {}
+
+  private static RuleSet load() {
+    StringBuilder yaml = new StringBuilder("rules:\n");
+    for (String step : STEPS) {
+      yaml.append("  - name: ").append(PREFIX).append(step).append('\n')
+          .append("    description: a single ").append(step).append(" asked for by an operator (POST /api/v1/actions)\n")
+          .append("    match:\n      alert: ['alertname=\"").append(DaemonOperations.OPERATOR_ACTION)
+          .append("\"', 'runbookd_step=\"").append(step).append("\"']\n")
+          .append("    target: { cluster: '{{ labels.connect_cluster }}', connector: '{{ labels.connector }}' }\n")
+          .append("    retry: { max_attempts: 1 }\n")
+          .append("    steps:\n      - ").append(step)
+          .append(step.equals("restart") ? ": { include_tasks: true, only_failed: true }\n" : ": {}\n");
+    }
+    try {
+      return new RuleLoader(RuleLoader.Context.unchecked(), Clock.systemUTC()).parse("<built-in operator steps>",
+          yaml.toString());
+    } catch (RuleLoadException e) {
+      throw new IllegalStateException("the built-in operator steps do not load: " + e.getMessage(), e);
+    }
+  }
+
+  /** The one-step rule of {@code step}, if the catalogue has it. */
+  static Optional<Rule> rule(String step) {
+    return CATALOGUE.byName(PREFIX + step);
+  }
+
+  /** The rule named {@code name}: from {@code active} (the rule files), else from this catalogue. */
+  static Optional<Rule> byName(RuleSet active, String name) {
+    Optional<Rule> r = active == null ? Optional.empty() : active.byName(name);
+    return r.isPresent() || name == null || !name.startsWith(PREFIX) ? r : CATALOGUE.byName(name);
+  }
+}

@@ -1,0 +1,146 @@
+package io.runbookd.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.runbookd.testkit.Await;
+import io.runbookd.testkit.ConnectWorker;
+import io.runbookd.testkit.Daemon;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runbooks on demand against a real Connect worker: an operator asks runbookd to run the emergency
+ * pause rule on a healthy connector no alert named; the connector is paused by runbookd and the incident
+ * records who asked and why. A second request while that incident is open is refused (409), and bad
+ * requests get a clear 400.
+ */
+class ActionsIT {
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final String ALICE = "OPERATOR-TOKEN-ALICE";
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void anOperatorPausesAHealthyConnectorThroughTheRuleAndTheIncidentRecordsWhoAsked() throws Exception {
+    ConnectWorker connect = ConnectWorker.get();
+    String name = "orders-on-demand-sink";
+    String other = "billing-on-demand-sink";
+    connect.createFlakyConnector(name, name);
+    connect.awaitRunning(name, Duration.ofSeconds(60));
+    String rules = """
+        rules:
+          - name: emergency-pause
+            description: pause the connector at once (asked for by an operator)
+            match:
+              alert: ['alertname="RunbookdEmergencyPauseIsAskedForNotAlerted"']
+            target: { cluster: '{{ labels.connect_cluster }}', connector: '{{ labels.connector }}' }
+            retry: { max_attempts: 1 }
+            verify: { within: 2m, stable_for: 1s }
+            steps:
+              - pause: {}
+        """;
+    String yaml = "server:\n  listen: 127.0.0.1:0\n  auth:\n"
+        + "    operators:\n      - { name: alice, bearer_token: " + ALICE + " }\n"
+        + "store: { data_dir: '" + tmp.resolve("data") + "' }\n"
+        + "rules: { paths: ['" + Daemon.rulesDir(tmp, "10-pause.yaml", rules) + "'] }\n"
+        + "connect_clusters:\n  local: { url: '" + connect.restUrl() + "' }\n"
+        + "engine: { tick: 200ms, poll_interval: 500ms }\n";
+    try (Daemon d = Daemon.startWith(yaml)) {
+      String body = "{\"cluster\":\"local\",\"connector\":\"" + name + "\",\"rule\":\"emergency-pause\","
+          + "\"comment\":\"downstream DB is overloaded\"}";
+      assertThat(post(d, body, null).statusCode()).isEqualTo(401);
+
+      HttpResponse<String> accepted = post(d, body, ALICE);
+      assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+      JsonObject answer = new JsonObject(accepted.body());
+      String id = answer.getString("incident_id");
+      assertThat(id).startsWith("inc-");
+      assertThat(answer.getString("requested_by")).isEqualTo("alice");
+
+      connect.awaitStatus(name, "connector PAUSED by runbookd", Duration.ofSeconds(60),
+          s -> "PAUSED".equals(s.connector().state()));
+
+      JsonObject detail = Await.value("the pause step recorded", Duration.ofSeconds(30), () -> {
+        JsonObject inc = get(d, "/api/v1/incidents/" + id);
+        JsonArray steps = inc.getJsonArray("steps");
+        return steps.stream().map(s -> (JsonObject) s)
+            .anyMatch(s -> "pause".equals(s.getString("type")) && "ok".equals(s.getString("outcome")))
+            ? Optional.of(inc) : Optional.empty();
+      });
+      assertThat(detail.getString("rule")).isEqualTo("emergency-pause");
+      assertThat(detail.getString("cause")).isEqualTo("operator action by alice: downstream DB is overloaded");
+      JsonObject opened = detail.getJsonArray("timeline").stream().map(e -> (JsonObject) e)
+          .filter(e -> "opened".equals(e.getString("kind"))).findFirst().orElseThrow();
+      assertThat(opened.getString("message")).startsWith("requested by alice via POST /api/v1/actions: run rule"
+          + " emergency-pause (").endsWith("): downstream DB is overloaded");
+
+      // The connector has an open incident: a second request does nothing.
+      HttpResponse<String> again = post(d, body, ALICE);
+      assertThat(again.statusCode()).isEqualTo(409);
+      assertThat(new JsonObject(again.body()).getString("message")).contains(id);
+
+      assertThat(error(post(d, "{\"cluster\":\"local\",\"connector\":\"x\",\"rule\":\"no-such-rule\"}", ALICE)))
+          .startsWith("unknown rule \"no-such-rule\" (loaded: emergency-pause)");
+      assertThat(error(post(d, "{\"cluster\":\"elsewhere\",\"connector\":\"x\",\"rule\":\"emergency-pause\"}", ALICE)))
+          .isEqualTo("unknown cluster \"elsewhere\" (configured: local)");
+      assertThat(error(post(d, "{\"cluster\":\"local\",\"connector\":\"x\"}", ALICE))).startsWith("\"rule\" is required");
+      assertThat(error(post(d, "{\"cluster\":\"local\",\"connector\":\"x\",\"rule\":\"emergency-pause\",\"force\":1}",
+          ALICE))).startsWith("unknown field \"force\"");
+      assertThat(error(post(d, "{\"cluster\":\"local\",\"connector\":\"x\",\"step\":{\"explode\":{}}}", ALICE)))
+          .isEqualTo("unknown step \"explode\" (single steps on demand: pause, resume, stop, restart; anything else:"
+              + " name a rule)");
+      assertThat(get(d, "/api/v1/incidents?connector=x").getJsonArray("incidents")).isEmpty();
+
+      // A single step without a rule: the built-in one-step rule operator.pause, same guards and record.
+      connect.createFlakyConnector(other, other);
+      connect.awaitRunning(other, Duration.ofSeconds(60));
+      HttpResponse<String> step = post(d, "{\"cluster\":\"local\",\"connector\":\"" + other + "\","
+          + "\"step\":{\"pause\":{}},\"comment\":\"drain first\"}", ALICE);
+      assertThat(step.statusCode()).as(step.body()).isEqualTo(202);
+      JsonObject stepAnswer = new JsonObject(step.body());
+      assertThat(stepAnswer.getString("rule")).isEqualTo("operator.pause");
+      connect.awaitStatus(other, "connector PAUSED by a single step", Duration.ofSeconds(60),
+          s -> "PAUSED".equals(s.connector().state()));
+      JsonObject stepped = get(d, "/api/v1/incidents/" + stepAnswer.getString("incident_id"));
+      assertThat(stepped.getString("rule")).isEqualTo("operator.pause");
+      assertThat(stepped.getJsonArray("timeline").getJsonObject(0).getString("message")).isEqualTo(
+          "requested by alice via POST /api/v1/actions: run step pause (built-in rule operator.pause): drain first");
+    } finally {
+      connect.deleteConnector(name);
+      if (connect.findStatus(other).isPresent()) {
+        connect.deleteConnector(other);
+      }
+    }
+  }
+
+  private static String error(HttpResponse<String> r) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    return new JsonObject(r.body()).getString("message");
+  }
+
+  private static HttpResponse<String> post(Daemon d, String body, String token) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(d.url() + "/api/v1/actions"))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static JsonObject get(Daemon d, String path) throws Exception {
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(d.url() + path))
+        .header("Authorization", "Bearer " + ALICE).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return new JsonObject(r.body());
+  }
+}
