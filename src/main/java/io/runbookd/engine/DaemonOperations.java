@@ -1,28 +1,38 @@
 package io.runbookd.engine;
 
 import io.runbookd.alert.WebhookMessage;
+import io.runbookd.connect.ConnectApis;
 import io.runbookd.model.AlertEvent;
 import io.runbookd.model.Approval;
-import io.runbookd.model.Incident;
-import io.runbookd.connect.ConnectApis;
+import io.runbookd.model.ClusterLimits;
 import io.runbookd.model.ConnectorStatus;
+import io.runbookd.model.Incident;
 import io.runbookd.model.IncidentQuery;
 import io.runbookd.model.IncidentState;
 import io.runbookd.model.Storm;
+import io.runbookd.rules.ConnectorTarget;
+import io.runbookd.rules.Rule;
 import io.runbookd.rules.RuleEvaluator;
 import io.runbookd.rules.RuleSet;
 import io.runbookd.store.AlertRecorder;
 import io.runbookd.store.Store;
+import io.runbookd.store.UnitsOfWork;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link Operations} over the store (webhooks through its group-commit {@link AlertRecorder}), the
@@ -41,18 +51,18 @@ final class DaemonOperations implements Operations {
   private final java.util.SortedSet<String> clusters;
 
   DaemonOperations(Vertx vertx, Store store, ActiveRules rules, Clock clock) {
-    this(vertx, store, rules, clock, Guards.defaults(), java.util.Set.of());
+    this(vertx, store, rules, clock, Guards.defaults(), Set.of());
   }
 
   DaemonOperations(Vertx vertx, Store store, ActiveRules rules, Clock clock, Guards guards,
-      java.util.Set<String> clusters) {
+      Set<String> clusters) {
     this.vertx = Objects.requireNonNull(vertx, "vertx");
     this.store = Objects.requireNonNull(store, "store");
     this.recorder = new AlertRecorder(vertx, store);
     this.rules = Objects.requireNonNull(rules, "rules");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.guards = Objects.requireNonNull(guards, "guards");
-    this.clusters = new java.util.TreeSet<>(clusters);
+    this.clusters = new TreeSet<>(clusters);
   }
 
   @Override
@@ -156,28 +166,28 @@ final class DaemonOperations implements Operations {
 
   @Override
   public Future<ActionOutcome> requestAction(ActionRequest r) {
-    io.runbookd.rules.RuleSet set = rules.get();
+    RuleSet set = rules.get();
     if (r.step() != null && OperatorSteps.rule(r.step()).isEmpty()) {
       return Future.succeededFuture(new ActionOutcome(ActionOutcome.Status.INVALID, null,
           "unknown step \"" + r.step() + "\" (single steps on demand: " + String.join(", ", OperatorSteps.STEPS)
               + "; anything else: name a rule)"));
     }
-    java.util.Optional<io.runbookd.rules.Rule> rule = r.step() != null ? OperatorSteps.rule(r.step())
-        : set == null ? java.util.Optional.empty() : set.byName(r.rule());
+    Optional<Rule> rule = r.step() != null ? OperatorSteps.rule(r.step())
+        : set == null ? Optional.empty() : set.byName(r.rule());
     if (rule.isEmpty()) {
       return Future.succeededFuture(new ActionOutcome(ActionOutcome.Status.INVALID, null,
           "unknown rule \"" + r.rule() + "\" (loaded: " + (set == null ? "none"
-              : String.join(", ", set.rules().stream().map(io.runbookd.rules.Rule::name).toList())) + ")"));
+              : String.join(", ", set.rules().stream().map(Rule::name).toList())) + ")"));
     }
-    java.util.Set<String> clusters = rules.clusterNames();
+    Set<String> clusters = rules.clusterNames();
     if (clusters != null && !clusters.contains(r.cluster())) {
       return Future.succeededFuture(new ActionOutcome(ActionOutcome.Status.INVALID, null,
-          "unknown cluster \"" + r.cluster() + "\" (configured: " + String.join(", ", new java.util.TreeSet<>(clusters))
+          "unknown cluster \"" + r.cluster() + "\" (configured: " + String.join(", ", new TreeSet<>(clusters))
               + ")"));
     }
-    java.time.Instant now = clock.instant();
+    Instant now = clock.instant();
     String id = AlertProcessor.newId(now);
-    java.util.Map<String, String> labels = new java.util.TreeMap<>();
+    Map<String, String> labels = new TreeMap<>();
     labels.put("alertname", OPERATOR_ACTION);
     labels.put("connect_cluster", r.cluster());
     labels.put("connector", r.connector());
@@ -186,17 +196,17 @@ final class DaemonOperations implements Operations {
       labels.put("runbookd_step", r.step());
     }
     labels.put("requested_by", r.requestedBy());
-    java.util.Map<String, String> annotations = r.comment() == null ? java.util.Map.of()
-        : java.util.Map.of("comment", r.comment());
+    Map<String, String> annotations = r.comment() == null ? Map.of()
+        : Map.of("comment", r.comment());
     String fingerprint = "operator-" + id;
     AlertEvent event = new AlertEvent(0, now, fingerprint, "firing", now, null, labels, annotations, "api", null);
-    io.runbookd.rules.Rule found = rule.get();
+    Rule found = rule.get();
     String summary = "requested by " + r.requestedBy() + " via POST /api/v1/actions: "
         + (r.step() != null ? "run step " + r.step() + " (built-in rule " + found.name() + ")"
             : "run rule " + found.name() + " (" + found.source() + ")")
         + (r.comment() == null ? "" : ": " + r.comment());
-    io.runbookd.store.UnitsOfWork.Opening opening = new io.runbookd.store.UnitsOfWork.Opening(0, fingerprint,
-        OPERATOR_ACTION, id, new io.runbookd.rules.ConnectorTarget(r.cluster(), r.connector()), found,
+    UnitsOfWork.Opening opening = new UnitsOfWork.Opening(0, fingerprint,
+        OPERATOR_ACTION, id, new ConnectorTarget(r.cluster(), r.connector()), found,
         "operator action by " + r.requestedBy() + (r.comment() == null ? "" : ": " + r.comment()), null, summary,
         NO_STORM_DETECTION, now);
     return onStore(() -> store.openOnRequest(opening, event)).map(out -> {
@@ -213,9 +223,9 @@ final class DaemonOperations implements Operations {
   }
 
   /** An operator's request is not a failure of the cluster: it never counts toward a storm. */
-  private static final io.runbookd.model.ClusterLimits.StormSettings NO_STORM_DETECTION =
-      new io.runbookd.model.ClusterLimits.StormSettings(0, java.time.Duration.ofMinutes(1), null);
-  private static final org.slf4j.Logger LOG_ACTIONS = org.slf4j.LoggerFactory.getLogger("io.runbookd.engine.Actions");
+  private static final ClusterLimits.StormSettings NO_STORM_DETECTION =
+      new ClusterLimits.StormSettings(0, Duration.ofMinutes(1), null);
+  private static final Logger LOG_ACTIONS = LoggerFactory.getLogger("io.runbookd.engine.Actions");
 
   /** Runs a blocking store call on a worker; any failure of it becomes a {@link ServiceUnavailableException}. */
   private <T> Future<T> onStore(Callable<T> call) {
