@@ -11,15 +11,16 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 import org.slf4j.LoggerFactory;
 import org.slf4j.Marker;
-import org.slf4j.helpers.MessageFormatter;
+import org.slf4j.event.KeyValuePair;
 
 /**
  * A logback turbo filter that keeps secrets and oversized user data out of every log line, of every
  * logger (runbookd's and third-party ones: Vert.x, Netty, HikariCP, Flyway, the JDBC drivers): a log
  * call whose message, arguments or exception messages contain a configured secret or a value longer
  * than {@link LogText} allows is replaced by the same event with the text cleaned by {@link LogText}
- * (exceptions keep their stack traces; their class names move into their messages). Other calls pass
- * unchanged.
+ * (exceptions keep their stack traces; their class names move into their messages). runbookd's own
+ * calls ({@code key={} ... msg="..."}) become events with fields and a message ({@link LogFields}),
+ * cleaned the same way. Other calls pass unchanged.
  *
  * <p>Declared in {@code logback.xml}, and added by {@link #install()} when a configuration is loaded,
  * so a replaced logback configuration does not lose it.
@@ -57,15 +58,18 @@ public final class RedactingTurboFilter extends TurboFilter {
         args = EventArgUtil.trimmedCopy(args);
       }
     }
-    String message = args == null || args.length == 0 ? format : MessageFormatter.arrayFormat(format, args).getMessage();
-    String clean = LogText.clean(message);
-    boolean changed = !clean.equals(message);
+    LogFields.Parsed parsed = LogFields.parse(format, args);
+    String clean = LogText.clean(parsed.message());
+    boolean changed = !parsed.fields().isEmpty() || !clean.equals(parsed.message());
     Throwable cleanThrown = thrown == null ? null : clean(thrown, new IdentityHashMap<>(), 0);
     changed |= cleanThrown != thrown;
     if (!changed) {
       return FilterReply.NEUTRAL;
     }
     LoggingEvent event = new LoggingEvent(Logger.class.getName(), logger, level, clean, cleanThrown, null);
+    for (KeyValuePair kv : parsed.fields()) {
+      event.addKeyValuePair(new KeyValuePair(kv.key, LogText.clean(String.valueOf(kv.value))));
+    }
     if (marker != null) {
       event.addMarker(marker);
     }
