@@ -16,8 +16,9 @@ import org.slf4j.helpers.MessageFormatter;
  * <p>The format, before an optional final {@code msg="..."}, is a list of blank-separated items: a
  * {@code key=} followed by text with {@code {}} placeholders, or a lone {@code {}} whose argument is a
  * {@link Incident.LogContext} (its fields are added in order). A key whose value is a single {@code {}} with a null
- * argument is left out. A call in any other shape (a third-party library's, or a plain sentence) has no
- * fields: its whole formatted text is the message.
+ * argument is left out; {@code \"} inside {@code msg="..."} is a quote of the message. A call in any
+ * other shape (a third-party library's, or a plain sentence) has no fields: its whole formatted text is
+ * the message.
  */
 public final class LogFields {
   private LogFields() {}
