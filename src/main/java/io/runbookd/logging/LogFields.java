@@ -16,11 +16,18 @@ import org.slf4j.helpers.MessageFormatter;
  * <p>The format, before an optional final {@code msg="..."}, is a list of blank-separated items: a
  * {@code key=} followed by text with {@code {}} placeholders, or a lone {@code {}} whose argument is a
  * {@link Incident.LogContext} (its fields are added in order). A key whose value is a single {@code {}} with a null
- * argument is left out; {@code \"} inside {@code msg="..."} is a quote of the message. A call in any
- * other shape (a third-party library's, or a plain sentence) has no fields: its whole formatted text is
- * the message.
+ * argument is left out; one whose value is a single {@code {}} with a number or boolean argument keeps it as is
+ * (JSON writes {@code "took_ms":12}, not {@code "12"}); every other value is text. {@code \"} inside
+ * {@code msg="..."} is a quote of the message. A call without {@code msg="..."} gets its fields as message
+ * ({@code key=value ...}), so no line has an empty one. A key that names a member every line has ({@link #RESERVED}: {@code level},
+ * {@code logger}, ...) is written {@code field_<key>}, so it cannot repeat or shadow it. A call in any other shape
+ * (a third-party library's, or a plain sentence) has no fields: its whole formatted text is the message.
  */
 public final class LogFields {
+  /** Names of the members of every line (logfmt and JSON): a call's key of that name is prefixed {@code field_}. */
+  public static final java.util.Set<String> RESERVED =
+      java.util.Set.of("ts", "level", "logger", "thread", "msg", "message", "stack_trace", "@timestamp");
+
   private LogFields() {}
 
   /** The fields and the message of one log call. */
@@ -58,7 +65,7 @@ public final class LogFields {
         next++;
         c.fields().forEach((k, v) -> {
           if (v != null) {
-            fields.add(new KeyValuePair(k, String.valueOf(v)));
+            fields.add(new KeyValuePair(k, v instanceof Number || v instanceof Boolean ? v : String.valueOf(v)));
           }
         });
         continue;
@@ -67,7 +74,7 @@ public final class LogFields {
       if (eq <= 0 || !item.substring(0, eq).matches("[a-z_][a-z0-9_.]*")) {
         return null;
       }
-      String key = item.substring(0, eq);
+      String key = RESERVED.contains(item.substring(0, eq)) ? "field_" + item.substring(0, eq) : item.substring(0, eq);
       String value = item.substring(eq + 1);
       int n = placeholders(value);
       if (next + n > args.length) {
@@ -78,10 +85,18 @@ public final class LogFields {
       if (value.equals("{}") && own[0] == null) {
         continue;
       }
-      fields.add(new KeyValuePair(key, MessageFormatter.arrayFormat(value, own).getMessage()));
+      if (value.equals("{}") && (own[0] instanceof Number || own[0] instanceof Boolean)) {
+        fields.add(new KeyValuePair(key, own[0]));
+      } else {
+        fields.add(new KeyValuePair(key, MessageFormatter.arrayFormat(value, own).getMessage()));
+      }
     }
     if (template == null) {
-      return next == args.length ? new Parsed(fields, "") : null;
+      if (next != args.length) {
+        return null;
+      }
+      String text = String.join(" ", fields.stream().map(kv -> kv.key + "=" + kv.value).toList());
+      return new Parsed(fields, text.isEmpty() ? MessageFormatter.arrayFormat(format, args).getMessage() : text);
     }
     Object[] rest = Arrays.copyOfRange(args, next, args.length);
     if (placeholders(template) != rest.length) {

@@ -18,7 +18,8 @@ import org.slf4j.event.KeyValuePair;
  * logger (runbookd's and third-party ones: Vert.x, Netty, HikariCP, Flyway, the JDBC drivers): a log
  * call whose message, arguments or exception messages contain a configured secret or a value longer
  * than {@link LogText} allows is replaced by the same event with the text cleaned by {@link LogText}
- * (exceptions keep their stack traces; their class names move into their messages). runbookd's own
+ * (exceptions, their causes and suppressed ones keep their stack traces; their class names move into their
+ * messages). runbookd's own
  * calls ({@code key={} ... msg="..."}) become events with fields and a message ({@link LogFields}),
  * cleaned the same way. Other calls pass unchanged.
  *
@@ -68,7 +69,8 @@ public final class RedactingTurboFilter extends TurboFilter {
     }
     LoggingEvent event = new LoggingEvent(Logger.class.getName(), logger, level, clean, cleanThrown, null);
     for (KeyValuePair kv : parsed.fields()) {
-      event.addKeyValuePair(new KeyValuePair(kv.key, LogText.clean(String.valueOf(kv.value))));
+      Object v = kv.value instanceof Number || kv.value instanceof Boolean ? kv.value : LogText.clean(String.valueOf(kv.value));
+      event.addKeyValuePair(new KeyValuePair(kv.key, v));
     }
     if (marker != null) {
       event.addMarker(marker);
@@ -87,11 +89,21 @@ public final class RedactingTurboFilter extends TurboFilter {
     String cleanMessage = LogText.clean(message);
     Throwable cause = t.getCause();
     Throwable cleanCause = cause == null || cause == t || depth >= MAX_CAUSES ? cause : clean(cause, seen, depth + 1);
-    if (cleanCause == cause && (message == null || cleanMessage.equals(message))) {
+    Throwable[] suppressed = t.getSuppressed();
+    Throwable[] cleanSuppressed = new Throwable[suppressed.length];
+    boolean suppressedChanged = false;
+    for (int i = 0; i < suppressed.length; i++) {
+      cleanSuppressed[i] = depth >= MAX_CAUSES ? suppressed[i] : clean(suppressed[i], seen, depth + 1);
+      suppressedChanged |= cleanSuppressed[i] != suppressed[i];
+    }
+    if (cleanCause == cause && !suppressedChanged && (message == null || cleanMessage.equals(message))) {
       return t;
     }
     Cleaned copy = new Cleaned(t.getClass().getName() + (cleanMessage == null ? "" : ": " + cleanMessage), cleanCause);
     copy.setStackTrace(t.getStackTrace());
+    for (Throwable s : cleanSuppressed) {
+      copy.addSuppressed(s);
+    }
     seen.put(t, copy);
     return copy;
   }
@@ -101,7 +113,7 @@ public final class RedactingTurboFilter extends TurboFilter {
     private static final long serialVersionUID = 1L;
 
     Cleaned(String message, Throwable cause) {
-      super(message, cause, false, true);
+      super(message, cause, true, true);
     }
   }
 }

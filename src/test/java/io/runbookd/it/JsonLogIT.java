@@ -11,10 +11,9 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -25,8 +24,10 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code log.format: json}: a daemon in its own JVM, as an operator runs it, heals a real Connect
  * connector whose failure trace has quotes, a newline and the Connect password in it. Every line it
- * writes, from start to stop, is one JSON object; the incident's lines carry the incident, rule,
- * cluster and connector as fields; the password is masked.
+ * writes, from start to stop, is one flat JSON object with an ISO-8601 {@code @timestamp}, {@code level},
+ * {@code logger}, {@code thread} and a non-empty {@code message}; the incident's lines carry the incident, rule,
+ * cluster and connector as top-level fields, the step's attempt, step and took_ms as numbers; the password is
+ * masked.
  */
 class JsonLogIT {
   private static final Logger LOG = LoggerFactory.getLogger(JsonLogIT.class);
@@ -80,31 +81,37 @@ class JsonLogIT {
       }
       assertThat(lines).as("the password in the failure trace").noneMatch(l -> l.contains(SECRET));
       assertThat(records).allSatisfy(r -> {
-        assertThat(r.path("timestamp").isNumber()).isTrue();
-        assertThat(r.path("level").asText()).isIn("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
+        assertThat(r.path("@timestamp").isTextual()).as("@timestamp of %s", r).isTrue();
+        assertThat(OffsetDateTime.parse(r.path("@timestamp").asText())).as("ISO-8601 @timestamp of %s", r).isNotNull();
+        assertThat(r.path("level").asText()).as("level of %s", r).isIn("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
+        assertThat(r.path("logger").asText()).as("logger of %s", r).isNotBlank();
+        assertThat(r.path("thread").asText()).as("thread of %s", r).isNotBlank();
+        assertThat(r.path("message").asText()).as("message of %s", r).isNotBlank();
+        assertThat(r.has("kvpList")).as("flat, no kvpList: %s", r).isFalse();
       });
       String id = closed.getString("id");
-      List<Map<String, String>> incidentLines = records.stream().map(JsonLogIT::fields)
-          .filter(f -> id.equals(f.get("incident"))).toList();
-      assertThat(incidentLines).as("lines of incident %s", id).isNotEmpty().allSatisfy(f -> assertThat(f)
-          .containsEntry("rule", "connect-db-connection-refused").containsEntry("cluster", "local")
-          .containsEntry("connector", name));
-      assertThat(incidentLines).anySatisfy(f -> assertThat(f).containsEntry("action", "restart").containsEntry("outcome", "ok"));
-      JsonNode opened = records.stream().filter(r -> r.path("formattedMessage").asText().startsWith("incident opened"))
+      List<JsonNode> incidentLines = records.stream().filter(r -> id.equals(r.path("incident").asText())).toList();
+      assertThat(incidentLines).as("lines of incident %s", id).isNotEmpty().allSatisfy(r -> {
+        assertThat(r.path("rule").asText()).isEqualTo("connect-db-connection-refused");
+        assertThat(r.path("cluster").asText()).isEqualTo("local");
+        assertThat(r.path("connector").asText()).isEqualTo(name);
+      });
+      JsonNode restart = incidentLines.stream().filter(r -> "restart".equals(r.path("action").asText())).findFirst()
+          .orElseThrow(() -> new AssertionError("no restart step line in " + incidentLines));
+      assertThat(restart.path("outcome").asText()).isEqualTo("ok");
+      assertThat(restart.path("attempt").isIntegralNumber()).as("attempt is a number: %s", restart).isTrue();
+      assertThat(restart.path("step").isIntegralNumber()).as("step is a number: %s", restart).isTrue();
+      assertThat(restart.path("took_ms").isIntegralNumber()).as("took_ms is a number: %s", restart).isTrue();
+      assertThat(restart.path("message").asText()).startsWith("step ").endsWith("(restart) done");
+      JsonNode opened = records.stream().filter(r -> r.path("message").asText().startsWith("incident opened"))
           .findFirst().orElseThrow(() -> new AssertionError("no 'incident opened' line in " + lines));
-      assertThat(opened.path("formattedMessage").asText()).contains("<redacted>").contains("orders-db");
-      assertThat(records).anySatisfy(r -> assertThat(r.path("formattedMessage").asText()).isEqualTo("runbookd stopped"));
+      assertThat(opened.path("message").asText()).contains("<redacted>").contains("orders-db");
+      assertThat(opened.path("incident").asText()).isEqualTo(id);
+      assertThat(records).anySatisfy(r -> assertThat(r.path("message").asText()).isEqualTo("runbookd stopped"));
       LOG.info("MEASURED json log: {} lines, {} of incident {}; e.g. {}", lines.size(), incidentLines.size(), id,
-          lines.stream().filter(l -> l.contains("\"action\"")).findFirst().orElse(""));
+          lines.stream().filter(l -> l.contains("\"action\":\"restart\"")).findFirst().orElse(""));
     } finally {
       connect.deleteConnector(name);
     }
-  }
-
-  /** The kvpList of a record ({@code [{"incident":"..."}, {"rule":"..."}, ...]}) as a map. */
-  private static Map<String, String> fields(JsonNode record) {
-    Map<String, String> out = new LinkedHashMap<>();
-    record.path("kvpList").forEach(kv -> kv.fields().forEachRemaining(f -> out.put(f.getKey(), f.getValue().asText())));
-    return out;
   }
 }

@@ -13,6 +13,8 @@ import io.runbookd.config.ConfigException;
 import io.runbookd.config.ConfigLoader;
 import io.runbookd.model.Incident;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.assertj.core.api.Assertions;
@@ -20,6 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /** A log call of the engine as an operator's log pipeline reads it, in logfmt and in JSON. */
 class LogEncodingTest {
@@ -64,29 +67,79 @@ class LogEncodingTest {
   }
 
   @Test
-  void jsonHasTheIncidentContextAsFieldsAndTheSecretMasked() throws Exception {
+  void jsonIsOneFlatObjectWithTheIncidentContextAsTopLevelFieldsAndTheSecretMasked() throws Exception {
     logStep();
-    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-    String line = new String(LogFormat.jsonEncoder(context).encode(appender.list.get(0)), StandardCharsets.UTF_8);
+    String line = json(appender.list.get(0));
     assertThat(line.strip()).doesNotContain("\n").doesNotContain(SECRET);
     JsonNode json = new ObjectMapper().readTree(line);
+    assertThat(json.isObject()).isTrue();
+    assertThat(OffsetDateTime.parse(json.path("@timestamp").asText()).toInstant())
+        .isEqualTo(Instant.ofEpochMilli(appender.list.get(0).getTimeStamp()));
     assertThat(json.path("level").asText()).isEqualTo("INFO");
-    assertThat(json.path("loggerName").asText()).isEqualTo("io.runbookd.test.Format");
-    assertThat(json.path("formattedMessage").asText()).isEqualTo("step failed: Connect said \"no\"");
-    Map<String, String> fields = new LinkedHashMap<>();
-    json.path("kvpList").forEach(kv -> kv.fields().forEachRemaining(f -> fields.put(f.getKey(), f.getValue().asText())));
-    assertThat(fields).containsEntry("incident", "inc-1").containsEntry("rule", "restart-failed-tasks")
-        .containsEntry("cluster", "prod").containsEntry("connector", CONNECTOR).containsEntry("attempt", "2")
-        .containsEntry("error", "HTTP 500 \"boom\" from /<redacted>");
+    assertThat(json.path("logger").asText()).isEqualTo("io.runbookd.test.Format");
+    assertThat(json.path("thread").asText()).isEqualTo(Thread.currentThread().getName());
+    assertThat(json.path("message").asText()).isEqualTo("step failed: Connect said \"no\"");
+    assertThat(json.path("incident").asText()).isEqualTo("inc-1");
+    assertThat(json.path("rule").asText()).isEqualTo("restart-failed-tasks");
+    assertThat(json.path("cluster").asText()).isEqualTo("prod");
+    assertThat(json.path("connector").asText()).isEqualTo(CONNECTOR);
+    assertThat(json.path("attempt").isIntegralNumber()).as("attempt is a number: %s", line).isTrue();
+    assertThat(json.path("attempt").asInt()).isEqualTo(2);
+    assertThat(json.path("step").asInt()).isZero();
+    assertThat(json.path("error").asText()).isEqualTo("HTTP 500 \"boom\" from /<redacted>");
+    assertThat(json.has("kvpList")).isFalse();
+    assertThat(json.has("stack_trace")).isFalse();
   }
 
   @Test
-  void aCallWithoutFieldsIsAllMessageAndANullFieldIsLeftOut() {
-    logger.info("Connect cluster {}: restart answered {}", "prod", 204);
-    LoggerFactory.getLogger("io.runbookd.test.Format").info("{} took_ms={} error={}",
-        new Incident.LogContext("inc-2", "r", "c", "n"), 5, null);
-    assertThat(Logfmt.fieldsAndMessage(appender.list.get(0))).isEqualTo("msg=\"Connect cluster prod: restart answered 204\"");
-    assertThat(Logfmt.fieldsAndMessage(appender.list.get(1))).isEqualTo("incident=inc-2 rule=r cluster=c connector=n took_ms=5 msg=\"\"");
+  void jsonMasksTheSecretInFieldValuesAndInTheWholeStackTrace() throws Exception {
+    IllegalStateException thrown = new IllegalStateException("restart of /" + SECRET + " failed",
+        new java.io.IOException("POST /connectors?token=" + SECRET));
+    thrown.addSuppressed(new IllegalArgumentException("rollback with " + SECRET));
+    LoggerFactory.getLogger("io.runbookd.test.Format").error("{} took_ms={} url={} msg=\"remediation failed: {}\"",
+        new Incident.LogContext("inc-3", "r", "c", SECRET + "-sink"), 17L, "http://u:" + SECRET + "@connect:8083", SECRET,
+        thrown);
+    // a value no log call's arguments carry (MDC): masked by the encoder itself
+    String plain;
+    MDC.put("request", "auth=" + SECRET);
+    try {
+      logger.warn("plain line");
+      plain = json(appender.list.get(1));
+    } finally {
+      MDC.remove("request");
+    }
+    String line = json(appender.list.get(0));
+    assertThat(line + plain).doesNotContain(SECRET);
+    JsonNode json = new ObjectMapper().readTree(line);
+    assertThat(json.path("message").asText()).isEqualTo("remediation failed: <redacted>");
+    assertThat(json.path("connector").asText()).isEqualTo("<redacted>-sink");
+    assertThat(json.path("url").asText()).isEqualTo("http://u:<redacted>@connect:8083");
+    assertThat(json.path("took_ms").isIntegralNumber()).isTrue();
+    assertThat(json.path("took_ms").asLong()).isEqualTo(17L);
+    assertThat(json.path("stack_trace").asText())
+        .contains("java.lang.IllegalStateException: restart of /<redacted> failed")
+        .contains("Caused by: ").contains("java.io.IOException: POST /connectors?token=<redacted>")
+        .contains("Suppressed: ").contains("java.lang.IllegalArgumentException: rollback with <redacted>")
+        .contains("\tat io.runbookd.logging.LogEncodingTest.jsonMasksTheSecretInFieldValuesAndInTheWholeStackTrace");
+    JsonNode p = new ObjectMapper().readTree(plain);
+    assertThat(p.path("message").asText()).isEqualTo("plain line");
+    assertThat(p.path("request").asText()).isEqualTo("auth=<redacted>");
+  }
+
+  @Test
+  void aFieldNamedLikeAMemberOfEveryLineCannotRepeatIt() throws Exception {
+    LoggerFactory.getLogger("io.runbookd.test.Format").info("incident={} level={} msg=\"escalated\"", "inc-4", 2);
+    String line = json(appender.list.get(0));
+    assertThat(line.split("\"level\":", -1)).as("one level member: %s", line).hasSize(2);
+    JsonNode json = new ObjectMapper().readTree(line);
+    assertThat(json.path("level").asText()).isEqualTo("INFO");
+    assertThat(json.path("field_level").asInt()).isEqualTo(2);
+    assertThat(Logfmt.fieldsAndMessage(appender.list.get(0))).isEqualTo("incident=inc-4 field_level=2 msg=\"escalated\"");
+  }
+
+  private static String json(ILoggingEvent event) {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    return new String(LogFormat.jsonEncoder(context).encode(event), StandardCharsets.UTF_8);
   }
 
   @Test
