@@ -55,8 +55,8 @@ public record RunbookdConfig(
   /**
    * The {@code log} section.
    *
-   * @param format {@code logfmt} (default: {@code key=value} pairs, escaped) or {@code json} (one JSON
-   *     object per line, logback's JsonEncoder); the incident, rule, cluster and connector are fields in both
+   * @param format {@code logfmt} (default: {@code key=value} pairs, escaped) or {@code json} (one flat JSON
+   *     object per line, logstash-logback-encoder); the incident, rule, cluster and connector are fields in both
    */
   public record Log(String format) {
     public Log {
