@@ -27,7 +27,8 @@ import picocli.CommandLine.Parameters;
 /** The {@code runbookd} command line. */
 @Command(name = "runbookd", mixinStandardHelpOptions = true, version = "runbookd 0.1.0",
     description = "Runs Kafka Connect runbooks when Alertmanager fires.",
-    subcommands = {Main.Run.class, Main.CheckRules.class, io.runbookd.cli.TestRulesCommand.class, io.runbookd.cli.ExplainCommand.class})
+    subcommands = {Main.Run.class, Main.CheckRules.class, io.runbookd.cli.TestRulesCommand.class, io.runbookd.cli.ExplainCommand.class,
+        io.runbookd.cli.HealthcheckCommand.class})
 public final class Main implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
@@ -44,7 +45,7 @@ public final class Main implements Runnable {
   }
 
   /** {@code runbookd run --config runbookd.yaml}. */
-  @Command(name = "run", description = "Run the daemon.")
+  @Command(name = "run", mixinStandardHelpOptions = true, description = "Run the daemon.")
   static final class Run implements java.util.concurrent.Callable<Integer> {
     @Option(names = {"-c", "--config"}, defaultValue = "runbookd.yaml", description = "Config file (default: ${DEFAULT-VALUE}).")
     Path config;
@@ -58,6 +59,7 @@ public final class Main implements Runnable {
         System.err.println("runbookd: invalid config: " + Secrets.redactKnown(e.getMessage()));
         return 1;
       }
+      io.runbookd.logging.LogFormat.apply(cfg.log().format());
       Runbookd daemon;
       try {
         daemon = Runbookd.start(cfg, Clock.systemUTC(), PrometheusRegistry.defaultRegistry, true)
@@ -110,7 +112,7 @@ public final class Main implements Runnable {
   }
 
   /** {@code runbookd check-rules [--config runbookd.yaml] rules/...}, like {@code amtool check-config}. */
-  @Command(name = "check-rules", description = "Validate rule files; prints SUCCESS or FAILED per file.")
+  @Command(name = "check-rules", mixinStandardHelpOptions = true, description = "Validate rule files; prints SUCCESS or FAILED per file.")
   static final class CheckRules implements java.util.concurrent.Callable<Integer> {
     @Option(names = {"-c", "--config"}, description = "runbookd.yaml whose connect_clusters and notifiers the rules may name; without it those names are not checked.")
     Path config;

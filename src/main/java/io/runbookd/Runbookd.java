@@ -88,6 +88,7 @@ public final class Runbookd {
     // A config built without ConfigLoader still has its secrets masked everywhere.
     io.runbookd.config.Secrets.remember(io.runbookd.config.Secrets.of(config));
     RunbookdMetrics metrics = new RunbookdMetrics(registry, jvmMetrics);
+    metrics.configured(config.notifiers().keySet());
     ActiveRules rules = new ActiveRules(config.rules().paths().stream().map(Path::of).toList(),
         new RuleLoader.Context(config.connectClusters().keySet(), config.notifiers().keySet()), metrics, clock);
     try {

@@ -125,6 +125,30 @@ public final class LinearPattern {
   }
 
   /**
+   * The pattern for one line of output: as written when it is one line; else its first line (with
+   * the next line that is neither blank nor a {@code #} comment when the first holds only flags such
+   * as {@code (?x)}) followed by {@code " …"}.
+   */
+  public String firstLine() {
+    String[] lines = source.strip().split("\\R");
+    if (lines.length <= 1) {
+      return source;
+    }
+    String first = lines[0].strip();
+    int next = 1;
+    if (first.matches("\\(\\?[a-zA-Z]+\\)")) {
+      while (next < lines.length && (lines[next].isBlank() || lines[next].strip().startsWith("#"))) {
+        next++;
+      }
+      if (next < lines.length) {
+        first = first + " " + lines[next].strip();
+        next++;
+      }
+    }
+    return next >= lines.length ? first : first + " …";
+  }
+
+  /**
    * The offset of the first match in {@code text}, or -1; in time linear in the text's length.
    *
    * @param text the text searched

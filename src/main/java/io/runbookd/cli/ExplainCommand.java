@@ -32,14 +32,19 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code runbookd explain payload.json}: which rule each alert of a webhook body matches and why,
- * condition by condition. The connector status comes from {@code --status} (a saved
- * {@code GET /connectors/{name}/status} body) or, by default, live from the Connect clusters in the
- * config.
+ * {@code runbookd explain payload.json [rules/...]}: which rule each alert of a webhook body matches and
+ * why, condition by condition. The rules are the given files and directories (as for
+ * {@code check-rules}) or, without any, those of the config. The connector status comes from
+ * {@code --status} (a saved {@code GET /connectors/{name}/status} body) or, by default, live from the
+ * Connect clusters in the config. With rule paths and {@code --status}, no config file is needed.
  */
-@Command(name = "explain", description = "Show which rule matches each alert of an Alertmanager webhook body, and why.")
+@Command(name = "explain", mixinStandardHelpOptions = true,
+    description = "Show which rule matches each alert of an Alertmanager webhook body, and why.")
 public final class ExplainCommand implements Callable<Integer> {
-  @Option(names = {"-c", "--config"}, defaultValue = "runbookd.yaml", description = "Config file (default: ${DEFAULT-VALUE}).")
+  static final Path DEFAULT_CONFIG = Path.of("runbookd.yaml");
+
+  @Option(names = {"-c", "--config"}, description = "Config file: its rules (when no rule path is given) and its Connect "
+      + "clusters (for live status). Default: ./runbookd.yaml when it exists and no rule path is given.")
   Path config;
 
   @Option(names = "--status", description = "A saved connector status JSON to use instead of asking Connect.")
@@ -48,16 +53,36 @@ public final class ExplainCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "PAYLOAD", description = "Alertmanager webhook body (JSON).")
   Path payload;
 
+  @Parameters(index = "1..*", arity = "0..*", paramLabel = "RULES", description = "Rule files or directories "
+      + "(default: the config's rules.paths).")
+  List<Path> rulePaths = List.of();
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = new PrintWriter(System.out, true);
-    RunbookdConfig cfg;
+    RunbookdConfig cfg = null;
     RuleSet rules;
     WebhookMessage msg;
     try {
-      cfg = ConfigLoader.load(config);
-      rules = new RuleLoader(new RuleLoader.Context(cfg.connectClusters().keySet(), cfg.notifiers().keySet()), Clock.systemUTC())
-          .load(cfg.rules().paths().stream().map(Path::of).toList());
+      Path configFile = config != null ? config : rulePaths.isEmpty() && Files.exists(DEFAULT_CONFIG) ? DEFAULT_CONFIG : null;
+      RuleLoader.Context ctx = RuleLoader.Context.unchecked();
+      if (configFile != null) {
+        cfg = ConfigLoader.load(configFile);
+        ctx = new RuleLoader.Context(cfg.connectClusters().keySet(), cfg.notifiers().keySet());
+      }
+      List<Path> paths = !rulePaths.isEmpty() ? rulePaths
+          : cfg != null ? cfg.rules().paths().stream().map(Path::of).toList() : List.of();
+      if (paths.isEmpty()) {
+        out.println("FAILED: no rules: give rule files or directories, or --config runbookd.yaml");
+        return 1;
+      }
+      for (Path p : paths) {
+        if (!Files.exists(p)) {
+          out.println("FAILED: " + p + ": no such file or directory");
+          return 1;
+        }
+      }
+      rules = new RuleLoader(ctx, Clock.systemUTC()).load(paths);
       msg = WebhookParser.parse(Files.readAllBytes(payload));
     } catch (ConfigException | WebhookParser.InvalidWebhookException | IOException e) {
       out.println("FAILED: " + e.getMessage());
@@ -71,7 +96,8 @@ public final class ExplainCommand implements Callable<Integer> {
     if (status != null) {
       fixed = Optional.of(io.runbookd.connect.ConnectApis.parseStatus(Files.readString(status)));
     }
-    Vertx vertx = fixed.isPresent() ? null : Vertx.vertx();
+    RunbookdConfig liveConfig = cfg;
+    Vertx vertx = fixed.isPresent() || cfg == null ? null : Vertx.vertx();
     try {
       Map<String, ConnectApi> apis = new HashMap<>();
       boolean anyMatch = false;
@@ -80,7 +106,7 @@ public final class ExplainCommand implements Callable<Integer> {
         List<RuleEvaluator.Candidate> candidates = RuleEvaluator.candidates(rules, a.labels(),
             a.annotations() == null ? Map.of() : a.annotations());
         Optional<ConnectorStatus> given = fixed;
-        RuleEvaluator.Evaluation ev = RuleEvaluator.select(candidates, t -> given.isPresent() ? given : live(vertx, cfg, apis, t, out));
+        RuleEvaluator.Evaluation ev = RuleEvaluator.select(candidates, t -> given.isPresent() ? given : live(vertx, liveConfig, apis, t, out));
         out.print(("  " + ev.explain().strip()).replace("\n", "\n  "));
         out.println();
         anyMatch |= ev.match().isPresent();
@@ -95,6 +121,10 @@ public final class ExplainCommand implements Callable<Integer> {
 
   private static Optional<ConnectorStatus> live(Vertx vertx, RunbookdConfig cfg, Map<String, ConnectApi> apis, ConnectorTarget t,
       PrintWriter out) {
+    if (cfg == null) {
+      out.println("  (no connector status: give --status FILE, or --config for live status from Connect)");
+      return Optional.empty();
+    }
     RunbookdConfig.ConnectCluster c = cfg.connectClusters().get(t.cluster());
     if (c == null) {
       out.println("  (no Connect cluster \"" + t.cluster() + "\" in the config)");

@@ -68,6 +68,14 @@ public final class RuleTests {
 
   /** Runs every test case of {@code file}. Never throws: errors become failures. */
   public static Result run(Path file) {
+    return run(file, List.of());
+  }
+
+  /**
+   * Runs every test case of {@code file} against {@code rulePaths} (rule files or directories), or
+   * against the file's {@code rule_files} when {@code rulePaths} is empty. Never throws.
+   */
+  public static Result run(Path file, List<Path> rulePaths) {
     List<String> failures = new ArrayList<>();
     JsonNode root;
     try {
@@ -82,7 +90,9 @@ public final class RuleTests {
     List<Path> ruleFiles = new ArrayList<>();
     Path base = file.toAbsolutePath().getParent();
     JsonNode rf = root.path("rule_files");
-    if (rf.isArray()) {
+    if (!rulePaths.isEmpty()) {
+      ruleFiles.addAll(rulePaths);
+    } else if (rf.isArray()) {
       rf.forEach(n -> ruleFiles.add(base.resolve(n.asText()).normalize()));
     } else {
       ruleFiles.add(base.getParent() == null ? base : base.getParent());

@@ -15,6 +15,7 @@ import java.util.Map;
  * @param engine timing of the incident engine
  * @param dryRun global shadow mode: record what would be done, do nothing
  * @param guards blast radius per Connect cluster: concurrency, action rate, storms, health check
+ * @param log how log lines are written
  */
 public record RunbookdConfig(
     Server server,
@@ -24,7 +25,8 @@ public record RunbookdConfig(
     Map<String, Notifier> notifiers,
     Engine engine,
     boolean dryRun,
-    GuardsConfig guards) {
+    GuardsConfig guards,
+    Log log) {
 
   public RunbookdConfig {
     server = server == null ? new Server(null, 0, null, null, null, null) : server;
@@ -34,6 +36,7 @@ public record RunbookdConfig(
     notifiers = notifiers == null ? Map.of() : Map.copyOf(notifiers);
     engine = engine == null ? new Engine(null, null, null, null, null) : engine;
     guards = guards == null ? GuardsConfig.defaults() : guards;
+    log = log == null ? new Log(null) : log;
     checkGuardNames(guards, connectClusters.keySet(), notifiers.keySet());
   }
 
@@ -41,6 +44,27 @@ public record RunbookdConfig(
   public RunbookdConfig(Server server, StoreConfig store, RulesConfig rules, Map<String, ConnectCluster> connectClusters,
       Map<String, Notifier> notifiers, Engine engine, boolean dryRun) {
     this(server, store, rules, connectClusters, notifiers, engine, dryRun, null);
+  }
+
+  /** The config before the log section existed: logfmt lines. */
+  public RunbookdConfig(Server server, StoreConfig store, RulesConfig rules, Map<String, ConnectCluster> connectClusters,
+      Map<String, Notifier> notifiers, Engine engine, boolean dryRun, GuardsConfig guards) {
+    this(server, store, rules, connectClusters, notifiers, engine, dryRun, guards, null);
+  }
+
+  /**
+   * The {@code log} section.
+   *
+   * @param format {@code logfmt} (default: {@code key=value} pairs, escaped) or {@code json} (one flat JSON
+   *     object per line, logstash-logback-encoder); the incident, rule, cluster and connector are fields in both
+   */
+  public record Log(String format) {
+    public Log {
+      format = format == null ? "logfmt" : format;
+      if (!format.equals("logfmt") && !format.equals("json")) {
+        throw new ConfigException("log.format: \"" + format + "\" is not logfmt or json");
+      }
+    }
   }
 
   private static void checkGuardNames(GuardsConfig g, java.util.Set<String> clusters, java.util.Set<String> notifiers) {

@@ -53,6 +53,7 @@ public final class ActiveRules implements Supplier<RuleSet> {
       RuleSet next = new RuleLoader(context, clock).load(paths);
       current.set(next);
       metrics.rulesLoaded(next.rules().size(), true, clock.millis());
+      metrics.rulesActive(next.rules());
       LOG.info("trigger={} rules={} files={} msg=\"rules loaded\"", trigger, next.rules().size(), next.files().size());
       return next;
     } catch (RuleLoadException e) {

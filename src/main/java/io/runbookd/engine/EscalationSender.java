@@ -69,7 +69,7 @@ final class EscalationSender {
     send(e, claim.mayHaveBeenSent())
         .recover(err -> {
           Duration retry = NotificationDelivery.retryDelay(claim.earlierClaims());
-          LOG.warn("incident={} level={} notifier={} retry_in_ms={} msg=\"escalation not delivered, will retry: {}\"",
+          LOG.warn("incident={} escalation_level={} notifier={} retry_in_ms={} msg=\"escalation not delivered, will retry: {}\"",
               e.incidentId(), e.levelLabel(), e.notifier(), retry.toMillis(), err.getMessage());
           return workers.run(() -> {
             deps.store().retryEscalationAt(e.incidentId(), e.level(), deps.now().plus(retry));
@@ -79,7 +79,7 @@ final class EscalationSender {
         .onComplete(ar -> {
           inFlight.remove(key);
           if (ar.failed()) {
-            LOG.warn("incident={} level={} msg=\"escalation retry not scheduled (retried when the claim expires): {}\"",
+            LOG.warn("incident={} escalation_level={} msg=\"escalation retry not scheduled (retried when the claim expires): {}\"",
                 e.incidentId(), e.levelLabel(), ar.cause().getMessage());
           }
         });
@@ -122,7 +122,7 @@ final class EscalationSender {
               }))
               .onSuccess(v -> {
                 deps.metrics().escalation(inc.rule(), e.levelLabel());
-                LOG.info("{} level={} notifier={} redelivery={} delay_ms={} msg=\"escalation delivered\"", inc.context(),
+                LOG.info("{} escalation_level={} notifier={} redelivery={} delay_ms={} msg=\"escalation delivered\"", inc.context(),
                     e.levelLabel(), e.notifier(), mayHaveBeenSent, Duration.between(e.dueAt(), deps.now()).toMillis());
               });
         });

@@ -83,7 +83,7 @@ final class Remediator implements SegmentRunner.Continuation {
     }
     return facts(lease.incident()).compose(facts -> {
       Decision d = RemediationDecider.decide(facts);
-      LOG.debug("{} decision={}", lease.incident().context(), d);
+      LOG.debug("{} decision={} msg=\"decided what to do next\"", lease.incident().context(), d);
       Optional<Wait> stored = facts.stored();
       if (stored.isPresent() && writer.takeOver(stored.get())) {
         return writer.event(lease.incident(), "resumed", "the replica that stored this wait ("
@@ -213,8 +213,8 @@ final class Remediator implements SegmentRunner.Continuation {
     Step step = rule.steps().get(w.step());
     Duration took = Duration.between(stepStart(step, w), deps.now());
     deps.metrics().action(rule.name(), step.type(), "ok", took);
-    LOG.info("{} attempt={} step={} action={} outcome=ok took_ms={}", inc.context(), w.attempt(), w.step(), step.type(),
-        took.toMillis());
+    LOG.info("{} attempt={} step={} action={} outcome=ok took_ms={} msg=\"step {} ({}) done\"", inc.context(), w.attempt(),
+        w.step(), step.type(), took.toMillis(), w.step(), step.type());
     Instant now = deps.now();
     return writer.finishStep(w.stepRunId(), "ok", null, s.after())
         .compose(v -> writer.save(inc.withState(IncidentState.REMEDIATING, now).withNextAction(Incident.REMEDIATE, now, now), inc))

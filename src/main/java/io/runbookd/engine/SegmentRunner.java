@@ -169,8 +169,9 @@ final class SegmentRunner {
       return steps.run(step, new StepExecutor.Target(inc, r.api(), ctx.labels(), ctx.annotations())).compose(result -> {
         Duration took = Duration.between(start, deps.now());
         deps.metrics().action(r.rule().name(), step.type(), result.outcome(), took);
-        LOG.info("{} attempt={} step={} action={} outcome={} took_ms={}{}", inc.context(), r.attempt(), index, step.type(),
-            result.outcome(), took.toMillis(), result.error() == null ? "" : " error=\"" + result.error() + "\"");
+        LOG.info("{} attempt={} step={} action={} outcome={} took_ms={} error={} msg=\"step {} ({}) {}\"", inc.context(),
+            r.attempt(), index, step.type(), result.outcome(), took.toMillis(), result.error(), index, step.type(),
+            "ok".equals(result.outcome()) ? "done" : result.outcome());
         boolean reachedConnect = step.actsOnConnect() && !result.rebalance();
         return (reachedConnect ? guard.acted(r.reservation()) : Future.<Void>succeededFuture())
             .compose(x -> writer.finishStep(stored.get().id(), result.outcome(), result.error(), result.after()))

@@ -11,15 +11,17 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 import org.slf4j.LoggerFactory;
 import org.slf4j.Marker;
-import org.slf4j.helpers.MessageFormatter;
+import org.slf4j.event.KeyValuePair;
 
 /**
  * A logback turbo filter that keeps secrets and oversized user data out of every log line, of every
  * logger (runbookd's and third-party ones: Vert.x, Netty, HikariCP, Flyway, the JDBC drivers): a log
  * call whose message, arguments or exception messages contain a configured secret or a value longer
  * than {@link LogText} allows is replaced by the same event with the text cleaned by {@link LogText}
- * (exceptions keep their stack traces; their class names move into their messages). Other calls pass
- * unchanged.
+ * (exceptions, their causes and suppressed ones keep their stack traces; their class names move into their
+ * messages). runbookd's own
+ * calls ({@code key={} ... msg="..."}) become events with fields and a message ({@link LogFields}),
+ * cleaned the same way. Other calls pass unchanged.
  *
  * <p>Declared in {@code logback.xml}, and added by {@link #install()} when a configuration is loaded,
  * so a replaced logback configuration does not lose it.
@@ -57,15 +59,19 @@ public final class RedactingTurboFilter extends TurboFilter {
         args = EventArgUtil.trimmedCopy(args);
       }
     }
-    String message = args == null || args.length == 0 ? format : MessageFormatter.arrayFormat(format, args).getMessage();
-    String clean = LogText.clean(message);
-    boolean changed = !clean.equals(message);
+    LogFields.Parsed parsed = LogFields.parse(format, args);
+    String clean = LogText.clean(parsed.message());
+    boolean changed = !parsed.fields().isEmpty() || !clean.equals(parsed.message());
     Throwable cleanThrown = thrown == null ? null : clean(thrown, new IdentityHashMap<>(), 0);
     changed |= cleanThrown != thrown;
     if (!changed) {
       return FilterReply.NEUTRAL;
     }
     LoggingEvent event = new LoggingEvent(Logger.class.getName(), logger, level, clean, cleanThrown, null);
+    for (KeyValuePair kv : parsed.fields()) {
+      Object v = kv.value instanceof Number || kv.value instanceof Boolean ? kv.value : LogText.clean(String.valueOf(kv.value));
+      event.addKeyValuePair(new KeyValuePair(kv.key, v));
+    }
     if (marker != null) {
       event.addMarker(marker);
     }
@@ -83,11 +89,21 @@ public final class RedactingTurboFilter extends TurboFilter {
     String cleanMessage = LogText.clean(message);
     Throwable cause = t.getCause();
     Throwable cleanCause = cause == null || cause == t || depth >= MAX_CAUSES ? cause : clean(cause, seen, depth + 1);
-    if (cleanCause == cause && (message == null || cleanMessage.equals(message))) {
+    Throwable[] suppressed = t.getSuppressed();
+    Throwable[] cleanSuppressed = new Throwable[suppressed.length];
+    boolean suppressedChanged = false;
+    for (int i = 0; i < suppressed.length; i++) {
+      cleanSuppressed[i] = depth >= MAX_CAUSES ? suppressed[i] : clean(suppressed[i], seen, depth + 1);
+      suppressedChanged |= cleanSuppressed[i] != suppressed[i];
+    }
+    if (cleanCause == cause && !suppressedChanged && (message == null || cleanMessage.equals(message))) {
       return t;
     }
     Cleaned copy = new Cleaned(t.getClass().getName() + (cleanMessage == null ? "" : ": " + cleanMessage), cleanCause);
     copy.setStackTrace(t.getStackTrace());
+    for (Throwable s : cleanSuppressed) {
+      copy.addSuppressed(s);
+    }
     seen.put(t, copy);
     return copy;
   }
@@ -97,7 +113,7 @@ public final class RedactingTurboFilter extends TurboFilter {
     private static final long serialVersionUID = 1L;
 
     Cleaned(String message, Throwable cause) {
-      super(message, cause, false, true);
+      super(message, cause, true, true);
     }
   }
 }

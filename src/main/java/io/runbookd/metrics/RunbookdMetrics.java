@@ -6,11 +6,18 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.runbookd.model.Outcome;
+import io.runbookd.rules.Rule;
+import io.runbookd.rules.Step;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * Every {@code runbookd_*} metric, built once against one registry, named by Prometheus' conventions
@@ -19,6 +26,21 @@ import java.util.Map;
  * types, outcomes, cluster names, HTTP codes; never fingerprints, connector names or free text.
  */
 public final class RunbookdMetrics {
+  /**
+   * The {@code outcome} values of {@code runbookd_remediations_total}: the label of every incident
+   * {@link Outcome}, then the ends of an attempt that close no incident. Every loaded rule has a series
+   * for each of them from the first scrape ({@link #rulesActive}).
+   */
+  public static final List<String> REMEDIATION_OUTCOMES = Stream.concat(
+      Arrays.stream(Outcome.values()).map(Outcome::label),
+      Stream.of("failed", "escalated", "skipped", "awaiting_approval")).distinct().toList();
+
+  /** The {@code outcome} values of {@code runbookd_actions_total}. */
+  public static final List<String> ACTION_OUTCOMES = List.of("ok", "failed", "shadow", "skipped");
+
+  /** The {@code decision} and {@code via} values of {@code runbookd_approvals_total}. */
+  public static final List<String> APPROVAL_DECISIONS = List.of("approved", "rejected", "cancelled");
+
   private static final double[] DURATION_BUCKETS = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600};
 
   private final PrometheusRegistry registry;
@@ -58,7 +80,7 @@ public final class RunbookdMetrics {
     alertsUnmatched = Counter.builder().name("runbookd_alerts_unmatched_total")
         .help("Firing alerts that no rule matched.").register(registry);
     remediations = Counter.builder().name("runbookd_remediations_total")
-        .help("Remediation attempts by rule and outcome (recovered, failed, escalated, skipped, shadow, awaiting_approval).")
+        .help("Remediation attempts by rule and outcome (" + String.join(", ", REMEDIATION_OUTCOMES) + ").")
         .labelNames("rule", "outcome").register(registry);
     remediationDuration = Histogram.builder().name("runbookd_remediation_duration_seconds")
         .help("Duration of one remediation attempt, steps and verification included.")
@@ -106,6 +128,52 @@ public final class RunbookdMetrics {
     if (jvm) {
       JvmMetrics.builder().register(registry);
     }
+  }
+
+  /**
+   * Creates, at 0, the series of every rule of the active rule set (called at each successful load):
+   * rule matches, remediations per outcome ({@link #REMEDIATION_OUTCOMES}), steps per action type of the
+   * rule and outcome ({@link #ACTION_OUTCOMES}), escalations per ladder level and {@code gave_up},
+   * human approval decisions, open incidents. A dashboard's
+   * {@code increase()} then counts a rule's first event, which a series born with it would hide.
+   * Series of rules no longer loaded are kept with their counts.
+   */
+  public void rulesActive(Collection<Rule> rules) {
+    for (Rule r : rules) {
+      String rule = r.name();
+      ruleMatches.labelValues(rule);
+      incidentsOpen.labelValues(rule);
+      for (String outcome : REMEDIATION_OUTCOMES) {
+        remediations.labelValues(rule, outcome);
+      }
+      for (String action : r.steps().stream().map(Step::type).distinct().toList()) {
+        actionDuration.labelValues(action);
+        for (String outcome : ACTION_OUTCOMES) {
+          actions.labelValues(rule, action, outcome);
+        }
+      }
+      for (int level = 0; level < r.escalation().size(); level++) {
+        escalations.labelValues(rule, Integer.toString(level));
+      }
+      escalations.labelValues(rule, "gave_up");
+      for (String decision : APPROVAL_DECISIONS) {
+        approvals.labelValues(rule, decision, "human");
+      }
+    }
+  }
+
+  /**
+   * Creates, at 0, the series known from the config: notifications per notifier and outcome, rule
+   * loads per outcome. (Alerts by alertname and Connect requests by HTTP code are only known when they
+   * happen.)
+   */
+  public void configured(Collection<String> notifiers) {
+    for (String n : notifiers) {
+      notifications.labelValues(n, "ok");
+      notifications.labelValues(n, "failed");
+    }
+    rulesReload.labelValues("success");
+    rulesReload.labelValues("failure");
   }
 
   public PrometheusRegistry registry() {

@@ -110,8 +110,29 @@ public record Incident(
         closedAt, nextActionAt, nextAction, alertResolvedAt, null, null);
   }
 
-  /** The log and store context: {@code incident=<id> rule=<rule> cluster=<c> connector=<n>}. */
-  public String context() {
-    return "incident=" + id + " rule=" + rule + " cluster=" + cluster + " connector=" + connector;
+  /** The log and store context: the incident's id, rule, cluster and connector (see {@link LogContext}). */
+  public LogContext context() {
+    return new LogContext(id, rule, cluster, connector);
+  }
+
+  /**
+   * The incident's id, rule, cluster and connector as log fields; {@link #toString()} gives them as
+   * {@code incident=<id> rule=<rule> cluster=<cluster> connector=<connector>} for error texts.
+   */
+  public record LogContext(String incident, String rule, String cluster, String connector) {
+    /** The fields in the order they are written. */
+    public java.util.Map<String, ?> fields() {
+      java.util.Map<String, String> f = new java.util.LinkedHashMap<>();
+      f.put("incident", incident);
+      f.put("rule", rule);
+      f.put("cluster", cluster);
+      f.put("connector", connector);
+      return f;
+    }
+
+    @Override
+    public String toString() {
+      return "incident=" + incident + " rule=" + rule + " cluster=" + cluster + " connector=" + connector;
+    }
   }
 }

@@ -193,7 +193,7 @@ public final class RuleEvaluator {
     }
 
     private static String describeTrace(Rule rule, TraceResult tr) {
-      String pattern = rule.trace().map(p -> "trace /" + p.pattern() + "/").orElse("trace");
+      String pattern = rule.trace().map(p -> "trace /" + p.firstLine() + "/").orElse("trace");
       return switch (tr.outcome()) {
         case MATCHED -> "matched " + pattern + "  in " + tr.match().orElseThrow().source() + ": "
             + quote(tr.match().orElseThrow().line());

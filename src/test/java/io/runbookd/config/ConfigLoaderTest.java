@@ -12,8 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ConfigLoaderTest {
 
   @Test
-  void theShippedExampleLoadsWithItsDefaults() {
-    RunbookdConfig c = ConfigLoader.load(Path.of("runbookd.yaml"));
+  void theShippedExampleLoadsWithItsDefaults(@TempDir Path tmp) throws Exception {
+    RunbookdConfig c = ConfigLoader.load(io.runbookd.testkit.ShippedConfig.withSecrets(tmp));
     assertThat(c.server().port()).isEqualTo(9095);
     assertThat(c.connectClusters()).containsOnlyKeys("local");
     assertThat(c.connectClusters().get("local").url()).isEqualTo("http://localhost:8083");
@@ -23,7 +23,16 @@ class ConfigLoaderTest {
     assertThat(Path.of(c.store().dataDir())).isEqualTo(Path.of("data").toAbsolutePath());
     assertThat(c.rules().paths()).containsExactly(Path.of("rules").toAbsolutePath().toString());
     assertThat(c.engine().tick()).isEqualTo(Duration.ofSeconds(1));
-    assertThat(c.dryRun()).isFalse();
+    assertThat(c.dryRun()).as("a first deploy records what it would do").isTrue();
+    assertThat(c.server().auth().webhook()).as("the webhook needs Alertmanager's token").hasSize(1);
+    assertThat(c.server().auth().operators()).as("the API needs an operator").hasSize(1);
+    assertThat(c.log().format()).isEqualTo("logfmt");
+  }
+
+  @Test
+  void theShippedExampleReadsItsCredentialsFromFilesThatMustExist() {
+    assertThatThrownBy(() -> ConfigLoader.load(Path.of("runbookd.yaml")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("/run/secrets/runbookd-");
   }
 
   @Test

@@ -157,13 +157,17 @@ final class ChainFiles {
    * engine timings) listening on {@code 127.0.0.1:port}, with its store in {@code dataDir}, the Connect
    * cluster that prometheus.yml labels the workers with at {@code connectUrl}, and every notifier posting to
    * {@code notifyBase + "/" + name}. The webhook requires the bearer token in {@code tokenFile}, the one
-   * Alertmanager's receiver sends.
+   * Alertmanager's receiver sends; the operator API is open and {@code dry_run} is off.
    */
   static Path runbookd(Path dir, int port, Path dataDir, String connectUrl, String notifyBase, Path tokenFile) throws IOException {
     ObjectNode root = read(RUNBOOKD_YML);
     root.withObjectProperty("server").put("listen", "127.0.0.1:" + port);
     root.withObjectProperty("server").withObjectProperty("auth").withObjectProperty("webhook")
         .put("bearer_token_file", tokenFile.toAbsolutePath().toString());
+    // The shipped file starts in shadow mode with an operator password file; the chain heals for real and
+    // its incidents are read (and the demo's URLs opened) on loopback without credentials.
+    root.withObjectProperty("server").withObjectProperty("auth").remove("operators");
+    root.put("dry_run", false);
     root.withObjectProperty("store").put("data_dir", dataDir.toAbsolutePath().toString());
     ArrayNode paths = YAML.createArrayNode();
     for (JsonNode p : root.withObjectProperty("rules").withArrayProperty("paths")) {

@@ -54,10 +54,17 @@ final class DashboardQueries {
     return new JsonObject(Files.readString(DASHBOARD));
   }
 
-  /** All targets of all panels (rows' nested panels included), in order. */
+  /** All targets of all panels (rows' nested panels included), in order, then the annotation queries. */
   static List<Query> queries(JsonObject dashboard) {
     List<Query> out = new ArrayList<>();
     collect(dashboard.getJsonArray("panels", new JsonArray()), out);
+    // Prometheus-backed annotations: range queries over the dashboard's time range.
+    for (Object o : dashboard.getJsonObject("annotations", new JsonObject()).getJsonArray("list", new JsonArray())) {
+      JsonObject a = (JsonObject) o;
+      if (a.containsKey("expr")) {
+        out.add(new Query("annotation " + a.getString("name"), "annotation", a.getString("expr"), false));
+      }
+    }
     return out;
   }
 

@@ -79,6 +79,27 @@ class GrafanaDashboardTest {
   }
 
   @Test
+  void countersAreQueriedWithPlainIncreaseSinceTheirSeriesExistFromTheFirstScrape() throws Exception {
+    for (DashboardQueries.Query q : DashboardQueries.queries(DashboardQueries.load())) {
+      assertThat(q.expr()).as(q.name()).doesNotContain("unless").doesNotContain(" offset ");
+    }
+  }
+
+  @Test
+  void remediationsAreAnnotatedFromPrometheus() throws Exception {
+    JsonObject d = DashboardQueries.load();
+    List<JsonObject> annotations = d.getJsonObject("annotations").getJsonArray("list").stream().map(o -> (JsonObject) o)
+        .filter(a -> a.containsKey("expr")).toList();
+    assertThat(annotations).singleElement().satisfies(a -> {
+      assertThat(a.getJsonObject("datasource").getString("type")).isEqualTo("prometheus");
+      assertThat(a.getJsonObject("datasource").getString("uid")).isEqualTo("${datasource}");
+      assertThat(a.getBoolean("enable")).isTrue();
+      assertThat(a.getString("expr")).contains("runbookd_remediations_total{job=~\"$job\"}");
+      assertThat(a.getString("titleFormat")).contains("{{rule}}").contains("{{outcome}}");
+    });
+  }
+
+  @Test
   void provisioningPointsAtThePrometheusDatasourceAndTheDashboardsDirectory() throws Exception {
     YAMLMapper yaml = new YAMLMapper();
     JsonNode ds = yaml.readTree(PROVISIONING.resolve("datasources/prometheus.yml").toFile()).get("datasources").get(0);

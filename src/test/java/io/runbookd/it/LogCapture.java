@@ -22,7 +22,7 @@ public final class LogCapture implements AutoCloseable {
     }
   }
 
-  /** Every captured line: formatted message plus the messages of its exception chain. */
+  /** Every captured line: its fields and message (logfmt) plus the messages of its exception chain. */
   public List<String> lines() {
     return List.copyOf(appender.list).stream().map(LogCapture::text).collect(Collectors.toList());
   }
@@ -33,7 +33,8 @@ public final class LogCapture implements AutoCloseable {
   }
 
   private static String text(ILoggingEvent e) {
-    StringBuilder out = new StringBuilder(e.getLevel() + " " + e.getLoggerName() + " " + e.getFormattedMessage());
+    // as the logfmt console writes it: fields, then msg="..."
+    StringBuilder out = new StringBuilder(e.getLevel() + " " + e.getLoggerName() + " " + io.runbookd.logging.Logfmt.fieldsAndMessage(e));
     for (IThrowableProxy t = e.getThrowableProxy(); t != null; t = t.getCause()) {
       out.append(" | ").append(t.getClassName()).append(": ").append(t.getMessage());
     }

@@ -89,7 +89,8 @@ class RuleReloadIT {
       assertThat(active(d)).as("the last good rules stay").containsExactly("first", "second");
       assertThat(logs.lines()).anySatisfy(line -> assertThat(line)
           .contains("trigger=file_change")
-          .contains("keeping the last good rules: " + dir.resolve("20-b.yaml") + ":3: rule \"broken\": unknown key \"mach\""));
+          // the message as logfmt writes it: its quotes escaped
+          .contains("keeping the last good rules: " + dir.resolve("20-b.yaml") + ":3: rule \\\"broken\\\": unknown key \\\"mach\\\""));
 
       // Let the watcher check the unchanged files three more times (each check reads them), then count.
       for (int check = 0; check < 3; check++) {

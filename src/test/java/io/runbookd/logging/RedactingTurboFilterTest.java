@@ -44,7 +44,7 @@ class RedactingTurboFilterTest {
   private List<String> lines() {
     List<String> out = new ArrayList<>();
     for (ILoggingEvent e : appender.list) {
-      StringBuilder b = new StringBuilder(e.getLevel() + " " + e.getFormattedMessage());
+      StringBuilder b = new StringBuilder(e.getLevel() + " " + Logfmt.fieldsAndMessage(e));
       for (IThrowableProxy t = e.getThrowableProxy(); t != null; t = t.getCause()) {
         b.append(" | ").append(t.getClassName()).append(": ").append(t.getMessage());
       }
@@ -64,11 +64,11 @@ class RedactingTurboFilterTest {
 
     assertThat(lines()).hasSize(4).allSatisfy(l -> assertThat(l).doesNotContain(SECRET));
     assertThat(lines()).containsExactly(
-        "INFO body: 500 no route for /x/<redacted>",
+        "INFO msg=\"body: 500 no route for /x/<redacted>\"",
         "WARN msg=\"delivery failed: HTTP 500: <redacted>\"",
-        "ERROR request failed | io.runbookd.logging.RedactingTurboFilter$Cleaned: java.lang.IllegalStateException: wrapped"
+        "ERROR msg=\"request failed\" | io.runbookd.logging.RedactingTurboFilter$Cleaned: java.lang.IllegalStateException: wrapped"
             + " | io.runbookd.logging.RedactingTurboFilter$Cleaned: java.io.IOException: POST /<redacted>",
-        "INFO nothing secret here: 42");
+        "INFO msg=\"nothing secret here: 42\"");
     assertThat(appender.list.get(2).getThrowableProxy().getCause().getStackTraceElementProxyArray())
         .as("the stack trace is kept").isNotEmpty();
   }
@@ -77,8 +77,8 @@ class RedactingTurboFilterTest {
   void aHundredKilobyteValueIsCutWithItsLength() {
     String name = "c".repeat(100 * 1024);
     LoggerFactory.getLogger("io.runbookd.test").info("cluster={} connector={} msg=\"restart\"", "prod", name);
-    String line = appender.list.get(0).getFormattedMessage();
-    assertThat(line).startsWith("cluster=prod connector=" + "c".repeat(256 - "connector=".length()) + "…(102410 chars)")
+    String line = Logfmt.fieldsAndMessage(appender.list.get(0));
+    assertThat(line).startsWith("cluster=prod connector=\"" + "c".repeat(256) + "…(102400 chars)\"")
         .endsWith(" msg=\"restart\"")
         .hasSizeLessThan(400);
   }
