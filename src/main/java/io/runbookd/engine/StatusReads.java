@@ -1,6 +1,7 @@
 package io.runbookd.engine;
 
 import io.runbookd.connect.ConnectApi;
+import io.runbookd.connect.ConnectRestException;
 import io.runbookd.model.ConnectorStatus;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
@@ -15,14 +16,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Connector status reads of alert processing, coalesced per Connect cluster: the reads asked for while
- * the cluster has none in flight go out together on the next turn of the context, and those asked for
- * while one is in flight go out together when it ends. A batch of one connector is one {@code GET
- * /connectors/{name}/status}; a batch of several is ONE {@code GET /connectors?expand=status&expand=info}
- * ({@link ConnectApi#statusesAndInfo}), whose statuses carry the traces. A connector absent from that
- * listing, and every connector of a batch whose listing failed, is read on its own, so a failure (or a
- * Connect without the listing) costs a round trip, never a verdict: a 404 still means the connector does
- * not exist.
+ * Connector status reads of alert processing, coalesced per Connect cluster: the reads asked for in one
+ * turn of the context go out together on the next turn, and those asked for while a listing of the
+ * cluster is in flight go out together when it ends. A batch of one connector is one {@code GET
+ * /connectors/{name}/status}, which holds no other read back; a batch of several is ONE {@code GET
+ * /connectors?expand=status&expand=info} ({@link ConnectApi#statusesAndInfo}), whose statuses carry the
+ * traces. A connector absent from that listing, and every connector of a batch whose listing failed, is
+ * read on its own, so a failure costs a round trip, never a verdict: a 404 still means the connector does
+ * not exist. A cluster that answers the listing with 404 (Connect before 2.3, KIP-465) is read connector
+ * by connector from then on.
  *
  * <p>Confined to one Vert.x context (the engine's); futures complete on it.
  */
@@ -42,7 +44,7 @@ final class StatusReads {
     Cluster c = clusters.computeIfAbsent(api.cluster(), k -> new Cluster(api));
     Promise<ConnectorStatus> p = Promise.promise();
     c.waiting.computeIfAbsent(connector, k -> new ArrayList<>()).add(p);
-    if (!c.inFlight && !c.scheduled) {
+    if (!c.listing && !c.scheduled) {
       c.scheduled = true;
       context.runOnContext(v -> flush(c));
     }
@@ -52,14 +54,21 @@ final class StatusReads {
   private static final class Cluster {
     final ConnectApi api;
     Map<String, List<Promise<ConnectorStatus>>> waiting = new LinkedHashMap<>();
-    boolean inFlight;
+    /** A listing is in flight: reads asked for meanwhile wait for it and go out together after it. */
+    boolean listing;
     boolean scheduled;
+    /** The cluster answered the listing with 404 (a Connect before KIP-465): only single reads. */
+    boolean noListing;
 
     Cluster(ConnectApi api) {
       this.api = api;
     }
   }
 
+  /**
+   * Sends the reads waiting: one read alone (never holding the others back, so a read that stalls
+   * delays only its own connector), several in one listing.
+   */
   private void flush(Cluster c) {
     c.scheduled = false;
     if (c.waiting.isEmpty()) {
@@ -67,27 +76,26 @@ final class StatusReads {
     }
     Map<String, List<Promise<ConnectorStatus>>> batch = c.waiting;
     c.waiting = new LinkedHashMap<>();
-    c.inFlight = true;
-    Future<Void> done = batch.size() == 1 ? one(c.api, batch) : listing(c.api, batch);
-    done.onComplete(ar -> onContext(() -> {
-      c.inFlight = false;
-      flush(c);
-    }));
-  }
-
-  private Future<Void> listing(ConnectApi api, Map<String, List<Promise<ConnectorStatus>>> batch) {
-    Promise<Void> done = Promise.promise();
+    if (batch.size() == 1 || c.noListing) {
+      one(c.api, batch);
+      return;
+    }
+    c.listing = true;
     Future<Map<String, ConnectorStatus>> listed;
     try {
-      listed = api.statusesAndInfo();
+      listed = c.api.statusesAndInfo();
     } catch (RuntimeException e) {
       listed = Future.failedFuture(e);
     }
     listed.onComplete(ar -> onContext(() -> {
+      c.listing = false;
       Map<String, List<Promise<ConnectorStatus>>> alone = new LinkedHashMap<>();
       if (ar.failed()) {
+        if (ar.cause() instanceof ConnectRestException e && e.isNotFound()) {
+          c.noListing = true;
+        }
         LOG.info("cluster={} connectors={} msg=\"connector listing failed; reading each status on its own: {}\"",
-            api.cluster(), batch.size(), ar.cause().getMessage());
+            c.api.cluster(), batch.size(), ar.cause().getMessage());
         alone.putAll(batch);
       } else {
         batch.forEach((name, promises) -> {
@@ -99,9 +107,13 @@ final class StatusReads {
           }
         });
       }
-      (alone.isEmpty() ? Future.<Void>succeededFuture() : one(api, alone)).onComplete(done);
+      if (!alone.isEmpty()) {
+        one(c.api, alone);
+      }
+      if (!c.scheduled) {
+        flush(c);
+      }
     }));
-    return done.future();
   }
 
   /** Reads each connector of {@code batch} on its own, concurrently; completes when all have answered. */

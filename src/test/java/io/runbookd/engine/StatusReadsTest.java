@@ -72,11 +72,15 @@ class StatusReadsTest {
 
   /** Asks for every name in ONE turn of one context (as the lanes of one claim do) and waits for all. */
   private static Map<String, Future<ConnectorStatus>> read(List<String> names) throws Exception {
-    ConnectApi api = ConnectApis.create(vertx, ConnectEndpoint.of("prod", CONNECT.baseUrl()), (c, m, s, n) -> {});
     Context ctx = vertx.getOrCreateContext();
+    return read(ctx, new StatusReads(ctx), names);
+  }
+
+  private static Map<String, Future<ConnectorStatus>> read(Context ctx, StatusReads reads, List<String> names)
+      throws Exception {
+    ConnectApi api = ConnectApis.create(vertx, ConnectEndpoint.of("prod", CONNECT.baseUrl()), (c, m, s, n) -> {});
     CompletableFuture<Map<String, Future<ConnectorStatus>>> asked = new CompletableFuture<>();
     ctx.runOnContext(v -> {
-      StatusReads reads = new StatusReads(ctx);
       Map<String, Future<ConnectorStatus>> out = new LinkedHashMap<>();
       names.forEach(n -> out.put(n, reads.status(api, n)));
       asked.complete(out);
@@ -157,5 +161,44 @@ class StatusReadsTest {
     CONNECT.verify(1, getRequestedFor(urlEqualTo(LISTING)));
     CONNECT.verify(0, getRequestedFor(urlEqualTo("/connectors/kept/status")));
     CONNECT.verify(1, getRequestedFor(urlEqualTo("/connectors/gone/status")));
+  }
+
+  @Test
+  void aConnectWithoutTheListingIsReadConnectorByConnectorAfterItsFirst404() throws Exception {
+    CONNECT.stubFor(get(urlEqualTo(LISTING)).willReturn(aResponse().withStatus(404)
+        .withHeader("Content-Type", "application/json").withBody("{\"error_code\":404,\"message\":\"HTTP 404 Not Found\"}")));
+    for (String n : List.of("a", "b", "c", "d")) {
+      CONNECT.stubFor(get("/connectors/" + n + "/status").willReturn(okJson(status(n, "FAILED", n + " trace"))));
+    }
+    Context ctx = vertx.getOrCreateContext();
+    StatusReads reads = new StatusReads(ctx);
+
+    Map<String, Future<ConnectorStatus>> first = read(ctx, reads, List.of("a", "b"));
+    Map<String, Future<ConnectorStatus>> second = read(ctx, reads, List.of("c", "d"));
+
+    assertThat(value(first.get("b")).name()).isEqualTo("b");
+    assertThat(value(second.get("d")).name()).isEqualTo("d");
+    CONNECT.verify(1, getRequestedFor(urlEqualTo(LISTING)));
+    CONNECT.verify(4, getRequestedFor(urlPathMatching("/connectors/[a-d]/status")));
+  }
+
+  @Test
+  void aStalledReadHoldsNoOtherReadBack() throws Exception {
+    CONNECT.stubFor(get("/connectors/stalled/status").willReturn(okJson(status("stalled", "FAILED", "x"))
+        .withFixedDelay(8_000)));
+    CONNECT.stubFor(get("/connectors/other/status").willReturn(okJson(status("other", "FAILED", "y"))));
+    Context ctx = vertx.getOrCreateContext();
+    StatusReads reads = new StatusReads(ctx);
+    ConnectApi api = ConnectApis.create(vertx, ConnectEndpoint.of("prod", CONNECT.baseUrl()), (c, m, s, n) -> {});
+    CompletableFuture<Future<ConnectorStatus>> stalled = new CompletableFuture<>();
+    ctx.runOnContext(v -> stalled.complete(reads.status(api, "stalled")));
+    stalled.get(5, TimeUnit.SECONDS); // its read was sent on the context's next turn, before the one below
+
+    CompletableFuture<Future<ConnectorStatus>> other = new CompletableFuture<>();
+    ctx.runOnContext(v -> other.complete(reads.status(api, "other")));
+
+    assertThat(other.get(5, TimeUnit.SECONDS).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS).name())
+        .isEqualTo("other");
+    assertThat(stalled.get().isComplete()).as("the stalled read is still waiting").isFalse();
   }
 }
