@@ -123,7 +123,7 @@ public final class Runbookd {
     ApiServer api = new ApiServer(config.server(), operations, metrics);
     RuleWatcher watcher = new RuleWatcher(rules.paths(), config.rules().watchInterval(), rules::attemptedFingerprint,
         rules::reload);
-    IncidentEngine engine = new IncidentEngine(deps, 64);
+    IncidentEngine engine = new IncidentEngine(deps, remediationConcurrency(config, deps.guards()));
     return vertx.deployVerticle(engine)
         .compose(id -> vertx.deployVerticle(api))
         .map(id -> {
@@ -146,6 +146,19 @@ public final class Runbookd {
           cleanup.start();
           return Future.failedFuture(err);
         });
+  }
+
+  /**
+   * Incidents this replica handles at once: {@code engine.remediation_concurrency}, or when it is 0 (the
+   * default) the sum of the effective {@code guards.max_concurrent_remediations} of the configured Connect
+   * clusters (at least 1): the cluster guards are then the only limit.
+   */
+  static int remediationConcurrency(RunbookdConfig config, io.runbookd.engine.Guards guards) {
+    if (config.engine().remediationConcurrency() > 0) {
+      return config.engine().remediationConcurrency();
+    }
+    long sum = config.connectClusters().keySet().stream().mapToLong(c -> guards.of(c).maxConcurrentRemediations()).sum();
+    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, sum));
   }
 
   static StoreSettings storeSettings(RunbookdConfig.StoreConfig s) {

@@ -396,10 +396,13 @@ public record RunbookdConfig(
    *     and nothing else; default 2
    * @param alertStoreThreads threads that run the store calls of alert processing, apart from the workers
    *     of webhook commits and remediations; default 2
+   * @param remediationConcurrency incidents this replica handles at once (each for a different connector);
+   *     0 (the default) means the sum of {@code guards.max_concurrent_remediations} over the configured
+   *     Connect clusters (see {@code Runbookd}), so the cluster guards, not this replica, are the limit
    */
   public record Engine(Duration tick, Duration pollInterval, Duration lease, Duration retention, Duration verifyOnResolve,
       String instanceId, Duration alertClaimLease, Duration escalationClaimLease, int alertConcurrency, int alertWindow,
-      int matchThreads, int alertStoreThreads) {
+      int matchThreads, int alertStoreThreads, int remediationConcurrency) {
     public Engine {
       tick = tick == null ? Duration.ofSeconds(1) : tick;
       pollInterval = pollInterval == null ? Duration.ofSeconds(2) : pollInterval;
@@ -414,6 +417,9 @@ public record RunbookdConfig(
         throw new ConfigException(
             "engine: alert_concurrency, alert_window, match_threads and alert_store_threads must not be negative");
       }
+      if (remediationConcurrency < 0) {
+        throw new ConfigException("engine.remediation_concurrency must not be negative, got " + remediationConcurrency);
+      }
       alertConcurrency = alertConcurrency == 0 ? 32 : alertConcurrency;
       alertWindow = alertWindow == 0 ? 10_000 : Math.max(alertWindow, alertConcurrency);
       matchThreads = matchThreads == 0 ? 2 : matchThreads;
@@ -422,7 +428,7 @@ public record RunbookdConfig(
 
     /** Engine timing with a stored instance identity, the default claim leases and alert processing. */
     public Engine(Duration tick, Duration pollInterval, Duration lease, Duration retention, Duration verifyOnResolve) {
-      this(tick, pollInterval, lease, retention, verifyOnResolve, null, null, null, 0, 0, 0, 0);
+      this(tick, pollInterval, lease, retention, verifyOnResolve, null, null, null, 0, 0, 0, 0, 0);
     }
 
     private static Duration positive(Duration d, Duration dflt, String key) {

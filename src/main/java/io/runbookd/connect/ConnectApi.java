@@ -31,6 +31,20 @@ public interface ConnectApi {
   Future<Map<String, ConnectorStatus>> statuses();
 
   /**
+   * {@code GET /connectors?expand=status&expand=info} (KIP-465, Kafka 2.3+; the Connect REST docs, "GET
+   * /connectors"): every connector of the cluster in one request, keyed by name, with its {@code status}
+   * (the same {@code ConnectorStateInfo} as {@code GET /connectors/{name}/status}, FAILED instances with
+   * their {@code trace}) and its {@code info} (config, tasks, type). A connector absent from the map did
+   * not exist when Connect answered; an entry without a {@code status} member is left out. Fails with
+   * {@link ConnectRestException} like any read; no 404 is expected.
+   *
+   * <p>The default implementation answers {@link #statuses()}.
+   */
+  default Future<Map<String, ConnectorStatus>> statusesAndInfo() {
+    return statuses();
+  }
+
+  /**
    * {@code POST /connectors/{name}/restart?includeTasks=..&onlyFailed=..} (KIP-745, Kafka 3.0+).
    *
    * <p>On a Connect older than 3.0 that ignores the parameters (it answers 204 although tasks were

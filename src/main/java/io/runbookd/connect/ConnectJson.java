@@ -74,8 +74,8 @@ final class ConnectJson {
   }
 
   /**
-   * {@code GET /connectors?expand=status}: {@code {"<name>":{"status":{...}}, ...}}. Entries without a
-   * {@code status} member are left out.
+   * {@code GET /connectors?expand=status} (and {@code &expand=info}): {@code {"<name>":{"status":{...},
+   * "info":{...}}, ...}}. Entries without a {@code status} member are left out; {@code info} is ignored.
    */
   static Map<String, ConnectorStatus> expandedStatuses(String body) {
     JsonNode root = readObject(body);

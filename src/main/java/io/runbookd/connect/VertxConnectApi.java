@@ -50,6 +50,11 @@ final class VertxConnectApi implements ConnectApi {
     return http.read(GET, "/connectors?expand=status", null, ConnectJson::expandedStatuses);
   }
 
+  @Override
+  public Future<Map<String, ConnectorStatus>> statusesAndInfo() {
+    return http.read(GET, "/connectors?expand=status&expand=info", null, ConnectJson::expandedStatuses);
+  }
+
   /**
    * {@inheritDoc}
    *

@@ -54,7 +54,9 @@ import org.slf4j.LoggerFactory;
  * outcome is then written in one store transaction ({@link UnitsOfWork}: open, join or resolve, with the
  * processed mark; or the mark alone); an opening first tries to join in one more, because the Connect
  * status read in between must not hold a transaction open. Rule matching runs on {@link RuleMatching}'s
- * pool. Confined to the engine's Vert.x context.
+ * pool. The status reads of the lanes in flight are coalesced per Connect cluster ({@link StatusReads}):
+ * several alerts of one cluster are served by one {@code GET /connectors?expand=status&expand=info}.
+ * Confined to the engine's Vert.x context.
  */
 final class AlertProcessor {
   private static final Logger LOG = LoggerFactory.getLogger(AlertProcessor.class);
@@ -68,6 +70,8 @@ final class AlertProcessor {
   private final Runnable wake;
   private final int window;
   private final KeyedLanes<RuleMatching.Keyed> lanes;
+  /** Status reads of the lanes, coalesced per cluster (one listing serves a batch). */
+  private final StatusReads statusReads;
   /** Claimed events queued or in flight here, by id. */
   private final Map<Long, AlertEvent> held = new LinkedHashMap<>();
   private boolean claiming;
@@ -94,6 +98,7 @@ final class AlertProcessor {
     this.wake = wake;
     this.window = deps.config().alertWindow();
     this.lanes = new KeyedLanes<>(deps.config().alertConcurrency(), this::run);
+    this.statusReads = new StatusReads(deps.vertx().getOrCreateContext());
     this.lastRenewal = deps.now();
     this.lastBacklogNanos = System.nanoTime() - BACKLOG_EVERY_NANOS; // nanoTime may be negative: read at once
   }
@@ -352,7 +357,7 @@ final class AlertProcessor {
         out.put(t, new Lookup(null, "Connect cluster \"" + t.cluster() + "\" is not configured"));
         continue;
       }
-      all.add(api.get().status(t.connector())
+      all.add(statusReads.status(api.get(), t.connector())
           .map(s -> {
             out.put(t, new Lookup(s, null));
             return (Void) null;

@@ -4,6 +4,7 @@ import io.runbookd.model.AlertEvent;
 import io.runbookd.policy.AlertPolicy;
 import io.runbookd.rules.ConnectorTarget;
 import io.runbookd.rules.RuleEvaluator;
+import io.runbookd.rules.RuleIndex;
 import io.runbookd.rules.RuleSet;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -30,7 +31,8 @@ final class RuleMatching {
    *
    * @param event the alert event
    * @param rules the rule set its candidates come from
-   * @param candidates every rule's label verdict and rendered target, in rule order
+   * @param candidates the rules whose label matchers hold, with their rendered targets, in rule order
+   *     (found through a {@link RuleIndex})
    * @param key the lane: the first rendered target ({@code cluster/connector}), or the alert's
    *     fingerprint when no rule's labels hold. A firing alert and its resolution share a lane.
    */
@@ -44,6 +46,8 @@ final class RuleMatching {
   }
 
   private final WorkerExecutor executor;
+  /** The index of the rule set matched last (rebuilt, on the pool, when the set in force changes). */
+  private volatile RuleIndex index;
 
   /**
    * @param vertx where the pool lives
@@ -65,15 +69,26 @@ final class RuleMatching {
       return Future.succeededFuture(List.of());
     }
     return executor.executeBlocking(() -> {
+      RuleIndex idx = indexOf(rules);
       List<Keyed> out = new ArrayList<>(copy.size());
       for (AlertEvent e : copy) {
-        List<RuleEvaluator.Candidate> candidates = RuleEvaluator.candidates(rules, e.labels(), e.annotations());
+        List<RuleEvaluator.Candidate> candidates = RuleEvaluator.heldCandidates(idx, e.labels(), e.annotations());
         String key = candidates.stream().flatMap(c -> c.target().stream()).findFirst()
             .map(RuleMatching::laneOf).orElse("fingerprint/" + e.fingerprint());
         out.add(new Keyed(e, rules, candidates, key));
       }
       return out;
     }, false);
+  }
+
+  /** The index of {@code rules}: the one built last when it is of the same set, else a new one. */
+  private RuleIndex indexOf(RuleSet rules) {
+    RuleIndex i = index;
+    if (i == null || i.rules() != rules) {
+      i = RuleIndex.of(rules);
+      index = i;
+    }
+    return i;
   }
 
   /** {@link AlertPolicy#decide} (which runs the trace patterns) on the pool. */

@@ -281,30 +281,59 @@ public final class RuleEvaluator {
     Objects.requireNonNull(annotations, "annotations");
     List<Candidate> out = new ArrayList<>();
     for (Rule rule : rules.rules()) {
-      List<MatcherResult> results = new ArrayList<>();
-      boolean all = true;
-      for (LabelMatcher m : rule.alertMatchers()) {
-        boolean held = m.matches(labels);
-        all &= held;
-        results.add(new MatcherResult(m, Optional.ofNullable(labels.get(m.name())), held));
-      }
-      if (!all) {
-        out.add(new Candidate(rule, results, Optional.empty(), Optional.empty()));
-        continue;
-      }
-      Map<String, Object> ctx = TemplateContext.target(rule.name(), labels, annotations);
-      String cluster;
-      String connector;
-      try {
-        cluster = render(rule.target().cluster(), ctx, "target.cluster");
-        connector = render(rule.target().connector(), ctx, "target.connector");
-      } catch (IllegalArgumentException e) {
-        out.add(new Candidate(rule, results, Optional.empty(), Optional.of(e.getMessage())));
-        continue;
-      }
-      out.add(new Candidate(rule, results, Optional.of(new ConnectorTarget(cluster, connector)), Optional.empty()));
+      out.add(candidate(rule, labels, annotations));
     }
     return out;
+  }
+
+  /**
+   * The rules whose label matchers all hold, in rule set order, each with its rendered target (or its
+   * rendering error): the candidates of {@link #candidates(RuleSet, Map, Map)} whose {@link
+   * Candidate#labelsHold()}, found through {@code index} so that only the rules it files under the
+   * alert's labels are tested. {@link #select} on them picks the same winner.
+   */
+  public static List<Candidate> heldCandidates(
+      RuleIndex index, Map<String, String> labels, Map<String, String> annotations) {
+    Objects.requireNonNull(index, "index");
+    Objects.requireNonNull(labels, "labels");
+    Objects.requireNonNull(annotations, "annotations");
+    List<Candidate> out = new ArrayList<>();
+    for (Rule rule : index.candidates(labels)) {
+      boolean all = true;
+      for (LabelMatcher m : rule.alertMatchers()) {
+        if (!m.matches(labels)) {
+          all = false;
+          break;
+        }
+      }
+      if (all) {
+        out.add(candidate(rule, labels, annotations));
+      }
+    }
+    return out;
+  }
+
+  private static Candidate candidate(Rule rule, Map<String, String> labels, Map<String, String> annotations) {
+    List<MatcherResult> results = new ArrayList<>(rule.alertMatchers().size());
+    boolean all = true;
+    for (LabelMatcher m : rule.alertMatchers()) {
+      boolean held = m.matches(labels);
+      all &= held;
+      results.add(new MatcherResult(m, Optional.ofNullable(labels.get(m.name())), held));
+    }
+    if (!all) {
+      return new Candidate(rule, results, Optional.empty(), Optional.empty());
+    }
+    Map<String, Object> ctx = TemplateContext.target(rule.name(), labels, annotations);
+    String cluster;
+    String connector;
+    try {
+      cluster = render(rule.target().cluster(), ctx, "target.cluster");
+      connector = render(rule.target().connector(), ctx, "target.connector");
+    } catch (IllegalArgumentException e) {
+      return new Candidate(rule, results, Optional.empty(), Optional.of(e.getMessage()));
+    }
+    return new Candidate(rule, results, Optional.of(new ConnectorTarget(cluster, connector)), Optional.empty());
   }
 
   /**
