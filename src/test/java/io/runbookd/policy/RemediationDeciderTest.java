@@ -174,7 +174,7 @@ class RemediationDeciderTest {
     Incident inc = incident(IncidentState.REMEDIATING, 1, Incident.WAIT);
     clock.set(T0.plusSeconds(30).minusMillis(1));
     assertThat(RemediationDecider.decide(facts(inc, RESTART, budget(1), Optional.empty(), List.of(), Optional.of(w), RUNNING,
-        false))).isEqualTo(new Decision.WaitAgain(w, T0.plusSeconds(30)));
+        false))).isEqualTo(new Decision.WaitAgain(w.withLeftFailedAt(clock.instant()), T0.plusSeconds(30)));
     clock.advanceMillis(1);
     assertThat(RemediationDecider.decide(facts(inc, RESTART, budget(1), Optional.empty(), List.of(), Optional.of(w), RUNNING,
         false))).isEqualTo(new Decision.Close(Outcome.RECOVERED, "verified (RUNNING and stable for 30s) after attempt 1", false));
@@ -209,6 +209,28 @@ class RemediationDeciderTest {
     assertThat(RemediationDecider.decide(facts(incident(IncidentState.ESCALATED, 2, Incident.WAIT), RESTART, budget(2),
         Optional.empty(), List.of(), Optional.of(check), FAILED, false))).isEqualTo(new Decision.CheckFailed(
         "not closing: not RUNNING and stable for 30s in time: connector RUNNING, task 0 FAILED", new Decision.Idle()));
+  }
+
+  @Test
+  void aDoomedRestartsWaitForFailsWhenTheTaskIsFailedAgainNotAtWithin() {
+    Rule r = rule("", "- restart: {}\n- wait_for: { state: RUNNING, within: 2m, stable_for: 30s }");
+    Incident inc = incident(IncidentState.REMEDIATING, 1, Incident.WAIT);
+    Wait step = new Wait("inc-1", Wait.Kind.STEP, 1, 1, 44, ConnectorState.RUNNING, T0.plus(Duration.ofMinutes(2)),
+        Duration.ofSeconds(30), null, null, 0, T0);
+    clock.set(T0.plusSeconds(2));
+    Decision restarting = RemediationDecider.decide(facts(inc, r, budget(1), Optional.empty(), List.of(), Optional.of(step),
+        new Observation(StabilityPolicyTest.RESTARTING, null), false));
+    Wait seen = ((Decision.WaitAgain) restarting).next();
+    assertThat(seen.leftFailedAt()).isEqualTo(T0.plusSeconds(2));
+
+    clock.set(T0.plusSeconds(31));
+    assertThat(RemediationDecider.decide(facts(inc, r, budget(1), Optional.empty(), List.of(), Optional.of(seen), FAILED,
+        false))).isInstanceOfSatisfying(Decision.AttemptFailed.class, a -> {
+          assertThat(a.reason()).isEqualTo("wait_for failed: FAILED again after the restart: connector RUNNING, task 0 FAILED");
+          assertThat(a.ended().lastAttemptAt()).as("the backoff counts from the failure, 89 s before `within` ends")
+              .isEqualTo(T0.plusSeconds(31));
+          assertThat(a.then()).isEqualTo(new Decision.RetryAt(T0.plusSeconds(31).plus(Duration.ofMinutes(2))));
+        });
   }
 
   @Test
