@@ -233,6 +233,71 @@ class RemediationDeciderTest {
         });
   }
 
+  private static final Rule PROBED = probedRule();
+
+  private static Rule probedRule() {
+    try {
+      return new RuleLoader(new RuleLoader.Context(Set.of("prod"), Set.of("owner", "oncall")), Clock.systemUTC())
+          .parse("r.yaml", """
+              rules:
+                - name: refused
+                  match: { alert: ['alertname="KafkaConnectTaskFailure"'] }
+                  target: { cluster: prod, connector: '{{ labels.connector }}' }
+                  retry: { max_attempts: 3, backoff: [0s, 2m], probe: tcp }
+                  steps:
+                    - restart: {}
+              """).rules().get(0);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+  private static final io.runbookd.model.Endpoint PG = new io.runbookd.model.Endpoint("127.0.0.1", 5434, null, "connection.url");
+
+  private Facts probed(io.runbookd.model.ProbeResult probe) {
+    return facts(incident(IncidentState.OPEN, 1, Incident.REMEDIATE), PROBED, budget(1), Optional.empty(), List.of(),
+        Optional.empty(), new Observation(StabilityPolicyTest.FAILED, null, probe), false);
+  }
+
+  @Test
+  void withAProbeTheNextAttemptStartsWhenTheDependencyAnswersAtTheLatestWhenTheBackoffEnds() {
+    Instant backoffEnds = T0.plus(Duration.ofMinutes(2));
+    Wait step = new Wait("inc-1", Wait.Kind.STEP, 1, 1, 44, ConnectorState.RUNNING, T0.plus(Duration.ofMinutes(2)),
+        Duration.ofSeconds(30), null, null, 0, T0);
+    assertThat(RemediationDecider.attemptFailed(PROBED, step, null, "FAILED again", budget(1), T0).then())
+        .as("the first look 5 s after the failure").isEqualTo(new Decision.ProbeWait(backoffEnds, T0.plusSeconds(5),
+            "next attempt as soon as the connector's endpoint answers a tcp connect from runbookd (every 5s), at the"
+                + " latest at " + backoffEnds));
+    Incident inc = incident(IncidentState.OPEN, 1, Incident.REMEDIATE);
+    assertThat(RemediationDecider.needsProbe(inc, Optional.of(PROBED), budget(1), Optional.empty(), T0)).isTrue();
+    assertThat(RemediationDecider.needsProbe(inc, Optional.of(RESTART), budget(1), Optional.empty(), T0))
+        .as("a rule without probe waits for the clock").isFalse();
+    assertThat(RemediationDecider.needsProbe(incident(IncidentState.OPEN, 0, Incident.REMEDIATE), Optional.of(PROBED),
+        budget(0), Optional.empty(), T0)).as("the first attempt is not held by a probe").isFalse();
+
+    io.runbookd.model.ProbeResult refused = new io.runbookd.model.ProbeResult(io.runbookd.model.ProbeResult.Outcome.UNREACHABLE,
+        PG, "tcp connect to 127.0.0.1:5434 failed: Connection refused");
+    clock.set(backoffEnds.minusSeconds(3));
+    assertThat(RemediationDecider.decide(probed(refused))).as("never later than the backoff's end")
+        .isEqualTo(new Decision.ProbeWait(backoffEnds, backoffEnds, null));
+    clock.set(T0.plusSeconds(40));
+    assertThat(RemediationDecider.decide(probed(refused))).isEqualTo(new Decision.ProbeWait(backoffEnds, T0.plusSeconds(45), null));
+    io.runbookd.model.ProbeResult up = new io.runbookd.model.ProbeResult(io.runbookd.model.ProbeResult.Outcome.REACHED, PG,
+        "tcp connect to 127.0.0.1:5434 succeeded");
+    assertThat(RemediationDecider.decide(probed(up))).isEqualTo(new Decision.Noted("probe", "127.0.0.1:5434 answers (tcp"
+        + " connect to 127.0.0.1:5434 succeeded); retrying now instead of at " + backoffEnds + " (the end of the backoff)",
+        new Decision.RunSegment(2, 0)));
+
+    io.runbookd.model.ProbeResult none = new io.runbookd.model.ProbeResult(io.runbookd.model.ProbeResult.Outcome.NO_ENDPOINT,
+        null, "the connector config names no endpoint");
+    assertThat(RemediationDecider.decide(probed(none))).as("no endpoint: the clock decides, and the timeline says so")
+        .isEqualTo(new Decision.ProbeWait(backoffEnds, backoffEnds, "no endpoint to probe (the connector config names no"
+            + " endpoint); the next attempt waits for the backoff until " + backoffEnds));
+    clock.set(backoffEnds);
+    assertThat(RemediationDecider.decide(probed(refused))).as("unreachable from runbookd: retry by the clock")
+        .isEqualTo(new Decision.Noted("probe", "the backoff is over and 127.0.0.1:5434 still does not answer runbookd (tcp"
+            + " connect to 127.0.0.1:5434 failed: Connection refused); retrying by the clock", new Decision.RunSegment(2, 0)));
+  }
+
   @Test
   void aWaitStepEndsAtItsDeadlineAndAConfigWaitAtTheFirstChange() {
     Rule r = rule("", "- stop: {}\n- wait: 10s\n- resume: {}");
