@@ -105,11 +105,11 @@ final class Remediator implements SegmentRunner.Continuation {
     Optional<ConnectApi> api = deps.clusters().get(inc.cluster());
     return deps.blocking(() -> new Stored(
             deps.store().budget(inc.cluster(), inc.connector(), inc.rule()),
-            deps.store().currentStorm(inc.cluster()),
+            deps.store().latestStorm(inc.cluster()),
             deps.store().approvals(inc.id()),
             deps.store().storedWait(inc.id())))
         .compose(s -> observe(inc, s.pending(), api)
-            .compose(obs -> api.isPresent() && RemediationDecider.needsProbe(inc, rule, s.budget(), s.pending(), deps.now())
+            .compose(obs -> api.isPresent() && RemediationDecider.needsProbe(inc, rule, s.budget(), s.pending(), s.storm(), deps.now())
                 ? probe(inc, rule.get().retry().probe(), api.get(), obs) : Future.succeededFuture(obs))
             .map(obs -> new RemediationDecider.Facts(inc, rule, api.isPresent(),
             s.budget(), s.storm(), s.approvals(), s.pending(), obs,

@@ -102,9 +102,39 @@ public final class RemediationDecider {
    */
   public static boolean needsProbe(Incident incident, Optional<Rule> rule, Budget budget, Optional<Wait> wait,
       Instant now) {
-    return wait.isEmpty() && rule.isPresent() && rule.get().retry().probe() != null
-        && incident.state() == IncidentState.OPEN && Incident.REMEDIATE.equals(incident.nextAction())
-        && budget.attempts() > 0 && budget.lastAttemptAt() != null;
+    return needsProbe(incident, rule, budget, wait, Optional.empty(), now);
+  }
+
+  /**
+   * As {@link #needsProbe(Incident, Optional, Budget, Optional, Instant)}, and also for the first attempt
+   * of a storm member once the storm's hold is over ({@link #afterStorm}).
+   */
+  public static boolean needsProbe(Incident incident, Optional<Rule> rule, Budget budget, Optional<Wait> wait,
+      Optional<Storm> storm, Instant now) {
+    if (wait.isPresent() || rule.isEmpty() || rule.get().retry().probe() == null
+        || incident.state() != IncidentState.OPEN || !Incident.REMEDIATE.equals(incident.nextAction())) {
+      return false;
+    }
+    return budget.attempts() > 0 && budget.lastAttemptAt() != null
+        || afterStorm(incident, rule.get(), storm, now).isPresent();
+  }
+
+  /**
+   * For an incident that opened during {@code storm} and has had no attempt yet, once the storm's hold is
+   * over: until when its first attempt waits for the rule's probe. The hold stands for the first attempt
+   * (nothing was spent), so the bound is the hold's end plus the rule's backoff after a first attempt
+   * ({@code backoff[1]}): members of a database outage are retried when the database answers, not all at
+   * once into a database that is still down. Empty when that bound has passed or it does not apply.
+   */
+  static Optional<Instant> afterStorm(Incident incident, Rule rule, Optional<Storm> storm, Instant now) {
+    if (storm.isEmpty() || incident.attempts() > 0 || storm.get().activeAt(now)) {
+      return Optional.empty();
+    }
+    Storm s = storm.get();
+    boolean member = !incident.openedAt().isBefore(s.startedAt().minus(s.window()))
+        && !incident.openedAt().isAfter(s.quietUntil());
+    Instant end = s.quietUntil().plus(RemediationPolicy.delayBefore(rule.retry(), 2));
+    return member && end.isAfter(now) ? Optional.of(end) : Optional.empty();
   }
 
   /** When the backoff after the last attempt ends, if an attempt ended and that is after {@code now}. */
@@ -250,7 +280,8 @@ public final class RemediationDecider {
       return new Decision.StormHold(storm.get(), Incident.REMEDIATE);
     }
     Rule.Probe probe = rule.retry().probe();
-    Optional<Instant> backoffEnd = probe == null ? Optional.empty() : backoffEnd(rule, f.budget(), f.now());
+    Optional<Instant> backoffEnd = probe == null ? Optional.empty() : backoffEnd(rule, f.budget(), f.now())
+        .or(() -> afterStorm(inc, rule, f.storm(), f.now()));
     String probed = null;
     if (backoffEnd.isPresent()) {
       ProbeResult p = f.observed().probe();

@@ -299,6 +299,42 @@ class RemediationDeciderTest {
   }
 
   @Test
+  void aStormMembersFirstAttemptAfterTheHoldWaitsForTheDatabaseAtMostItsSecondBackoff() {
+    // 20 connectors failed from T0; the last at T0+30s; window 30s: the hold ends at T0+60s.
+    Storm storm = new Storm(7, "prod", T0, T0.plusSeconds(30), T0.plusSeconds(60), Duration.ofSeconds(30), "oncall", T0,
+        null, 20, List.of());
+    Instant holdEnds = T0.plusSeconds(60);
+    Instant bound = holdEnds.plus(Duration.ofMinutes(2));
+    Incident member = incident(IncidentState.OPEN, 0, Incident.REMEDIATE);
+    io.runbookd.model.ProbeResult refused = new io.runbookd.model.ProbeResult(io.runbookd.model.ProbeResult.Outcome.UNREACHABLE,
+        PG, "tcp connect to 127.0.0.1:5434 failed: Connection refused");
+    java.util.function.Function<io.runbookd.model.ProbeResult, Facts> at = probe -> facts(member, PROBED, budget(0),
+        Optional.of(storm), List.of(), Optional.empty(), new Observation(StabilityPolicyTest.FAILED, null, probe), false);
+
+    clock.set(holdEnds.minusMillis(1));
+    assertThat(RemediationDecider.decide(at.apply(null))).as("the hold").isEqualTo(new Decision.StormHold(storm, Incident.REMEDIATE));
+    assertThat(RemediationDecider.needsProbe(member, Optional.of(PROBED), budget(0), Optional.empty(), Optional.of(storm),
+        clock.instant())).as("nothing to probe while the hold lasts").isFalse();
+    clock.set(holdEnds);
+    assertThat(RemediationDecider.needsProbe(member, Optional.of(PROBED), budget(0), Optional.empty(), Optional.of(storm),
+        clock.instant())).isTrue();
+    assertThat(RemediationDecider.decide(at.apply(refused))).as("the database is still down: no restart, no budget spent")
+        .isEqualTo(new Decision.ProbeWait(bound, holdEnds.plusSeconds(5), null));
+    io.runbookd.model.ProbeResult up = new io.runbookd.model.ProbeResult(io.runbookd.model.ProbeResult.Outcome.REACHED, PG,
+        "tcp connect to 127.0.0.1:5434 succeeded");
+    clock.set(holdEnds.plusSeconds(40));
+    assertThat(RemediationDecider.decide(at.apply(up))).isInstanceOfSatisfying(Decision.Noted.class,
+        n -> assertThat(n.then()).isEqualTo(new Decision.RunSegment(1, 0)));
+    clock.set(bound);
+    assertThat(RemediationDecider.decide(at.apply(refused))).as("at the bound the attempt runs by the clock")
+        .isEqualTo(new Decision.RunSegment(1, 0));
+    Incident before = new Incident("inc-0", "prod", "orders-sink", "refused", IncidentState.OPEN, null, 0, "refused", null,
+        T0.minusSeconds(31), T0, null, T0, Incident.REMEDIATE, null, null, null);
+    assertThat(RemediationDecider.needsProbe(before, Optional.of(PROBED), budget(0), Optional.empty(), Optional.of(storm),
+        holdEnds)).as("an incident older than the storm's window is no member").isFalse();
+  }
+
+  @Test
   void aWaitStepEndsAtItsDeadlineAndAConfigWaitAtTheFirstChange() {
     Rule r = rule("", "- stop: {}\n- wait: 10s\n- resume: {}");
     Wait sleep = new Wait("inc-1", Wait.Kind.STEP, 1, 1, 42, null, T0.plusSeconds(10), Duration.ZERO, null, null, 3, T0);

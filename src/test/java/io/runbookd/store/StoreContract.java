@@ -1004,6 +1004,12 @@ abstract class StoreContract {
     assertThat(store.endStorms(T0.plusSeconds(110))).singleElement()
         .satisfies(s -> assertThat(s.endedAt()).isEqualTo(T0.plusSeconds(110)));
     assertThat(store.currentStorm("main")).isEmpty();
+    assertThat(store.latestStorm("main")).as("an ended storm is still the latest (its members' first attempts"
+        + " look at it)").hasValueSatisfying(s -> {
+          assertThat(s.id()).isEqualTo(storm.id());
+          assertThat(s.endedAt()).isEqualTo(T0.plusSeconds(110));
+        });
+    assertThat(store.latestStorm("other")).isEmpty();
     assertThat(fail("i5", "e", T0.plusSeconds(111))).as("b, c and d failed more than a window ago").isEmpty();
   }
 
