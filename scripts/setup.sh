@@ -49,6 +49,26 @@ if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   done
 fi
 pg_isready -h 127.0.0.1 -p 5432
+
+# A second PostgreSQL cluster, "storm" on 127.0.0.1:5434, that the storm test stops and starts (the shared
+# 5432 cluster is never stopped). Created once; trust auth for local connections and 127.0.0.1, like main.
+pg_version="$(ls /etc/postgresql | head -n 1)"
+if [ ! -d "/etc/postgresql/$pg_version/storm" ]; then
+  echo "setup: creating PostgreSQL cluster $pg_version/storm on port 5434"
+  pg_createcluster "$pg_version" storm -p 5434 >/dev/null
+  hba="/etc/postgresql/$pg_version/storm/pg_hba.conf"
+  printf 'local all all trust\nhost all all 127.0.0.1/32 trust\n' > "$hba"
+  chown postgres:postgres "$hba"
+fi
+if ! pg_isready -h 127.0.0.1 -p 5434 -q 2>/dev/null; then
+  echo "setup: starting PostgreSQL cluster $pg_version/storm"
+  pg_ctlcluster --skip-systemctl-redirect "$pg_version" storm start
+  for _ in $(seq 1 30); do
+    pg_isready -h 127.0.0.1 -p 5434 -q && break
+    sleep 1
+  done
+fi
+pg_isready -h 127.0.0.1 -p 5434
 /usr/bin/prometheus --version 2>&1 | head -n 1
 /usr/bin/prometheus-alertmanager --version 2>&1 | head -n 1
 /usr/bin/chromedriver --version 2>&1 | head -n 1

@@ -60,7 +60,8 @@ class ArchitectureTest {
     ArchRule rule = noClasses().that().resideInAnyPackage("io.runbookd.model..", "io.runbookd.policy..",
             "io.runbookd.rules..", "io.runbookd.alert..")
         .should().dependOnClassesThat().resideInAnyPackage("io.runbookd.store..", "io.runbookd.http..",
-            "io.runbookd.notify..", "io.runbookd.engine..", "io.runbookd.connect..", "io.runbookd.cli..")
+            "io.runbookd.notify..", "io.runbookd.engine..", "io.runbookd.connect..", "io.runbookd.cli..",
+            "io.runbookd.probe..")
         .orShould().dependOnClassesThat().resideInAPackage("io.runbookd");
     rule.check(main);
   }
@@ -84,7 +85,7 @@ class ArchitectureTest {
   void httpReachesTheDaemonOnlyThroughTheFacade() {
     ArchRule noStore = noClasses().that().resideInAPackage("io.runbookd.http..")
         .should().dependOnClassesThat().resideInAnyPackage("io.runbookd.store..", "io.runbookd.notify..",
-            "io.runbookd.connect..")
+            "io.runbookd.connect..", "io.runbookd.probe..")
         .orShould().dependOnClassesThat().resideInAPackage("io.runbookd");
     noStore.check(main);
     ArchRule facadeOnly = noClasses().that().resideInAPackage("io.runbookd.http..")
@@ -92,6 +93,16 @@ class ArchitectureTest {
             c -> c.getPackageName().equals("io.runbookd.engine") && !FACADE.contains(c.getSimpleName())
                 && !FACADE.contains(c.getEnclosingClass().map(JavaClass::getSimpleName).orElse(""))));
     facadeOnly.check(main);
+  }
+
+  @Test
+  void theProberIsOneExternalSystemBehindItsInterface() {
+    noClasses().that().resideInAPackage("io.runbookd.probe..")
+        .should().dependOnClassesThat().resideInAnyPackage("io.runbookd.engine..", "io.runbookd.store..",
+            "io.runbookd.http..", "io.runbookd.notify..", "io.runbookd.connect..")
+        .check(main);
+    classes().that().resideInAPackage("io.runbookd.probe..").and().areNotInterfaces().should().notBePublic()
+        .check(main);
   }
 
   private static final java.util.Set<String> FACADE =

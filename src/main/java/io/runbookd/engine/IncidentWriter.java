@@ -176,6 +176,18 @@ final class IncidentWriter {
         + Durations.format(Duration.between(now, next)) + ")"));
   }
 
+  /**
+   * The next attempt waits for the rule's probe: OPEN, looked at again at {@code next} (at the latest
+   * {@code backoffEnds}); {@code note}, when not null, goes to the timeline. No claim is held meanwhile.
+   */
+  Future<Void> scheduleProbe(Lease lease, Instant next, String note) {
+    Instant now = deps.now();
+    Instant at = next.isBefore(now) ? now : next;
+    Incident inc = lease.incident();
+    Incident waiting = inc.withState(IncidentState.OPEN, now).withNextAction(Incident.REMEDIATE, at, now).released(now);
+    return save(waiting, inc).compose(v -> note == null ? Future.<Void>succeededFuture() : event(waiting, "probe", note));
+  }
+
   /** The budget is spent: ESCALATED, and the "gave up" escalation when the rule names a notifier. */
   Future<Void> giveUp(Lease lease, Rule rule, Budget budget) {
     Instant now = deps.now();

@@ -13,6 +13,9 @@ import io.runbookd.policy.ClusterGuardPolicy;
 import io.runbookd.policy.RemediationDecider;
 import io.runbookd.policy.RemediationDecider.Decision;
 import io.runbookd.policy.StabilityPolicy;
+import io.runbookd.policy.Endpoints;
+import io.runbookd.model.ProbeResult;
+import io.runbookd.probe.Prober;
 import io.runbookd.rules.Rule;
 import io.runbookd.rules.Step;
 import io.vertx.core.Future;
@@ -42,6 +45,7 @@ final class Remediator implements SegmentRunner.Continuation {
   private final IncidentWriter writer;
   private final SegmentRunner segments;
   private final ApprovalRunner approvals;
+  private final Prober prober;
 
   Remediator(EngineDeps deps) {
     this.deps = deps;
@@ -49,6 +53,7 @@ final class Remediator implements SegmentRunner.Continuation {
     this.writer = new IncidentWriter(deps, guard);
     this.segments = new SegmentRunner(deps, writer, guard, this);
     this.approvals = new ApprovalRunner(deps, writer, segments, guard);
+    this.prober = Prober.create(deps.vertx());
   }
 
   /** Handles a claimed incident; the future completes when the lease is released or lost. */
@@ -100,10 +105,13 @@ final class Remediator implements SegmentRunner.Continuation {
     Optional<ConnectApi> api = deps.clusters().get(inc.cluster());
     return deps.blocking(() -> new Stored(
             deps.store().budget(inc.cluster(), inc.connector(), inc.rule()),
-            deps.store().currentStorm(inc.cluster()),
+            deps.store().latestStorm(inc.cluster()),
             deps.store().approvals(inc.id()),
             deps.store().storedWait(inc.id())))
-        .compose(s -> observe(inc, s.pending(), api).map(obs -> new RemediationDecider.Facts(inc, rule, api.isPresent(),
+        .compose(s -> observe(inc, s.pending(), api)
+            .compose(obs -> api.isPresent() && RemediationDecider.needsProbe(inc, rule, s.budget(), s.pending(), s.storm(), deps.now())
+                ? probe(inc, rule.get().retry().probe(), api.get(), obs) : Future.succeededFuture(obs))
+            .map(obs -> new RemediationDecider.Facts(inc, rule, api.isPresent(),
             s.budget(), s.storm(), s.approvals(), s.pending(), obs,
             deps.dryRun() || rule.map(Rule::dryRun).orElse(false), deps.config().pollInterval(), deps.now())));
   }
@@ -128,6 +136,27 @@ final class Remediator implements SegmentRunner.Continuation {
     };
   }
 
+  /**
+   * Reads the connector's config and probes the dependency it names, from runbookd's network; an
+   * unreadable config or a config without endpoint is a fact too (NO_ENDPOINT: the clock decides).
+   */
+  private Future<RemediationDecider.Observation> probe(Incident inc, Rule.Probe spec, ConnectApi api,
+      RemediationDecider.Observation obs) {
+    return api.config(inc.connector())
+        .map(c -> Endpoints.pick(c, spec.http()))
+        .compose(found -> found.isEmpty()
+            ? Future.succeededFuture(new ProbeResult(ProbeResult.Outcome.NO_ENDPOINT, null, "the connector config names"
+                + " no " + (spec.http() ? "http(s) URL" : "endpoint") + " in " + Endpoints.KEYS))
+            : spec.http() ? prober.http(found.get(), spec.path(), spec.status(), spec.body(), spec.timeout())
+                : prober.tcp(found.get(), spec.timeout()),
+            err -> Future.succeededFuture(new ProbeResult(ProbeResult.Outcome.NO_ENDPOINT, null,
+                "the connector config could not be read: " + err.getMessage())))
+        .map(p -> {
+          LOG.debug("{} probe={} endpoint={} detail=\"{}\"", inc.context(), p.outcome(), p.endpoint(), p.detail());
+          return new RemediationDecider.Observation(obs.status(), obs.config(), p);
+        });
+  }
+
   private Future<Void> act(Lease lease, RemediationDecider.Facts f, Decision d, int depth) {
     Incident inc = lease.incident();
     Rule rule = f.rule().orElse(null);
@@ -144,6 +173,12 @@ final class Remediator implements SegmentRunner.Continuation {
     }
     if (d instanceof Decision.StepDone s) {
       return stepDone(lease, rule, s);
+    }
+    if (d instanceof Decision.Noted n) {
+      return writer.event(inc, n.kind(), n.text()).compose(v -> act(lease, f, n.then(), depth + 1));
+    }
+    if (d instanceof Decision.ProbeWait p) {
+      return execute(lease, rule, p);
     }
     if (d instanceof Decision.CheckFailed c) {
       return writer.event(inc, "verify_failed", c.message()).compose(v -> act(lease, f, c.then(), depth + 1));
@@ -193,6 +228,9 @@ final class Remediator implements SegmentRunner.Continuation {
     }
     if (decision instanceof Decision.RetryAt r) {
       return writer.scheduleRetry(lease, r.at());
+    }
+    if (decision instanceof Decision.ProbeWait p) {
+      return writer.scheduleProbe(lease, p.next(), p.note()).onSuccess(v -> wakeAt(p.next()));
     }
     return Future.failedFuture(new IllegalArgumentException("no runner for decision " + decision));
   }

@@ -25,6 +25,9 @@ import java.util.Objects;
  * @param reservationId the blast-radius reservation of the segment the wait interrupts (released when
  *     the attempt ends); 0 for none
  * @param startedAt when the attempt (or the check) started, for durations
+ * @param leftFailedAt for a RUNNING wait: the first reading in which neither the connector nor any task
+ *     was FAILED (RESTARTING, UNASSIGNED, RUNNING...); a FAILED reading after it means the action did not
+ *     hold and ends the wait at once. Null while every reading so far had something FAILED.
  */
 public record Wait(
     String incidentId,
@@ -38,7 +41,8 @@ public record Wait(
     Instant stableSince,
     String baseline,
     long reservationId,
-    Instant startedAt) {
+    Instant startedAt,
+    Instant leftFailedAt) {
 
   /** What a wait is for. */
   public enum Kind {
@@ -63,6 +67,14 @@ public record Wait(
     Objects.requireNonNull(startedAt, "startedAt");
   }
 
+  /** A wait that has not yet read the connector out of FAILED. */
+  public Wait(String incidentId, Kind kind, int attempt, int step, long stepRunId, ConnectorState state,
+      Instant deadline, Duration stableFor, Instant stableSince, String baseline, long reservationId,
+      Instant startedAt) {
+    this(incidentId, kind, attempt, step, stepRunId, state, deadline, stableFor, stableSince, baseline, reservationId,
+        startedAt, null);
+  }
+
   /** A verification that {@code state} holds for {@code stableFor}, starting by {@code now + within}. */
   public static Wait verification(String incidentId, Kind kind, int attempt, ConnectorState state, Instant now,
       Duration within, Duration stableFor, long reservationId, Instant startedAt) {
@@ -83,6 +95,12 @@ public record Wait(
   /** A copy with the streak start set (null: the state does not hold). */
   public Wait withStableSince(Instant since) {
     return new Wait(incidentId, kind, attempt, step, stepRunId, state, deadline, stableFor, since, baseline,
-        reservationId, startedAt);
+        reservationId, startedAt, leftFailedAt);
+  }
+
+  /** A copy with {@link #leftFailedAt} set. */
+  public Wait withLeftFailedAt(Instant at) {
+    return new Wait(incidentId, kind, attempt, step, stepRunId, state, deadline, stableFor, stableSince, baseline,
+        reservationId, startedAt, at);
   }
 }

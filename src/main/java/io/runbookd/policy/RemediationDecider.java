@@ -8,6 +8,7 @@ import io.runbookd.model.IncidentState;
 import io.runbookd.model.Storm;
 import io.runbookd.model.Json;
 import io.runbookd.model.Outcome;
+import io.runbookd.model.ProbeResult;
 import io.runbookd.model.Wait;
 import io.runbookd.rules.Durations;
 import io.runbookd.rules.Rule;
@@ -83,9 +84,66 @@ public final class RemediationDecider {
    * @param status the status reading, null when not read
    * @param config the connector config, null when not read or unreadable
    */
-  public record Observation(StabilityPolicy.Reading status, Map<String, String> config) {
+  public record Observation(StabilityPolicy.Reading status, Map<String, String> config, ProbeResult probe) {
     /** Nothing was read. */
-    public static final Observation NONE = new Observation(null, null);
+    public static final Observation NONE = new Observation(null, null, null);
+
+    /** An observation without a probe. */
+    public Observation(StabilityPolicy.Reading status, Map<String, String> config) {
+      this(status, config, null);
+    }
+  }
+
+  /**
+   * True when, besides the status, the connector's config must be read and its dependency probed: the
+   * rule has {@code retry.probe}, an attempt is due (OPEN, next action remediate) and an attempt already
+   * ended: while its backoff lasts the probe may start the next attempt early; after it, the timeline says
+   * whether the dependency answered.
+   */
+  public static boolean needsProbe(Incident incident, Optional<Rule> rule, Budget budget, Optional<Wait> wait,
+      Instant now) {
+    return needsProbe(incident, rule, budget, wait, Optional.empty(), now);
+  }
+
+  /**
+   * As {@link #needsProbe(Incident, Optional, Budget, Optional, Instant)}, and also for the first attempt
+   * of a storm member once the storm's hold is over ({@link #afterStorm}).
+   */
+  public static boolean needsProbe(Incident incident, Optional<Rule> rule, Budget budget, Optional<Wait> wait,
+      Optional<Storm> storm, Instant now) {
+    if (wait.isPresent() || rule.isEmpty() || rule.get().retry().probe() == null
+        || incident.state() != IncidentState.OPEN || !Incident.REMEDIATE.equals(incident.nextAction())) {
+      return false;
+    }
+    return budget.attempts() > 0 && budget.lastAttemptAt() != null
+        || afterStorm(incident, rule.get(), storm, now).isPresent();
+  }
+
+  /**
+   * For an incident that opened during {@code storm} and has had no attempt yet, once the storm's hold is
+   * over: until when its first attempt waits for the rule's probe. The hold stands for the first attempt
+   * (nothing was spent), so the bound is the hold's end plus the rule's backoff after a first attempt
+   * ({@code backoff[1]}): members of a database outage are retried when the database answers, not all at
+   * once into a database that is still down. Empty when that bound has passed or it does not apply.
+   */
+  static Optional<Instant> afterStorm(Incident incident, Rule rule, Optional<Storm> storm, Instant now) {
+    if (storm.isEmpty() || incident.attempts() > 0 || storm.get().activeAt(now)) {
+      return Optional.empty();
+    }
+    Storm s = storm.get();
+    boolean member = !incident.openedAt().isBefore(s.startedAt().minus(s.window()))
+        && !incident.openedAt().isAfter(s.quietUntil());
+    Instant end = s.quietUntil().plus(RemediationPolicy.delayBefore(rule.retry(), 2));
+    return member && end.isAfter(now) ? Optional.of(end) : Optional.empty();
+  }
+
+  /** When the backoff after the last attempt ends, if an attempt ended and that is after {@code now}. */
+  static Optional<Instant> backoffEnd(Rule rule, Budget budget, Instant now) {
+    if (budget.lastAttemptAt() == null || budget.attempts() == 0) {
+      return Optional.empty();
+    }
+    Instant end = RemediationPolicy.nextAttemptAt(rule.retry(), budget, now);
+    return end.isAfter(now) ? Optional.of(end) : Optional.empty();
   }
 
   /** What {@link #decide} needs read for {@code incident} with its stored {@code wait}. */
@@ -137,6 +195,15 @@ public final class RemediationDecider {
 
     /** The next attempt waits for its backoff: OPEN until {@code at}. */
     record RetryAt(Instant at) implements Decision {}
+
+    /**
+     * The next attempt waits for the rule's probe to succeed, at the latest until {@code backoffEnds}: OPEN,
+     * looked at again at {@code next}. {@code note}, when not null, goes to the timeline (kind "probe").
+     */
+    record ProbeWait(Instant backoffEnds, Instant next, String note) implements Decision {}
+
+    /** Write {@code text} to the timeline (kind {@code kind}), then {@code then}. */
+    record Noted(String kind, String text, Decision then) implements Decision {}
 
     /** A storm holds automatic actions: OPEN until the storm's quiet time, the attempt not started. */
     record StormHold(Storm storm, String waitAction) implements Decision {}
@@ -213,10 +280,38 @@ public final class RemediationDecider {
     if (storm.isPresent()) {
       return new Decision.StormHold(storm.get(), Incident.REMEDIATE);
     }
+    Rule.Probe probe = rule.retry().probe();
+    Optional<Instant> backoffEnd = probe == null ? Optional.empty() : backoffEnd(rule, f.budget(), f.now())
+        .or(() -> afterStorm(inc, rule, f.storm(), f.now()));
+    String probed = null;
+    if (backoffEnd.isPresent()) {
+      ProbeResult p = f.observed().probe();
+      if (p == null || p.outcome() == ProbeResult.Outcome.NO_ENDPOINT) {
+        return new Decision.ProbeWait(backoffEnd.get(), backoffEnd.get(), "no endpoint to probe ("
+            + (p == null ? "the connector config could not be read" : p.detail()) + "); the next attempt waits for the"
+            + " backoff until " + backoffEnd.get());
+      }
+      if (!p.reached()) {
+        Instant again = f.now().plus(probe.every());
+        return new Decision.ProbeWait(backoffEnd.get(), again.isBefore(backoffEnd.get()) ? again : backoffEnd.get(), null);
+      }
+      probed = p.endpoint() + " answers (" + p.detail() + "); retrying now instead of at " + backoffEnd.get()
+          + " (the end of the backoff)";
+    } else if (probe != null && f.observed().probe() != null && !f.observed().probe().reached()
+        && f.budget().attempts() > 0) {
+      probed = "the backoff is over and " + (f.observed().probe().endpoint() == null ? "no endpoint was probed ("
+          + f.observed().probe().detail() + ")" : f.observed().probe().endpoint() + " still does not answer runbookd ("
+          + f.observed().probe().detail() + ")") + "; retrying by the clock";
+    }
+    Decision run = runAttempt(f, rule);
+    return probed == null ? run : new Decision.Noted("probe", probed, run);
+  }
+
+  private static Decision runAttempt(Facts f, Rule rule) {
     if (f.dryRun()) {
       return new Decision.Shadow();
     }
-    int next = inc.attempts() + 1;
+    int next = f.incident().attempts() + 1;
     if (rule.gateBeforeSteps().isPresent()) {
       return new Decision.AskApproval(next, Approval.BEFORE_STEPS);
     }
@@ -326,9 +421,21 @@ public final class RemediationDecider {
       Instant now) {
     Budget ended = new Budget(budget.cluster(), budget.connector(), budget.rule(), budget.attempts(), now,
         budget.lastRecoveredAt());
-    Decision then = RemediationPolicy.exhausted(rule.retry(), ended) ? new Decision.GiveUp(ended)
-        : new Decision.RetryAt(RemediationPolicy.nextAttemptAt(rule.retry(), ended, now));
+    Decision then = RemediationPolicy.exhausted(rule.retry(), ended) ? new Decision.GiveUp(ended) : retry(rule, ended, now);
     return new Decision.AttemptFailed(w, stepError, reason, ended, then);
+  }
+
+  /** After a failed attempt: the backoff, or, with a probe, the probe with the backoff as upper bound. */
+  private static Decision retry(Rule rule, Budget budget, Instant now) {
+    Instant at = RemediationPolicy.nextAttemptAt(rule.retry(), budget, now);
+    Rule.Probe probe = rule.retry().probe();
+    if (probe == null || !at.isAfter(now)) {
+      return new Decision.RetryAt(at);
+    }
+    Instant first = now.plus(probe.every());
+    return new Decision.ProbeWait(at, first.isBefore(at) ? first : at, "next attempt as soon as the connector's"
+        + " endpoint answers a " + probe.describe() + " from runbookd (every " + Durations.format(probe.every())
+        + "), at the latest at " + at);
   }
 
   /** After a failed check: an escalated incident stays with humans; otherwise the budget decides. */
@@ -337,7 +444,7 @@ public final class RemediationDecider {
       return new Decision.Idle();
     }
     return RemediationPolicy.exhausted(rule.retry(), f.budget()) ? new Decision.GiveUp(f.budget())
-        : new Decision.RetryAt(RemediationPolicy.nextAttemptAt(rule.retry(), f.budget(), f.now()));
+        : retry(rule, f.budget(), f.now());
   }
 
   /** The stable_for of the rule's last {@code wait_for} RUNNING step, used when that step verified the fix. */

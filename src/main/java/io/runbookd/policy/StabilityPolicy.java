@@ -16,7 +16,11 @@ import java.util.Objects;
  * "GET /connectors/{name}/status", https://kafka.apache.org/documentation/#connect_rest).
  *
  * <p>The streak must start by the wait's {@link Wait#deadline()}; once started it may finish after it. A
- * reading that fails (Connect unreachable, 409) breaks the streak. Nothing here reads a clock.
+ * reading that fails (Connect unreachable, 409) breaks the streak. A RUNNING wait fails fast: once a
+ * reading showed nothing FAILED ({@link Wait#leftFailedAt()}, the restart took effect), a reading with the
+ * connector or a task FAILED fails the wait at once instead of at its deadline; readings that still show
+ * the FAILED state from before the action (Connect applies a restart asynchronously) do not count. Nothing
+ * here reads a clock.
  */
 public final class StabilityPolicy {
   /** The reason of a verdict on a connector that Connect answered 404 for. */
@@ -81,6 +85,15 @@ public final class StabilityPolicy {
    */
   public static Verdict observe(Wait wait, Reading reading, Instant now, Duration pollInterval) {
     Objects.requireNonNull(wait.state(), "a state wait");
+    if (wait.state() == ConnectorState.RUNNING && reading.status() != null) {
+      if (!reading.status().hasFailure()) {
+        wait = wait.leftFailedAt() == null ? wait.withLeftFailedAt(now) : wait;
+      } else if (wait.leftFailedAt() != null) {
+        // Connect keeps a failed instance FAILED until it is restarted: once this wait saw nothing FAILED
+        // (the restart took effect), FAILED means the action did not hold, and waiting on cannot help.
+        return new Verdict.Failed("FAILED again after the restart: " + describe(reading.status()), false);
+      }
+    }
     boolean holds = reading.status() != null && holds(reading.status(), wait.state());
     Instant streak = holds ? (wait.stableSince() == null ? now : wait.stableSince()) : null;
     if (streak != null && !now.isBefore(streak.plus(wait.stableFor()))) {

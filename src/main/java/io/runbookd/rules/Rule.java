@@ -154,11 +154,44 @@ public record Rule(
    *     the last value repeats. Empty means Strimzi's schedule: 0 before the first attempt, then
    *     min(n²+n, 60) minutes after the n-th
    * @param resetAfter verified stability that resets the attempt count to 0
+   * @param probe between attempts, the next one starts as soon as this probe of the connector's endpoint
+   *     succeeds (the backoff is the upper bound); null to wait for the backoff alone
    */
-  public record RetryPolicy(int maxAttempts, List<Duration> backoff, Duration resetAfter) {
+  public record RetryPolicy(int maxAttempts, List<Duration> backoff, Duration resetAfter, Probe probe) {
     public RetryPolicy {
       backoff = List.copyOf(backoff);
       Objects.requireNonNull(resetAfter, "resetAfter");
+    }
+
+    /** A retry policy waiting for the clock alone. */
+    public RetryPolicy(int maxAttempts, List<Duration> backoff, Duration resetAfter) {
+      this(maxAttempts, backoff, resetAfter, null);
+    }
+  }
+
+  /**
+   * {@code retry.probe}: how runbookd checks, from its own network, that the connector's dependency
+   * answers again (the endpoint comes from the connector's config).
+   *
+   * @param http false for a TCP connect, true for an HTTP GET
+   * @param path for HTTP: the path requested on the endpoint ({@code /} by default)
+   * @param status for HTTP: the expected status code; 0 means any 2xx
+   * @param body for HTTP: a pattern the response body must contain, or null
+   * @param every how often the probe runs while the backoff lasts
+   * @param timeout how long one probe may take (connect and, for HTTP, the response)
+   */
+  public record Probe(boolean http, String path, int status, io.runbookd.alert.LinearPattern body, Duration every,
+      Duration timeout) {
+    public Probe {
+      Objects.requireNonNull(every, "every");
+      Objects.requireNonNull(timeout, "timeout");
+      path = path == null ? "/" : path;
+    }
+
+    /** What it checks, for humans: {@code tcp} or {@code http GET / -> 200}. */
+    public String describe() {
+      return http ? "http GET " + path + " -> " + (status == 0 ? "2xx" : status) + (body == null ? "" : " with a matching body")
+          : "tcp connect";
     }
   }
 

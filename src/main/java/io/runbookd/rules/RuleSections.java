@@ -21,7 +21,13 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 final class RuleSections {
   private static final List<String> MATCH_KEYS = List.of("alert", "trace");
   private static final List<String> TARGET_KEYS = List.of("cluster", "connector");
-  private static final List<String> RETRY_KEYS = List.of("max_attempts", "backoff", "reset_after");
+  private static final List<String> RETRY_KEYS = List.of("max_attempts", "backoff", "reset_after", "probe");
+  private static final List<String> PROBE_KEYS = List.of("tcp", "http", "every", "timeout");
+  private static final List<String> HTTP_KEYS = List.of("path", "status", "body");
+  /** How often a probe runs between attempts by default. */
+  static final Duration DEFAULT_PROBE_EVERY = Duration.ofSeconds(5);
+  /** How long one probe may take by default. */
+  static final Duration DEFAULT_PROBE_TIMEOUT = Duration.ofSeconds(3);
   private static final List<String> VERIFY_KEYS = List.of("within", "stable_for");
   private static final List<String> ESCALATION_KEYS = List.of("after", "notify", "message");
   private static final List<String> APPROVAL_KEYS = List.of("required", "ttl", "default", "notify");
@@ -84,11 +90,12 @@ final class RuleSections {
     return cluster != null && connector != null ? new Rule.Target(cluster, connector) : null;
   }
 
-  /** {@code retry: {max_attempts, backoff, reset_after}}; invalid values keep their defaults. */
+  /** {@code retry: {max_attempts, backoff, reset_after, probe}}; invalid values keep their defaults. */
   Rule.RetryPolicy retry(Node node) {
     int maxAttempts = RuleLoader.DEFAULT_MAX_ATTEMPTS;
     List<Duration> backoff = List.of();
     Duration resetAfter = RuleLoader.DEFAULT_RESET_AFTER;
+    Rule.Probe probe = null;
     MappingNode m = node == null ? null : yaml.mapping(node, "retry", RETRY_KEYS);
     if (m != null) {
       Map<String, Node> k = yaml.keys(m, "retry", RETRY_KEYS);
@@ -120,8 +127,58 @@ final class RuleSections {
       if (k.get("reset_after") != null) {
         resetAfter = orDefault(yaml.duration(k.get("reset_after"), "retry.reset_after"), resetAfter);
       }
+      probe = k.get("probe") == null ? null : probe(k.get("probe"));
     }
-    return new Rule.RetryPolicy(maxAttempts, backoff, resetAfter);
+    return new Rule.RetryPolicy(maxAttempts, backoff, resetAfter, probe);
+  }
+
+  /**
+   * {@code retry.probe}: {@code tcp}, {@code http}, or {@code {tcp: {}|http: {path, status, body}, every,
+   * timeout}}.
+   */
+  private Rule.Probe probe(Node node) {
+    if (node instanceof org.yaml.snakeyaml.nodes.ScalarNode) {
+      String kind = yaml.string(node, "retry.probe");
+      if ("tcp".equals(kind) || "http".equals(kind)) {
+        return new Rule.Probe("http".equals(kind), null, 0, null, DEFAULT_PROBE_EVERY, DEFAULT_PROBE_TIMEOUT);
+      }
+      yaml.error(node, "retry.probe must be tcp, http, or a mapping {tcp: {}} / {http: {path, status, body}}, got \""
+          + kind + "\"");
+      return null;
+    }
+    MappingNode m = yaml.mapping(node, "retry.probe", PROBE_KEYS);
+    if (m == null) {
+      return null;
+    }
+    Map<String, Node> k = yaml.keys(m, "retry.probe", PROBE_KEYS);
+    if ((k.get("tcp") == null) == (k.get("http") == null)) {
+      yaml.error(m, "retry.probe needs exactly one of tcp or http");
+      return null;
+    }
+    Duration every = k.get("every") == null ? null : yaml.positiveDuration(k.get("every"), "retry.probe.every");
+    Duration timeout = k.get("timeout") == null ? null : yaml.positiveDuration(k.get("timeout"), "retry.probe.timeout");
+    String path = null;
+    int status = 0;
+    LinearPattern body = null;
+    Node http = k.get("http");
+    if (http != null && !(http instanceof org.yaml.snakeyaml.nodes.ScalarNode s && RuleYaml.isNull(s))) {
+      MappingNode hm = yaml.mapping(http, "retry.probe.http", HTTP_KEYS);
+      Map<String, Node> hk = hm == null ? Map.of() : yaml.keys(hm, "retry.probe.http", HTTP_KEYS);
+      path = hk.get("path") == null ? null : yaml.nonEmptyString(hk.get("path"), "retry.probe.http.path");
+      if (path != null && !path.startsWith("/")) {
+        yaml.error(hk.get("path"), "retry.probe.http.path must start with /, got \"" + path + "\"");
+        path = null;
+      }
+      Integer st = hk.get("status") == null ? null : yaml.integer(hk.get("status"), "retry.probe.http.status");
+      if (st != null && (st < 100 || st > 599)) {
+        yaml.error(hk.get("status"), "retry.probe.http.status must be an HTTP status (100-599), got " + st);
+      } else if (st != null) {
+        status = st;
+      }
+      body = hk.get("body") == null ? null : traceRegex(hk.get("body"), "retry.probe.http.body").orElse(null);
+    }
+    return new Rule.Probe(http != null, path, status, body, orDefault(every, DEFAULT_PROBE_EVERY),
+        orDefault(timeout, DEFAULT_PROBE_TIMEOUT));
   }
 
   /** {@code verify: {within, stable_for}}; invalid values keep their defaults. */

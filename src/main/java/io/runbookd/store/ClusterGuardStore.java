@@ -30,6 +30,9 @@ public interface ClusterGuardStore {
   /** The cluster's storm that has not been ended (it may be over already: see {@link Storm#activeAt}). */
   Optional<Storm> currentStorm(String cluster);
 
+  /** The cluster's most recent storm, active, over or ended; empty when it never had one. */
+  Optional<Storm> latestStorm(String cluster);
+
   /**
    * Claims up to {@code limit} storms whose summary has a notifier and was not sent, and whose claim is
    * free or expired, until {@code now + lease}; oldest first.

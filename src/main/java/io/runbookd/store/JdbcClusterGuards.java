@@ -101,6 +101,13 @@ final class JdbcClusterGuards implements ClusterGuardStore {
   }
 
   @Override
+  public Optional<Storm> latestStorm(String cluster) {
+    Objects.requireNonNull(cluster, "cluster");
+    return jdbc.read("latestStorm", c -> selectStorms(c, "SELECT " + STORM_COLUMNS
+        + " FROM cluster_storms WHERE cluster = ? ORDER BY id DESC LIMIT 1", cluster).stream().findFirst());
+  }
+
+  @Override
   public List<Storm> claimStormSummaries(String owner, Instant now, Duration lease, int limit) {
     return claimStormSummaryDeliveries(owner, now, lease, limit).stream().map(DeliveryClaim::item).toList();
   }

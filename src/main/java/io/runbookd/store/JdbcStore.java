@@ -313,6 +313,11 @@ final class JdbcStore implements Store {
   }
 
   @Override
+  public Optional<Storm> latestStorm(String cluster) {
+    return guards.latestStorm(cluster);
+  }
+
+  @Override
   public List<Storm> claimStormSummaries(String owner, Instant now, Duration lease, int limit) {
     return guards.claimStormSummaries(owner, now, lease, limit);
   }

@@ -174,7 +174,7 @@ class RemediationDeciderTest {
     Incident inc = incident(IncidentState.REMEDIATING, 1, Incident.WAIT);
     clock.set(T0.plusSeconds(30).minusMillis(1));
     assertThat(RemediationDecider.decide(facts(inc, RESTART, budget(1), Optional.empty(), List.of(), Optional.of(w), RUNNING,
-        false))).isEqualTo(new Decision.WaitAgain(w, T0.plusSeconds(30)));
+        false))).isEqualTo(new Decision.WaitAgain(w.withLeftFailedAt(clock.instant()), T0.plusSeconds(30)));
     clock.advanceMillis(1);
     assertThat(RemediationDecider.decide(facts(inc, RESTART, budget(1), Optional.empty(), List.of(), Optional.of(w), RUNNING,
         false))).isEqualTo(new Decision.Close(Outcome.RECOVERED, "verified (RUNNING and stable for 30s) after attempt 1", false));
@@ -209,6 +209,129 @@ class RemediationDeciderTest {
     assertThat(RemediationDecider.decide(facts(incident(IncidentState.ESCALATED, 2, Incident.WAIT), RESTART, budget(2),
         Optional.empty(), List.of(), Optional.of(check), FAILED, false))).isEqualTo(new Decision.CheckFailed(
         "not closing: not RUNNING and stable for 30s in time: connector RUNNING, task 0 FAILED", new Decision.Idle()));
+  }
+
+  @Test
+  void aDoomedRestartsWaitForFailsWhenTheTaskIsFailedAgainNotAtWithin() {
+    Rule r = rule("", "- restart: {}\n- wait_for: { state: RUNNING, within: 2m, stable_for: 30s }");
+    Incident inc = incident(IncidentState.REMEDIATING, 1, Incident.WAIT);
+    Wait step = new Wait("inc-1", Wait.Kind.STEP, 1, 1, 44, ConnectorState.RUNNING, T0.plus(Duration.ofMinutes(2)),
+        Duration.ofSeconds(30), null, null, 0, T0);
+    clock.set(T0.plusSeconds(2));
+    Decision restarting = RemediationDecider.decide(facts(inc, r, budget(1), Optional.empty(), List.of(), Optional.of(step),
+        new Observation(StabilityPolicyTest.RESTARTING, null), false));
+    Wait seen = ((Decision.WaitAgain) restarting).next();
+    assertThat(seen.leftFailedAt()).isEqualTo(T0.plusSeconds(2));
+
+    clock.set(T0.plusSeconds(31));
+    assertThat(RemediationDecider.decide(facts(inc, r, budget(1), Optional.empty(), List.of(), Optional.of(seen), FAILED,
+        false))).isInstanceOfSatisfying(Decision.AttemptFailed.class, a -> {
+          assertThat(a.reason()).isEqualTo("wait_for failed: FAILED again after the restart: connector RUNNING, task 0 FAILED");
+          assertThat(a.ended().lastAttemptAt()).as("the backoff counts from the failure, 89 s before `within` ends")
+              .isEqualTo(T0.plusSeconds(31));
+          assertThat(a.then()).isEqualTo(new Decision.RetryAt(T0.plusSeconds(31).plus(Duration.ofMinutes(2))));
+        });
+  }
+
+  private static final Rule PROBED = probedRule();
+
+  private static Rule probedRule() {
+    try {
+      return new RuleLoader(new RuleLoader.Context(Set.of("prod"), Set.of("owner", "oncall")), Clock.systemUTC())
+          .parse("r.yaml", """
+              rules:
+                - name: refused
+                  match: { alert: ['alertname="KafkaConnectTaskFailure"'] }
+                  target: { cluster: prod, connector: '{{ labels.connector }}' }
+                  retry: { max_attempts: 3, backoff: [0s, 2m], probe: tcp }
+                  steps:
+                    - restart: {}
+              """).rules().get(0);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+  private static final io.runbookd.model.Endpoint PG = new io.runbookd.model.Endpoint("127.0.0.1", 5434, null, "connection.url");
+
+  private Facts probed(io.runbookd.model.ProbeResult probe) {
+    return facts(incident(IncidentState.OPEN, 1, Incident.REMEDIATE), PROBED, budget(1), Optional.empty(), List.of(),
+        Optional.empty(), new Observation(StabilityPolicyTest.FAILED, null, probe), false);
+  }
+
+  @Test
+  void withAProbeTheNextAttemptStartsWhenTheDependencyAnswersAtTheLatestWhenTheBackoffEnds() {
+    Instant backoffEnds = T0.plus(Duration.ofMinutes(2));
+    Wait step = new Wait("inc-1", Wait.Kind.STEP, 1, 1, 44, ConnectorState.RUNNING, T0.plus(Duration.ofMinutes(2)),
+        Duration.ofSeconds(30), null, null, 0, T0);
+    assertThat(RemediationDecider.attemptFailed(PROBED, step, null, "FAILED again", budget(1), T0).then())
+        .as("the first look 5 s after the failure").isEqualTo(new Decision.ProbeWait(backoffEnds, T0.plusSeconds(5),
+            "next attempt as soon as the connector's endpoint answers a tcp connect from runbookd (every 5s), at the"
+                + " latest at " + backoffEnds));
+    Incident inc = incident(IncidentState.OPEN, 1, Incident.REMEDIATE);
+    assertThat(RemediationDecider.needsProbe(inc, Optional.of(PROBED), budget(1), Optional.empty(), T0)).isTrue();
+    assertThat(RemediationDecider.needsProbe(inc, Optional.of(RESTART), budget(1), Optional.empty(), T0))
+        .as("a rule without probe waits for the clock").isFalse();
+    assertThat(RemediationDecider.needsProbe(incident(IncidentState.OPEN, 0, Incident.REMEDIATE), Optional.of(PROBED),
+        budget(0), Optional.empty(), T0)).as("the first attempt is not held by a probe").isFalse();
+
+    io.runbookd.model.ProbeResult refused = new io.runbookd.model.ProbeResult(io.runbookd.model.ProbeResult.Outcome.UNREACHABLE,
+        PG, "tcp connect to 127.0.0.1:5434 failed: Connection refused");
+    clock.set(backoffEnds.minusSeconds(3));
+    assertThat(RemediationDecider.decide(probed(refused))).as("never later than the backoff's end")
+        .isEqualTo(new Decision.ProbeWait(backoffEnds, backoffEnds, null));
+    clock.set(T0.plusSeconds(40));
+    assertThat(RemediationDecider.decide(probed(refused))).isEqualTo(new Decision.ProbeWait(backoffEnds, T0.plusSeconds(45), null));
+    io.runbookd.model.ProbeResult up = new io.runbookd.model.ProbeResult(io.runbookd.model.ProbeResult.Outcome.REACHED, PG,
+        "tcp connect to 127.0.0.1:5434 succeeded");
+    assertThat(RemediationDecider.decide(probed(up))).isEqualTo(new Decision.Noted("probe", "127.0.0.1:5434 answers (tcp"
+        + " connect to 127.0.0.1:5434 succeeded); retrying now instead of at " + backoffEnds + " (the end of the backoff)",
+        new Decision.RunSegment(2, 0)));
+
+    io.runbookd.model.ProbeResult none = new io.runbookd.model.ProbeResult(io.runbookd.model.ProbeResult.Outcome.NO_ENDPOINT,
+        null, "the connector config names no endpoint");
+    assertThat(RemediationDecider.decide(probed(none))).as("no endpoint: the clock decides, and the timeline says so")
+        .isEqualTo(new Decision.ProbeWait(backoffEnds, backoffEnds, "no endpoint to probe (the connector config names no"
+            + " endpoint); the next attempt waits for the backoff until " + backoffEnds));
+    clock.set(backoffEnds);
+    assertThat(RemediationDecider.decide(probed(refused))).as("unreachable from runbookd: retry by the clock")
+        .isEqualTo(new Decision.Noted("probe", "the backoff is over and 127.0.0.1:5434 still does not answer runbookd (tcp"
+            + " connect to 127.0.0.1:5434 failed: Connection refused); retrying by the clock", new Decision.RunSegment(2, 0)));
+  }
+
+  @Test
+  void aStormMembersFirstAttemptAfterTheHoldWaitsForTheDatabaseAtMostItsSecondBackoff() {
+    // 20 connectors failed from T0; the last at T0+30s; window 30s: the hold ends at T0+60s.
+    Storm storm = new Storm(7, "prod", T0, T0.plusSeconds(30), T0.plusSeconds(60), Duration.ofSeconds(30), "oncall", T0,
+        null, 20, List.of());
+    Instant holdEnds = T0.plusSeconds(60);
+    Instant bound = holdEnds.plus(Duration.ofMinutes(2));
+    Incident member = incident(IncidentState.OPEN, 0, Incident.REMEDIATE);
+    io.runbookd.model.ProbeResult refused = new io.runbookd.model.ProbeResult(io.runbookd.model.ProbeResult.Outcome.UNREACHABLE,
+        PG, "tcp connect to 127.0.0.1:5434 failed: Connection refused");
+    java.util.function.Function<io.runbookd.model.ProbeResult, Facts> at = probe -> facts(member, PROBED, budget(0),
+        Optional.of(storm), List.of(), Optional.empty(), new Observation(StabilityPolicyTest.FAILED, null, probe), false);
+
+    clock.set(holdEnds.minusMillis(1));
+    assertThat(RemediationDecider.decide(at.apply(null))).as("the hold").isEqualTo(new Decision.StormHold(storm, Incident.REMEDIATE));
+    assertThat(RemediationDecider.needsProbe(member, Optional.of(PROBED), budget(0), Optional.empty(), Optional.of(storm),
+        clock.instant())).as("nothing to probe while the hold lasts").isFalse();
+    clock.set(holdEnds);
+    assertThat(RemediationDecider.needsProbe(member, Optional.of(PROBED), budget(0), Optional.empty(), Optional.of(storm),
+        clock.instant())).isTrue();
+    assertThat(RemediationDecider.decide(at.apply(refused))).as("the database is still down: no restart, no budget spent")
+        .isEqualTo(new Decision.ProbeWait(bound, holdEnds.plusSeconds(5), null));
+    io.runbookd.model.ProbeResult up = new io.runbookd.model.ProbeResult(io.runbookd.model.ProbeResult.Outcome.REACHED, PG,
+        "tcp connect to 127.0.0.1:5434 succeeded");
+    clock.set(holdEnds.plusSeconds(40));
+    assertThat(RemediationDecider.decide(at.apply(up))).isInstanceOfSatisfying(Decision.Noted.class,
+        n -> assertThat(n.then()).isEqualTo(new Decision.RunSegment(1, 0)));
+    clock.set(bound);
+    assertThat(RemediationDecider.decide(at.apply(refused))).as("at the bound the attempt runs by the clock")
+        .isEqualTo(new Decision.RunSegment(1, 0));
+    Incident before = new Incident("inc-0", "prod", "orders-sink", "refused", IncidentState.OPEN, null, 0, "refused", null,
+        T0.minusSeconds(31), T0, null, T0, Incident.REMEDIATE, null, null, null);
+    assertThat(RemediationDecider.needsProbe(before, Optional.of(PROBED), budget(0), Optional.empty(), Optional.of(storm),
+        holdEnds)).as("an incident older than the storm's window is no member").isFalse();
   }
 
   @Test

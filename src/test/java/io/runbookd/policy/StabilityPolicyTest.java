@@ -98,4 +98,42 @@ class StabilityPolicyTest {
     assertThat(StabilityPolicy.holds(status(ConnectorState.RUNNING), ConnectorState.RUNNING))
         .as("a RUNNING connector without tasks").isTrue();
   }
+  static final StabilityPolicy.Reading RESTARTING = StabilityPolicy.Reading.of(status(ConnectorState.RUNNING, ConnectorState.RESTARTING));
+
+  @Test
+  void aTaskFailedAgainAfterTheRestartTookEffectFailsTheWaitAtOnceNotAtItsDeadline() {
+    SteppedClock clock = new SteppedClock(T0);
+    Wait w = wait(clock.instant());
+    clock.advanceMillis(POLL.toMillis());
+    StabilityPolicy.Verdict stale = StabilityPolicy.observe(w, FAILED, clock.instant(), POLL);
+    assertThat(stale).as("the FAILED state from before the restart (Connect applies it asynchronously)")
+        .isInstanceOfSatisfying(StabilityPolicy.Verdict.Again.class, a -> assertThat(a.next().leftFailedAt()).isNull());
+    w = ((StabilityPolicy.Verdict.Again) stale).next();
+
+    clock.advanceMillis(POLL.toMillis());
+    Instant restarting = clock.instant();
+    StabilityPolicy.Verdict r = StabilityPolicy.observe(w, RESTARTING, restarting, POLL);
+    assertThat(r).isInstanceOfSatisfying(StabilityPolicy.Verdict.Again.class, a -> {
+      assertThat(a.next().leftFailedAt()).as("the restart took effect").isEqualTo(restarting);
+      assertThat(a.next().stableSince()).as("RESTARTING is not RUNNING").isNull();
+    });
+    w = ((StabilityPolicy.Verdict.Again) r).next();
+
+    clock.set(T0.plusSeconds(30).plusMillis(1));
+    assertThat(StabilityPolicy.observe(w, FAILED, clock.instant(), POLL))
+        .as("30 s after the restart, 90 s before `within` ends").isEqualTo(new StabilityPolicy.Verdict.Failed(
+            "FAILED again after the restart: connector RUNNING, task 0 FAILED", false));
+  }
+
+  @Test
+  void aStreakBrokenByFailedAfterRunningFailsAtOnce() {
+    Wait w = wait(T0);
+    StabilityPolicy.Verdict first = StabilityPolicy.observe(w, RUNNING, T0.plusMillis(1), POLL);
+    Wait running = ((StabilityPolicy.Verdict.Again) first).next();
+    assertThat(running.leftFailedAt()).isEqualTo(T0.plusMillis(1));
+    assertThat(StabilityPolicy.observe(running, FAILED, T0.plusMillis(2), POLL))
+        .isInstanceOf(StabilityPolicy.Verdict.Failed.class);
+    assertThat(StabilityPolicy.observe(running, StabilityPolicy.Reading.failed("status unavailable: timeout"),
+        T0.plusMillis(2), POLL)).as("an unreadable status is not FAILED").isInstanceOf(StabilityPolicy.Verdict.Again.class);
+  }
 }

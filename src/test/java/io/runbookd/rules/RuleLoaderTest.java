@@ -340,6 +340,46 @@ class RuleLoaderTest {
         "tolerance-unattended", "every-restart-approved", "full.example_1", "minimal", "notify-only");
   }
 
+  private static String probeRule(String probe) {
+    return """
+        rules:
+          - name: probed
+            match: { alert: ['alertname="KafkaConnectTaskFailure"'] }
+            target: { cluster: prod, connector: c }
+            retry: { max_attempts: 3, backoff: [0s, 2m], probe: %s }
+            steps: [ { restart: {} } ]
+        """.formatted(probe);
+  }
+
+  @Test
+  void retryProbeReadsTcpHttpAndTheirDefaults() throws RuleLoadException {
+    assertThat(LOADER.parse("p.yaml", probeRule("tcp")).rules().get(0).retry().probe())
+        .isEqualTo(new Rule.Probe(false, null, 0, null, Duration.ofSeconds(5), Duration.ofSeconds(3)));
+    Rule.Probe http = LOADER.parse("p.yaml", probeRule("{ http: { path: /subjects, status: 200, body: 'ok' }, every: 10s,"
+        + " timeout: 2s }")).rules().get(0).retry().probe();
+    assertThat(http.http()).isTrue();
+    assertThat(http.path()).isEqualTo("/subjects");
+    assertThat(http.status()).isEqualTo(200);
+    assertThat(http.body().pattern()).isEqualTo("ok");
+    assertThat(http.every()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(http.timeout()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(LOADER.parse("p.yaml", probeRule("{ tcp: {} }")).rules().get(0).retry().probe().http()).isFalse();
+  }
+
+  @Test
+  void aWrongRetryProbeIsAClearError() {
+    assertThat(catchThrowableOfType(RuleLoadException.class, () -> LOADER.parse("p.yaml", probeRule("ping"))).errors())
+        .extracting(RuleError::message)
+        .containsExactly("retry.probe must be tcp, http, or a mapping {tcp: {}} / {http: {path, status, body}}, got \"ping\"");
+    assertThat(catchThrowableOfType(RuleLoadException.class, () -> LOADER.parse("p.yaml",
+        probeRule("{ tcp: {}, http: {} }"))).errors()).extracting(RuleError::message)
+        .containsExactly("retry.probe needs exactly one of tcp or http");
+    assertThat(catchThrowableOfType(RuleLoadException.class, () -> LOADER.parse("p.yaml",
+        probeRule("{ http: { status: 42, path: subjects } }"))).errors()).extracting(RuleError::message)
+        .containsExactlyInAnyOrder("retry.probe.http.path must start with /, got \"subjects\"",
+            "retry.probe.http.status must be an HTTP status (100-599), got 42");
+  }
+
   @Test
   void omittedKeysTakeTheirDocumentedDefaults() throws RuleLoadException {
     Rule r = LOADER.load(List.of(GOOD.resolve("minimal.yaml"))).rules().get(0);

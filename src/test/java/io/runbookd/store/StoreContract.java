@@ -1004,6 +1004,12 @@ abstract class StoreContract {
     assertThat(store.endStorms(T0.plusSeconds(110))).singleElement()
         .satisfies(s -> assertThat(s.endedAt()).isEqualTo(T0.plusSeconds(110)));
     assertThat(store.currentStorm("main")).isEmpty();
+    assertThat(store.latestStorm("main")).as("an ended storm is still the latest (its members' first attempts"
+        + " look at it)").hasValueSatisfying(s -> {
+          assertThat(s.id()).isEqualTo(storm.id());
+          assertThat(s.endedAt()).isEqualTo(T0.plusSeconds(110));
+        });
+    assertThat(store.latestStorm("other")).isEmpty();
     assertThat(fail("i5", "e", T0.plusSeconds(111))).as("b, c and d failed more than a window ago").isEmpty();
   }
 
@@ -1052,7 +1058,7 @@ abstract class StoreContract {
     leasedIncidents(1);
     Incident leased = store.get("i0").orElseThrow();
     Wait w = new Wait("i0", Wait.Kind.STEP, 1, 1, 7, ConnectorState.STOPPED, T0.plusSeconds(120), Duration.ofSeconds(5),
-        T0.plusSeconds(3), "{\"tasks.max\":\"1\"}", 0, T0);
+        T0.plusSeconds(3), "{\"tasks.max\":\"1\"}", 0, T0).withLeftFailedAt(T0.plusSeconds(2));
     Incident waiting = leased.withState(IncidentState.REMEDIATING, T0.plusSeconds(4))
         .withNextAction(Incident.WAIT, T0.plusSeconds(6), T0.plusSeconds(4)).released(T0.plusSeconds(4));
     assertThat(store.saveProgress(waiting, "replica", w)).isTrue();
