@@ -10,6 +10,7 @@ import io.runbookd.model.Outcome;
 import io.runbookd.model.StepRun;
 import io.runbookd.model.Wait;
 import io.runbookd.policy.ClusterGuardPolicy;
+import io.runbookd.policy.EscalationPolicy;
 import io.runbookd.policy.RemediationPolicy;
 import io.runbookd.rules.Durations;
 import io.runbookd.store.UnitsOfWork;
@@ -176,21 +177,34 @@ final class IncidentWriter {
         + Durations.format(Duration.between(now, next)) + ")"));
   }
 
-  /** The budget is spent: ESCALATED, and the "gave up" escalation when the rule names a notifier. */
+  /**
+   * The budget is spent: ESCALATED, and one incident stays one page per ladder level: the next ladder level
+   * not yet sent goes out now with the reason (later levels keep their times); only a rule without a ladder
+   * gets the separate "gave up" escalation ({@link EscalationPolicy#giveUp}).
+   */
   Future<Void> giveUp(Lease lease, Rule rule, Budget budget) {
     Instant now = deps.now();
     Incident inc = lease.incident();
     Incident escalated = inc.withState(IncidentState.ESCALATED, now).withNextAction(null, null, now).released(now);
-    Optional<String> notifier = RemediationPolicy.gaveUpNotifier(rule);
     deps.metrics().remediation(rule.name(), "escalated", null);
+    String reason = "attempt budget spent (" + budget.attempts() + " of " + rule.retry().maxAttempts() + ")";
     LOG.warn("{} attempts={} msg=\"attempt budget spent; giving up and escalating\"", inc.context(), budget.attempts());
     return save(escalated, inc)
         .compose(v -> deps.blocking(() -> {
-          notifier.ifPresent(n -> deps.store().scheduleEscalation(new Escalation(inc.id(), Escalation.GAVE_UP, now, n, null, null, null)));
-          return null;
+          EscalationPolicy.GiveUp g = EscalationPolicy.giveUp(rule, deps.store().escalations(inc.id()), inc.id(), now);
+          if (g instanceof EscalationPolicy.GiveUp.Advance a) {
+            deps.store().advanceEscalation(inc.id(), a.level(), now, reason);
+            return "escalation " + a.level() + " to " + a.notifier() + " (due " + a.wasDue()
+                + ") sent now with the reason; later levels keep their times";
+          } else if (g instanceof EscalationPolicy.GiveUp.Page p) {
+            deps.store().scheduleEscalation(p.escalation());
+            return "escalating to " + p.escalation().notifier();
+          } else if (g instanceof EscalationPolicy.GiveUp.AlreadyPaged) {
+            return "every escalation level was sent already: no further page";
+          }
+          return "no notifier named by the rule";
         }))
-        .compose(v -> event(escalated, "gave_up", "attempt budget spent (" + budget.attempts() + " of "
-            + rule.retry().maxAttempts() + "); " + notifier.map(n -> "escalating to " + n).orElse("no notifier named by the rule")));
+        .compose(what -> event(escalated, "gave_up", reason + "; " + what));
   }
 
   /** An escalated incident stays with humans: no next action. */

@@ -273,6 +273,11 @@ final class JdbcStore implements Store {
   }
 
   @Override
+  public boolean advanceEscalation(String incidentId, int level, Instant dueAt, String note) {
+    return escalations.advanceEscalation(incidentId, level, dueAt, note);
+  }
+
+  @Override
   public void deferEscalation(String incidentId, int level, Instant dueAt) {
     escalations.deferEscalation(incidentId, level, dueAt);
   }

@@ -1156,6 +1156,18 @@ abstract class StoreContract {
   }
 
   @Test
+  void advanceEscalationBringsAPendingLevelForwardWithItsNoteAndLeavesTheOthers() {
+    open("inc-1", "orders-sink", null, escalation("inc-1", 0, T0.plusSeconds(900)), escalation("inc-1", 1, T0.plusSeconds(3600)));
+    assertThat(store.advanceEscalation("inc-1", 0, T0.plusSeconds(180), "attempt budget spent (1 of 1)")).isTrue();
+    assertThat(store.escalations("inc-1")).extracting(Escalation::level, Escalation::dueAt, Escalation::message)
+        .containsExactly(tuple(0, T0.plusSeconds(180), "attempt budget spent (1 of 1)"),
+            tuple(1, T0.plusSeconds(3600), "still failing"));
+    assertThat(store.claimDueEscalations("r", T0.plusSeconds(180), LEASE, 10)).extracting(Escalation::level).containsExactly(0);
+    store.markEscalationFired("inc-1", 0, T0.plusSeconds(181));
+    assertThat(store.advanceEscalation("inc-1", 0, T0.plusSeconds(200), "again")).as("a sent level stays sent").isFalse();
+  }
+
+  @Test
   void pruneAlsoDeletesTheApprovalsAndReservationsOfOldIncidentsAndOldStorms() {
     fail("s1", "a", T0);
     fail("s2", "b", T0);
