@@ -185,8 +185,9 @@ final class IncidentWriter {
   Future<Void> giveUp(Lease lease, Rule rule, Budget budget) {
     Instant now = deps.now();
     Incident inc = lease.incident();
-    Incident escalated = inc.withState(IncidentState.ESCALATED, now).withNextAction(null, null, now).released(now);
-    deps.metrics().remediation(rule.name(), "escalated", null);
+    Incident escalated = inc.withState(IncidentState.ESCALATED, now).withOutcome(Outcome.GAVE_UP, now)
+        .withNextAction(null, null, now).released(now);
+    deps.metrics().remediation(rule.name(), Outcome.GAVE_UP, null);
     String reason = "attempt budget spent (" + budget.attempts() + " of " + rule.retry().maxAttempts() + ")";
     LOG.warn("{} attempts={} msg=\"attempt budget spent; giving up and escalating\"", inc.context(), budget.attempts());
     return save(escalated, inc)
@@ -221,8 +222,9 @@ final class IncidentWriter {
   Future<Void> escalateOnly(Lease lease, Rule rule) {
     Instant now = deps.now();
     Incident inc = lease.incident();
-    Incident watching = inc.withState(IncidentState.OPEN, now).withNextAction(null, null, now).released(now);
-    deps.metrics().remediation(rule.name(), "escalated", null);
+    Incident watching = inc.withState(IncidentState.OPEN, now).withOutcome(Outcome.ESCALATED, now)
+        .withNextAction(null, null, now).released(now);
+    deps.metrics().remediation(rule.name(), Outcome.ESCALATED, null);
     return save(watching, inc).compose(v -> event(watching, "no_action", "rule " + rule.name()
         + " has no steps: nothing is done automatically; its escalation ladder tells people, and a resolved alert is verified"));
   }

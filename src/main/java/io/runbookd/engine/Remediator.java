@@ -8,6 +8,7 @@ import io.runbookd.model.Budget;
 import io.runbookd.model.Incident;
 import io.runbookd.model.IncidentState;
 import io.runbookd.model.Storm;
+import io.runbookd.model.Outcome;
 import io.runbookd.model.Wait;
 import io.runbookd.policy.ClusterGuardPolicy;
 import io.runbookd.policy.RemediationDecider;
@@ -248,6 +249,8 @@ final class Remediator implements SegmentRunner.Continuation {
   private Future<Void> close(Lease lease, Rule rule, Optional<Wait> wait, Decision.Close c) {
     if (c.skipped()) {
       deps.metrics().remediation(rule.name(), "skipped", null);
+    } else if (c.outcome() == Outcome.CHANGED_BY_SOMEONE_ELSE) {
+      deps.metrics().remediation(rule.name(), c.outcome(), null);
     } else if (wait.isPresent() && wait.get().kind() == Wait.Kind.ATTEMPT) {
       deps.metrics().remediation(rule.name(), "recovered", Duration.between(wait.get().startedAt(), deps.now()));
     }

@@ -27,6 +27,7 @@ public final class RunbookdMetrics {
   private final Counter ruleMatches;
   private final Counter alertsUnmatched;
   private final Counter remediations;
+  private final Counter configErrors;
   private final Histogram remediationDuration;
   private final Counter actions;
   private final Histogram actionDuration;
@@ -58,8 +59,14 @@ public final class RunbookdMetrics {
     alertsUnmatched = Counter.builder().name("runbookd_alerts_unmatched_total")
         .help("Firing alerts that no rule matched.").register(registry);
     remediations = Counter.builder().name("runbookd_remediations_total")
-        .help("Remediation attempts by rule and outcome (recovered, failed, escalated, skipped, shadow, awaiting_approval).")
+        .help("Remediation outcomes by rule and outcome (the labels of io.runbookd.model.Outcome: recovered,"
+            + " changed_by_someone_else, healthy, shadow, connector_deleted, escalated, gave_up, config_error, failed,"
+            + " skipped, awaiting_approval).")
         .labelNames("rule", "outcome").register(registry);
+    configErrors = Counter.builder().name("runbookd_config_errors_total")
+        .help("Configuration errors found while handling alerts, by kind (unknown_cluster: the alert names no"
+            + " configured Connect cluster).")
+        .labelNames("kind").register(registry);
     remediationDuration = Histogram.builder().name("runbookd_remediation_duration_seconds")
         .help("Duration of one remediation attempt, steps and verification included.")
         .classicUpperBounds(DURATION_BUCKETS).register(registry);
@@ -126,6 +133,19 @@ public final class RunbookdMetrics {
 
   public void alertUnmatched() {
     alertsUnmatched.inc();
+  }
+
+  /** As {@link #remediation(String, String, Duration)}, the label from the one list {@link io.runbookd.model.Outcome#labels()}. */
+  public void remediation(String rule, io.runbookd.model.Outcome outcome, Duration took) {
+    remediation(rule, outcome.label(), took);
+  }
+
+  /**
+   * One configuration error found while handling an alert, by {@code kind} (e.g. {@code unknown_cluster}:
+   * the alert's {@code connect_cluster} names no configured cluster).
+   */
+  public void configError(String kind) {
+    configErrors.labelValues(kind).inc();
   }
 
   public void remediation(String rule, String outcome, Duration took) {

@@ -93,6 +93,15 @@ public record Incident(
         closedAt, nextActionAt, nextAction, at, leaseOwner, leaseUntil);
   }
 
+  /**
+   * A copy recording how the incident ended so far while it stays with people ({@code gave_up},
+   * {@code escalated}, {@code config_error}); closing it later records the final outcome.
+   */
+  public Incident withOutcome(Outcome ended, Instant now) {
+    return new Incident(id, cluster, connector, rule, state, ended.label(), attempts, cause, trace, openedAt, now,
+        closedAt, nextActionAt, nextAction, alertResolvedAt, leaseOwner, leaseUntil);
+  }
+
   /** A CLOSED copy with {@code outcome}, no next action and no lease. */
   public Incident closed(String closeOutcome, Instant now) {
     return new Incident(id, cluster, connector, rule, IncidentState.CLOSED, closeOutcome, attempts, cause, trace,

@@ -271,9 +271,14 @@ public final class RemediationDecider {
         case STEP -> new Decision.StepDone(w, w.state() == ConnectorState.RUNNING,
             reading.status() == null ? null : Json.write(Map.of("status", StabilityPolicy.describe(reading.status()))));
         case ATTEMPT -> new Decision.Close(Outcome.RECOVERED, "verified (" + stable + ") after attempt " + w.attempt(), false);
-        case CHECK -> f.incident().attempts() > 0
+        case CHECK -> f.incident().attempts() == 0
+            ? new Decision.Close(f.dryRun() ? Outcome.SHADOW : Outcome.HEALTHY, "verified: " + stable, true)
+            : f.incident().state() == IncidentState.REMEDIATING
             ? new Decision.Close(Outcome.RECOVERED, "verified: " + stable, false)
-            : new Decision.Close(f.dryRun() ? Outcome.SHADOW : Outcome.HEALTHY, "verified: " + stable, true);
+            // runbookd's last attempt had failed and it has not acted since: someone else fixed it
+            : new Decision.Close(Outcome.CHANGED_BY_SOMEONE_ELSE, "verified: " + stable + " after runbookd's attempt "
+                + f.incident().attempts() + " had failed, with no runbookd action since: a restart, resume or config"
+                + " change runbookd did not issue fixed it", false);
         case APPROVAL_CHECK -> new Decision.Close(Outcome.RECOVERED, "verified while waiting for approval: " + stable
             + "; the approval is no longer needed", true);
       };

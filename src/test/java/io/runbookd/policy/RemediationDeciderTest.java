@@ -212,6 +212,35 @@ class RemediationDeciderTest {
   }
 
   @Test
+  void aVerifiedRecoveryIsCreditedToWhoeverActedLast() {
+    Wait check = Wait.verification("inc-1", Wait.Kind.CHECK, 1, ConnectorState.RUNNING, T0, Duration.ofMinutes(2),
+        Duration.ofSeconds(30), 0, T0).withStableSince(T0);
+    clock.set(T0.plusSeconds(30));
+    // runbookd's attempt 1 failed (the incident is with people) and it did nothing since: someone else fixed it
+    Decision afterGivingUp = RemediationDecider.decide(facts(incident(IncidentState.ESCALATED, 1, Incident.WAIT), RESTART,
+        budget(1), Optional.empty(), List.of(), Optional.of(check), RUNNING, false));
+    assertThat(afterGivingUp).isInstanceOfSatisfying(Decision.Close.class, c -> {
+      assertThat(c.outcome()).isEqualTo(Outcome.CHANGED_BY_SOMEONE_ELSE);
+      assertThat(c.why()).contains("after runbookd's attempt 1 had failed");
+    });
+    Decision inBackoff = RemediationDecider.decide(facts(incident(IncidentState.OPEN, 1, Incident.WAIT), RESTART,
+        budget(1), Optional.empty(), List.of(), Optional.of(check), RUNNING, false));
+    assertThat(((Decision.Close) inBackoff).outcome()).isEqualTo(Outcome.CHANGED_BY_SOMEONE_ELSE);
+    // an attempt a stopped daemon left half done is verified instead of repeated: runbookd's restart did it
+    Decision resumed = RemediationDecider.decide(facts(incident(IncidentState.REMEDIATING, 1, Incident.WAIT), RESTART,
+        budget(1), Optional.empty(), List.of(), Optional.of(check), RUNNING, false));
+    assertThat(((Decision.Close) resumed).outcome()).isEqualTo(Outcome.RECOVERED);
+    // no runbookd action at all: recovered by itself
+    Wait none = Wait.verification("inc-1", Wait.Kind.CHECK, 0, ConnectorState.RUNNING, T0, Duration.ofMinutes(2),
+        Duration.ofSeconds(30), 0, T0).withStableSince(T0);
+    Decision byItself = RemediationDecider.decide(facts(incident(IncidentState.OPEN, 0, Incident.WAIT), RESTART,
+        budget(0), Optional.empty(), List.of(), Optional.of(none), RUNNING, false));
+    assertThat(((Decision.Close) byItself).outcome()).isEqualTo(Outcome.HEALTHY);
+    assertThat(Outcome.labels()).contains("recovered", "changed_by_someone_else", "healthy", "escalated", "gave_up",
+        "config_error");
+  }
+
+  @Test
   void aWaitStepEndsAtItsDeadlineAndAConfigWaitAtTheFirstChange() {
     Rule r = rule("", "- stop: {}\n- wait: 10s\n- resume: {}");
     Wait sleep = new Wait("inc-1", Wait.Kind.STEP, 1, 1, 42, null, T0.plusSeconds(10), Duration.ZERO, null, null, 3, T0);
