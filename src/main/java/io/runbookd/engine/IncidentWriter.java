@@ -128,6 +128,40 @@ final class IncidentWriter {
   }
 
   /**
+   * A configuration error, not an outage: ESCALATED with outcome {@code config_error}, no next action (never
+   * retried), counted in {@code runbookd_config_errors_total}, and escalated once: the pending ladder is
+   * cancelled and one escalation goes now, with the reason, to the first ladder level's notifier (else the
+   * "gave up" notifier).
+   */
+  Future<Void> configError(Lease lease, Rule rule, String why) {
+    Instant now = deps.now();
+    Incident inc = lease.incident();
+    if (Outcome.CONFIG_ERROR.label().equals(inc.outcome())) {
+      return idle(lease); // recorded and escalated already
+    }
+    Incident parked = inc.withState(IncidentState.ESCALATED, now).withOutcome(Outcome.CONFIG_ERROR, now)
+        .withNextAction(null, null, now).released(now);
+    String reason = "configuration error: " + why;
+    Optional<String> notifier = rule == null ? Optional.empty() : rule.escalation().isEmpty()
+        ? RemediationPolicy.gaveUpNotifier(rule) : Optional.of(rule.escalation().get(0).notifier());
+    deps.metrics().configError("unknown_cluster");
+    if (rule != null) {
+      deps.metrics().remediation(rule.name(), Outcome.CONFIG_ERROR, null);
+    }
+    LOG.warn("{} msg=\"{}; escalating once, never retried\"", inc.context(), reason.replace('"', '\''));
+    guard.forget(inc.id());
+    return save(parked, inc)
+        .compose(v -> deps.blocking(() -> {
+          deps.store().cancelEscalations(inc.id(), now);
+          notifier.ifPresent(n -> deps.store().scheduleEscalation(
+              new Escalation(inc.id(), Escalation.GAVE_UP, now, n, reason, null, null)));
+          return null;
+        }))
+        .compose(v -> event(parked, "config_error", reason + "; nothing is retried; "
+            + notifier.map(n -> "escalated once to " + n).orElse("no notifier named by the rule")));
+  }
+
+  /**
    * Leaves the incident waiting after a guard said not now: OPEN, next action {@code action} at the
    * decision's time, the lease released. The timeline gets the reason once while it lasts.
    */

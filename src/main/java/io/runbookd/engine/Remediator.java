@@ -132,6 +132,9 @@ final class Remediator implements SegmentRunner.Continuation {
   private Future<Void> act(Lease lease, RemediationDecider.Facts f, Decision d, int depth) {
     Incident inc = lease.incident();
     Rule rule = f.rule().orElse(null);
+    if (d instanceof Decision.ConfigError c) {
+      return writer.configError(lease, rule, c.why());
+    }
     if (d instanceof Decision.Park p) {
       return writer.park(lease, p.why());
     }

@@ -68,6 +68,10 @@ public final class EscalationPolicy {
   public static String message(Escalation e, Incident inc, Optional<Rule> rule, Map<String, String> labels,
       Map<String, String> annotations) {
     String cause = inc.cause() == null ? "" : ": " + inc.cause();
+    if (e.level() == Escalation.GAVE_UP && e.message() != null) {
+      return "runbookd did not act on " + inc.connector() + " on " + inc.cluster() + " (rule " + inc.rule()
+          + ", incident " + inc.id() + "): " + e.message();
+    }
     if (e.level() == Escalation.GAVE_UP) {
       return "runbookd gave up on " + inc.connector() + " on " + inc.cluster() + " after " + inc.attempts()
           + " attempt(s) (rule " + inc.rule() + ", incident " + inc.id() + ")" + cause;

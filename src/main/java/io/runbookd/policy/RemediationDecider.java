@@ -105,6 +105,12 @@ public final class RemediationDecider {
     /** Hand the incident to a human: ESCALATED, no next action, a pending approval cancelled. */
     record Park(String why) implements Decision {}
 
+    /**
+     * A configuration error, not an outage (e.g. the incident's Connect cluster is not configured): recorded
+     * on the incident, escalated once, never retried.
+     */
+    record ConfigError(String why) implements Decision {}
+
     /** Start a wait (a verification) now; {@code eventKind}/{@code eventText} go to the timeline first. */
     record StartWait(Wait start, String eventKind, String eventText) implements Decision {}
 
@@ -167,7 +173,7 @@ public final class RemediationDecider {
       return new Decision.Park("rule \"" + inc.rule() + "\" is no longer loaded");
     }
     if (!f.clusterConfigured()) {
-      return new Decision.Park("Connect cluster \"" + inc.cluster() + "\" is not configured");
+      return new Decision.ConfigError("Connect cluster \"" + inc.cluster() + "\" is not configured");
     }
     Rule rule = f.rule().get();
     if (f.stored().isPresent()) {

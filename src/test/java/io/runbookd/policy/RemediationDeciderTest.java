@@ -81,7 +81,7 @@ class RemediationDeciderTest {
     assertThat(RemediationDecider.decide(facts(inc, null, budget(0), Optional.empty(), List.of(), Optional.empty(), FAILED,
         false))).isEqualTo(new Decision.Park("rule \"refused\" is no longer loaded"));
     assertThat(RemediationDecider.decide(new Facts(inc, Optional.of(RESTART), false, budget(0), Optional.empty(), List.of(),
-        Optional.empty(), FAILED, false, POLL, T0))).isEqualTo(new Decision.Park("Connect cluster \"prod\" is not configured"));
+        Optional.empty(), FAILED, false, POLL, T0))).isEqualTo(new Decision.ConfigError("Connect cluster \"prod\" is not configured"));
   }
 
   @Test
