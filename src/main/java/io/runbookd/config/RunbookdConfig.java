@@ -75,9 +75,22 @@ public record RunbookdConfig(
    * @param shutdownTimeout the longest a graceful stop (SIGTERM) may take: webhooks get 503 at once,
    *     running remediations get this long to finish before their claims are handed back; default 30s,
    *     at least 1s
+   * @param externalUrl the URL people reach runbookd at (e.g. {@code https://runbookd.example.com}), for the
+   *     links in messages ({@code incident.url} = {@code <external_url>/ui/incidents/<id>}); default none (the
+   *     link is the path alone); an absolute http(s) URL, a trailing slash is dropped
    */
-  public record Server(String listen, long maxBodyBytes, AuthConfig auth, TlsConfig tls, Duration shutdownTimeout) {
+  public record Server(String listen, long maxBodyBytes, AuthConfig auth, TlsConfig tls, Duration shutdownTimeout,
+      String externalUrl) {
     public Server {
+      if (externalUrl != null && !externalUrl.isBlank()) {
+        if (!externalUrl.matches("(?i)https?://[^/\\s]+(/\\S*)?")) {
+          throw new ConfigException("server.external_url must be an absolute http(s) URL such as"
+              + " https://runbookd.example.com, got \"" + externalUrl + "\"");
+        }
+        externalUrl = externalUrl.replaceAll("/+$", "");
+      } else {
+        externalUrl = null;
+      }
       listen = listen == null || listen.isBlank() ? "0.0.0.0:9095" : listen;
       maxBodyBytes = maxBodyBytes <= 0 ? 4L * 1024 * 1024 : maxBodyBytes;
       auth = auth == null ? AuthConfig.NONE : auth;
@@ -85,6 +98,11 @@ public record RunbookdConfig(
       if (shutdownTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
         throw new ConfigException("server.shutdown_timeout must be at least 1s, got " + shutdownTimeout);
       }
+    }
+
+    /** A listener without an external URL. */
+    public Server(String listen, long maxBodyBytes, AuthConfig auth, TlsConfig tls, Duration shutdownTimeout) {
+      this(listen, maxBodyBytes, auth, tls, shutdownTimeout, null);
     }
 
     /** A listener with the default shutdown timeout. */

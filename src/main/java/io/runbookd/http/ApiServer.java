@@ -85,6 +85,7 @@ public final class ApiServer extends VerticleBase {
     router.get("/api/v1/incidents").handler(this::incidents);
     router.get("/api/v1/incidents/:id").handler(this::incident);
     ApprovalHandler.mount(router, operations);
+    RetryHandler.mount(router, operations);
     router.get("/-/healthy").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain").end("runbookd is Healthy.\n"));
     router.get("/-/ready").handler(this::ready);
     router.post("/-/reload").handler(this::reload);

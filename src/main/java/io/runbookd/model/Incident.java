@@ -58,6 +58,11 @@ public record Incident(
   public static final String RESUME = "resume";
   /** Look at the connector again for the incident's stored {@link Wait} (a verification or a wait step). */
   public static final String WAIT = "wait";
+  /**
+   * Next action: a human's "Fixed — retry": restart the failed tasks once and verify, outside the attempt
+   * budget ({@link RetryOutcome}).
+   */
+  public static final String RETRY = "retry";
 
   public Incident {
     Objects.requireNonNull(id, "id");

@@ -184,6 +184,11 @@ final class JdbcStore implements Store {
   }
 
   @Override
+  public io.runbookd.model.RetryOutcome requestRetry(String incidentId, String principal, String comment, Instant at) {
+    return incidents.requestRetry(incidentId, principal, comment, at);
+  }
+
+  @Override
   public void noteAlertResolved(String incidentId, Instant at, Instant verifyAt) {
     incidents.noteAlertResolved(incidentId, at, verifyAt);
   }

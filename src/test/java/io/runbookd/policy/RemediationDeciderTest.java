@@ -241,6 +241,29 @@ class RemediationDeciderTest {
   }
 
   @Test
+  void aHumansRetryComesBeforeAnyStoredWaitAndItsVerificationClosesOrHandsBack() {
+    Wait configWait = new Wait("inc-1", Wait.Kind.STEP, 1, 1, 7, null, T0.plus(Duration.ofHours(4)), Duration.ZERO, null,
+        "{}", 0, T0);
+    Incident asked = incident(IncidentState.OPEN, 1, Incident.RETRY);
+    assertThat(RemediationDecider.decide(facts(asked, RESTART, budget(1), Optional.empty(), List.of(), Optional.of(configWait),
+        FAILED, false))).isEqualTo(new Decision.Retry(Optional.of(configWait)));
+    Wait verifying = Wait.retryVerification("inc-1", 1, T0, Duration.ofMinutes(2), Duration.ofSeconds(30)).withStableSince(T0);
+    clock.set(T0.plusSeconds(30));
+    Decision ok = RemediationDecider.decide(facts(incident(IncidentState.ESCALATED, 1, Incident.WAIT), RESTART, budget(1),
+        Optional.empty(), List.of(), Optional.of(verifying), RUNNING, false));
+    assertThat(ok).isInstanceOfSatisfying(Decision.Close.class, c -> {
+      assertThat(c.outcome()).as("runbookd's own verified restart, asked for by a human").isEqualTo(Outcome.RECOVERED);
+      assertThat(c.why()).contains("Fixed — retry");
+    });
+    clock.set(T0.plus(Duration.ofMinutes(2)).plusMillis(1));
+    Wait stillFailing = Wait.retryVerification("inc-1", 1, T0, Duration.ofMinutes(2), Duration.ofSeconds(30));
+    Decision bad = RemediationDecider.decide(facts(incident(IncidentState.ESCALATED, 1, Incident.WAIT), RESTART, budget(1),
+        Optional.empty(), List.of(), Optional.of(stillFailing), FAILED, false));
+    assertThat(bad).as("outside the budget: no new attempt, no give-up page; back to people")
+        .isInstanceOfSatisfying(Decision.CheckFailed.class, c -> assertThat(c.then()).isInstanceOf(Decision.Park.class));
+  }
+
+  @Test
   void aWaitStepEndsAtItsDeadlineAndAConfigWaitAtTheFirstChange() {
     Rule r = rule("", "- stop: {}\n- wait: 10s\n- resume: {}");
     Wait sleep = new Wait("inc-1", Wait.Kind.STEP, 1, 1, 42, null, T0.plusSeconds(10), Duration.ZERO, null, null, 3, T0);
