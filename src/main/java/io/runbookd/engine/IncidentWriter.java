@@ -141,7 +141,9 @@ final class IncidentWriter {
     }
     Incident parked = inc.withState(IncidentState.ESCALATED, now).withOutcome(Outcome.CONFIG_ERROR, now)
         .withNextAction(null, null, now).released(now);
-    String reason = "configuration error: " + why;
+    // the cause recorded at opening also says which clusters are configured
+    String reason = inc.cause() != null && inc.cause().startsWith(io.runbookd.policy.AlertPolicy.UNKNOWN_CLUSTER)
+        ? inc.cause() : "configuration error: " + why;
     Optional<String> notifier = rule == null ? Optional.empty() : rule.escalation().isEmpty()
         ? RemediationPolicy.gaveUpNotifier(rule) : Optional.of(rule.escalation().get(0).notifier());
     deps.metrics().configError("unknown_cluster");

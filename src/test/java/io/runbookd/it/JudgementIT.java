@@ -227,6 +227,34 @@ class JudgementIT {
     }
   }
 
+  @Test
+  void anAlertForAnUnknownClusterIsAConfigurationErrorEscalatedOnceAndNeverRetried() throws Exception {
+    String name = "judge-wrong-cluster";
+    try (Daemon daemon = Daemon.start(config(Daemon.rulesDir(tmp, "99-catch-all.yaml", CATCH_ALL)), tmp.resolve("data"))) {
+      Map<String, String> wrong = Map.of("alertname", ALERT, "connect_cluster", "lcoal", "connector", name, "task", "0");
+      Instant posted = Instant.now();
+      assertThat(daemon.postAlerts(AlertmanagerPayloads.firing(ALERT, wrong, posted)).statusCode()).isEqualTo(200);
+      List<LoggedRequest> page = awaitRequests("/oncall", name, 1, Duration.ofSeconds(60));
+      Instant pagedAt = Instant.now();
+      assertThat(new JsonObject(page.get(0).getBodyAsString()).getString("message"))
+          .contains("configuration error: Connect cluster \"lcoal\" is not configured (configured: local)");
+      JsonObject inc = daemon.awaitIncident(name, i -> "config_error".equals(i.getString("outcome")), Duration.ofSeconds(10));
+      assertThat(inc.getString("state")).isEqualTo("escalated");
+      assertThat(inc.getString("next_action")).isNull();
+      assertThat(daemon.metric("runbookd_config_errors_total", Map.of("kind", "unknown_cluster"))).contains(1.0);
+      JsonObject detail = daemon.incident(inc.getString("id"));
+      assertThat(detail.getJsonArray("timeline").stream().map(e -> ((JsonObject) e).getString("kind")).toList())
+          .contains("config_error");
+      // the same alert again joins the incident: no second page, nothing retried against nothing
+      assertThat(daemon.postAlerts(AlertmanagerPayloads.firing(ALERT, wrong, posted)).statusCode()).isEqualTo(200);
+      daemon.awaitLaterAlertProcessed();
+      assertThat(daemon.incidents("connector=" + name)).hasSize(1);
+      assertThat(notifiers.findAll(postRequestedFor(urlEqualTo("/oncall")).withRequestBody(containing(name)))).hasSize(1);
+      assertThat(RestartRequestRecorder.requests(name)).isEmpty();
+      LOG.info("MEASURED webhook->configuration error page: {} ms", Duration.between(posted, pagedAt).toMillis());
+    }
+  }
+
   private static List<LoggedRequest> awaitRequests(String path, String containingText, int n, Duration timeout) {
     AtomicReference<List<LoggedRequest>> found = new AtomicReference<>(List.of());
     return Await.value(n + " request(s) to " + path, timeout, Duration.ofMillis(100), () -> {
