@@ -43,13 +43,17 @@ import java.util.Set;
  *       steps: [restart, wait_for]
  *       attempts: [0s, 2m, 6m]                   # delays before the first attempts
  *       escalation: ["15m oncall"]
+ *   - name: the catch-all gives up at 3m: its 15m page goes out then, once
+ *     gave_up_after: 3m                        # when runbookd gives up, from the incident's opening
+ *     expect:
+ *       pages: ["3m oncall (gave up)"]         # every page of the incident, one per ladder level
  * </pre>
  */
 public final class RuleTests {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final Set<String> FILE_KEYS = Set.of("rule_files", "tests");
-  private static final Set<String> TEST_KEYS = Set.of("name", "alert", "status", "expect");
-  private static final Set<String> EXPECT_KEYS = Set.of("rule", "target", "cause", "steps", "attempts", "escalation");
+  private static final Set<String> TEST_KEYS = Set.of("name", "alert", "status", "gave_up_after", "expect");
+  private static final Set<String> EXPECT_KEYS = Set.of("rule", "target", "cause", "steps", "attempts", "escalation", "pages");
 
   private RuleTests() {}
 
@@ -180,6 +184,17 @@ public final class RuleTests {
       List<String> got4 = rule.escalation().stream().map(l -> Durations.format(l.after()) + " " + l.notifier()).toList();
       if (!want4.equals(got4)) {
         failures.add("expected escalation " + want4 + ", got " + got4);
+      }
+    }
+    if (expect.has("pages")) {
+      Optional<java.time.Duration> gaveUp = test.hasNonNull("gave_up_after")
+          ? Optional.of(Durations.parse(test.get("gave_up_after").asText()))
+          : Optional.empty();
+      List<String> want5 = texts(expect.get("pages"));
+      List<String> got5 = io.runbookd.policy.EscalationPolicy.pages(rule, gaveUp);
+      if (!want5.equals(got5)) {
+        failures.add("expected pages " + want5 + ", got " + got5 + " (the timeline of pages"
+            + gaveUp.map(d -> " when runbookd gives up at " + Durations.format(d)).orElse("") + ")");
       }
     }
   }

@@ -354,7 +354,7 @@ final class AlertProcessor {
     for (ConnectorTarget t : targets) {
       Optional<ConnectApi> api = deps.clusters().get(t.cluster());
       if (api.isEmpty()) {
-        out.put(t, new Lookup(null, "Connect cluster \"" + t.cluster() + "\" is not configured"));
+        out.put(t, AlertPolicy.unknownCluster(t.cluster(), deps.clusters().names()));
         continue;
       }
       all.add(statusReads.status(api.get(), t.connector())

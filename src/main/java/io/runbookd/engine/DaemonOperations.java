@@ -111,6 +111,19 @@ final class DaemonOperations implements Operations {
   }
 
   @Override
+  public Future<io.runbookd.model.RetryOutcome> retry(String incidentId, String principal, String comment) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    Objects.requireNonNull(principal, "principal");
+    Instant at = clock.instant();
+    return onStore(() -> store.requestRetry(incidentId, principal, comment, at))
+        .onSuccess(out -> {
+          if (out.status() == io.runbookd.model.RetryOutcome.Status.ACCEPTED) {
+            wakeEngine();
+          }
+        });
+  }
+
+  @Override
   public Future<RuleSet> rules() {
     return Future.succeededFuture(rules.get());
   }

@@ -108,7 +108,7 @@ final class EscalationSender {
           EscalationPolicy.Action.Send send = (EscalationPolicy.Action.Send) action;
           Optional<Rule> rule = OperatorSteps.byName(deps.rules().get(), inc.rule());
           String text = EscalationPolicy.message(e, inc, rule, alert.map(AlertEvent::labels).orElse(Map.of()),
-              alert.map(AlertEvent::annotations).orElse(Map.of()));
+              alert.map(AlertEvent::annotations).orElse(Map.of()), deps.notifiers().externalUrl());
           Notification n = new Notification(send.kind(), send.severity(), text, inc.id(), inc.rule(), inc.cluster(),
               inc.connector(), inc.cause(), inc.id() + "/escalation/" + e.levelLabel(), mayHaveBeenSent);
           return deliver(e.notifier(), n)

@@ -10,6 +10,7 @@ import io.runbookd.model.Outcome;
 import io.runbookd.model.StepRun;
 import io.runbookd.model.Wait;
 import io.runbookd.policy.ClusterGuardPolicy;
+import io.runbookd.policy.EscalationPolicy;
 import io.runbookd.policy.RemediationPolicy;
 import io.runbookd.rules.Durations;
 import io.runbookd.store.UnitsOfWork;
@@ -127,6 +128,42 @@ final class IncidentWriter {
   }
 
   /**
+   * A configuration error, not an outage: ESCALATED with outcome {@code config_error}, no next action (never
+   * retried), counted in {@code runbookd_config_errors_total}, and escalated once: the pending ladder is
+   * cancelled and one escalation goes now, with the reason, to the first ladder level's notifier (else the
+   * "gave up" notifier).
+   */
+  Future<Void> configError(Lease lease, Rule rule, String why) {
+    Instant now = deps.now();
+    Incident inc = lease.incident();
+    if (Outcome.CONFIG_ERROR.label().equals(inc.outcome())) {
+      return idle(lease); // recorded and escalated already
+    }
+    Incident parked = inc.withState(IncidentState.ESCALATED, now).withOutcome(Outcome.CONFIG_ERROR, now)
+        .withNextAction(null, null, now).released(now);
+    // the cause recorded at opening also says which clusters are configured
+    String reason = inc.cause() != null && inc.cause().startsWith(io.runbookd.policy.AlertPolicy.UNKNOWN_CLUSTER)
+        ? inc.cause() : "configuration error: " + why;
+    Optional<String> notifier = rule == null ? Optional.empty() : rule.escalation().isEmpty()
+        ? RemediationPolicy.gaveUpNotifier(rule) : Optional.of(rule.escalation().get(0).notifier());
+    deps.metrics().configError("unknown_cluster");
+    if (rule != null) {
+      deps.metrics().remediation(rule.name(), Outcome.CONFIG_ERROR, null);
+    }
+    LOG.warn("{} msg=\"{}; escalating once, never retried\"", inc.context(), reason.replace('"', '\''));
+    guard.forget(inc.id());
+    return save(parked, inc)
+        .compose(v -> deps.blocking(() -> {
+          deps.store().cancelEscalations(inc.id(), now);
+          notifier.ifPresent(n -> deps.store().scheduleEscalation(
+              new Escalation(inc.id(), Escalation.GAVE_UP, now, n, reason, null, null)));
+          return null;
+        }))
+        .compose(v -> event(parked, "config_error", reason + "; nothing is retried; "
+            + notifier.map(n -> "escalated once to " + n).orElse("no notifier named by the rule")));
+  }
+
+  /**
    * Leaves the incident waiting after a guard said not now: OPEN, next action {@code action} at the
    * decision's time, the lease released. The timeline gets the reason once while it lasts.
    */
@@ -188,21 +225,35 @@ final class IncidentWriter {
     return save(waiting, inc).compose(v -> note == null ? Future.<Void>succeededFuture() : event(waiting, "probe", note));
   }
 
-  /** The budget is spent: ESCALATED, and the "gave up" escalation when the rule names a notifier. */
+  /**
+   * The budget is spent: ESCALATED, and one incident stays one page per ladder level: the next ladder level
+   * not yet sent goes out now with the reason (later levels keep their times); only a rule without a ladder
+   * gets the separate "gave up" escalation ({@link EscalationPolicy#giveUp}).
+   */
   Future<Void> giveUp(Lease lease, Rule rule, Budget budget) {
     Instant now = deps.now();
     Incident inc = lease.incident();
-    Incident escalated = inc.withState(IncidentState.ESCALATED, now).withNextAction(null, null, now).released(now);
-    Optional<String> notifier = RemediationPolicy.gaveUpNotifier(rule);
-    deps.metrics().remediation(rule.name(), "escalated", null);
+    Incident escalated = inc.withState(IncidentState.ESCALATED, now).withOutcome(Outcome.GAVE_UP, now)
+        .withNextAction(null, null, now).released(now);
+    deps.metrics().remediation(rule.name(), Outcome.GAVE_UP, null);
+    String reason = "attempt budget spent (" + budget.attempts() + " of " + rule.retry().maxAttempts() + ")";
     LOG.warn("{} attempts={} msg=\"attempt budget spent; giving up and escalating\"", inc.context(), budget.attempts());
     return save(escalated, inc)
         .compose(v -> deps.blocking(() -> {
-          notifier.ifPresent(n -> deps.store().scheduleEscalation(new Escalation(inc.id(), Escalation.GAVE_UP, now, n, null, null, null)));
-          return null;
+          EscalationPolicy.GiveUp g = EscalationPolicy.giveUp(rule, deps.store().escalations(inc.id()), inc.id(), now);
+          if (g instanceof EscalationPolicy.GiveUp.Advance a) {
+            deps.store().advanceEscalation(inc.id(), a.level(), now, reason);
+            return "escalation " + a.level() + " to " + a.notifier() + " (due " + a.wasDue()
+                + ") sent now with the reason; later levels keep their times";
+          } else if (g instanceof EscalationPolicy.GiveUp.Page p) {
+            deps.store().scheduleEscalation(p.escalation());
+            return "escalating to " + p.escalation().notifier();
+          } else if (g instanceof EscalationPolicy.GiveUp.AlreadyPaged) {
+            return "every escalation level was sent already: no further page";
+          }
+          return "no notifier named by the rule";
         }))
-        .compose(v -> event(escalated, "gave_up", "attempt budget spent (" + budget.attempts() + " of "
-            + rule.retry().maxAttempts() + "); " + notifier.map(n -> "escalating to " + n).orElse("no notifier named by the rule")));
+        .compose(what -> event(escalated, "gave_up", reason + "; " + what));
   }
 
   /** An escalated incident stays with humans: no next action. */
@@ -219,8 +270,9 @@ final class IncidentWriter {
   Future<Void> escalateOnly(Lease lease, Rule rule) {
     Instant now = deps.now();
     Incident inc = lease.incident();
-    Incident watching = inc.withState(IncidentState.OPEN, now).withNextAction(null, null, now).released(now);
-    deps.metrics().remediation(rule.name(), "escalated", null);
+    Incident watching = inc.withState(IncidentState.OPEN, now).withOutcome(Outcome.ESCALATED, now)
+        .withNextAction(null, null, now).released(now);
+    deps.metrics().remediation(rule.name(), Outcome.ESCALATED, null);
     return save(watching, inc).compose(v -> event(watching, "no_action", "rule " + rule.name()
         + " has no steps: nothing is done automatically; its escalation ladder tells people, and a resolved alert is verified"));
   }

@@ -3,6 +3,7 @@ package io.runbookd.engine;
 import io.runbookd.alert.WebhookMessage;
 import io.runbookd.model.AlertEvent;
 import io.runbookd.model.Approval;
+import io.runbookd.model.RetryOutcome;
 import io.runbookd.model.Incident;
 import io.runbookd.model.IncidentQuery;
 import io.runbookd.rules.RuleLoadException;
@@ -71,6 +72,20 @@ public interface Operations {
    */
   Future<Approval.Outcome> decideApproval(String incidentId, Approval.Decision decision, String principal,
       String comment);
+
+  /**
+   * "Fixed — retry": someone fixed the cause outside runbookd and asks it to run the rule's recovery once
+   * now: restart the failed tasks and verify (the rule's {@code verify}), outside the attempt budget. A
+   * verified recovery closes the incident and cancels its pending escalations; a failed one leaves it as it
+   * was (with people). Recorded in the timeline with {@code principal} and {@code comment}, at the daemon's
+   * clock; the engine is woken to act on it (a stored deadline, no held thread).
+   *
+   * @param principal who asked (the request's principal)
+   * @param comment why, or null
+   * @return {@link RetryOutcome.Status#ACCEPTED}, {@code NO_INCIDENT}, {@code CLOSED} or {@code BUSY}; or
+   *     {@link ServiceUnavailableException}
+   */
+  Future<RetryOutcome> retry(String incidentId, String principal, String comment);
 
   /** The rule set in force; never fails. */
   Future<RuleSet> rules();

@@ -8,6 +8,8 @@ import io.runbookd.model.Budget;
 import io.runbookd.model.Incident;
 import io.runbookd.model.IncidentState;
 import io.runbookd.model.Storm;
+import io.runbookd.rules.Durations;
+import io.runbookd.model.Outcome;
 import io.runbookd.model.Wait;
 import io.runbookd.policy.ClusterGuardPolicy;
 import io.runbookd.policy.RemediationDecider;
@@ -160,6 +162,12 @@ final class Remediator implements SegmentRunner.Continuation {
   private Future<Void> act(Lease lease, RemediationDecider.Facts f, Decision d, int depth) {
     Incident inc = lease.incident();
     Rule rule = f.rule().orElse(null);
+    if (d instanceof Decision.Retry rt) {
+      return retry(lease, rule, rt, depth);
+    }
+    if (d instanceof Decision.ConfigError c) {
+      return writer.configError(lease, rule, c.why());
+    }
     if (d instanceof Decision.Park p) {
       return writer.park(lease, p.why());
     }
@@ -283,9 +291,46 @@ final class Remediator implements SegmentRunner.Continuation {
         });
   }
 
+  /**
+   * A human's "Fixed — retry": restarts the failed tasks once now (outside the attempt budget and its
+   * backoff) and stores the verification; the wait it replaces gives back its reservation. A restart Connect
+   * refuses leaves the incident with people.
+   */
+  private Future<Void> retry(Lease lease, Rule rule, Decision.Retry rt, int depth) {
+    Incident inc = lease.incident();
+    Optional<io.runbookd.connect.ConnectApi> api = deps.clusters().get(inc.cluster());
+    if (api.isEmpty()) {
+      return writer.configError(lease, rule, "Connect cluster \"" + inc.cluster() + "\" is not configured");
+    }
+    Step restart = new Step.Restart(true, true);
+    Instant start = deps.now();
+    return guard.release(rt.superseded().map(Wait::reservationId).orElse(0L))
+        .compose(v -> lease.alertContext())
+        .compose(ctx -> new StepExecutor(deps).run(restart, new StepExecutor.Target(inc, api.get(), ctx.labels(),
+            ctx.annotations())))
+        .compose(result -> {
+          deps.metrics().action(rule.name(), restart.type(), result.outcome(), Duration.between(start, deps.now()));
+          LOG.info("{} action=restart outcome={} msg=\"retry requested by a human\"", inc.context(), result.outcome());
+          if (!result.succeeded()) {
+            return writer.event(inc, "retry_failed", "the restart a human asked for failed: " + result.error())
+                .compose(v -> writer.park(lease, "the restart a human asked for failed"));
+          }
+          Wait w = Wait.retryVerification(inc.id(), inc.attempts(), deps.now(), rule.verify().within(),
+              rule.verify().stableFor());
+          return writer.event(inc, "retry", "restarted the failed tasks (include_tasks, only_failed) as asked;"
+                  + " verifying: RUNNING and stable for " + Durations.format(rule.verify().stableFor()) + " within "
+                  + Durations.format(rule.verify().within()) + ", outside the attempt budget")
+              .compose(v -> writer.saveWait(lease, inc.state() == IncidentState.CLOSED ? IncidentState.OPEN : inc.state(),
+                  w, deps.now(), true))
+              .compose(v -> decideAndAct(lease, depth + 1));
+        });
+  }
+
   private Future<Void> close(Lease lease, Rule rule, Optional<Wait> wait, Decision.Close c) {
     if (c.skipped()) {
       deps.metrics().remediation(rule.name(), "skipped", null);
+    } else if (c.outcome() == Outcome.CHANGED_BY_SOMEONE_ELSE) {
+      deps.metrics().remediation(rule.name(), c.outcome(), null);
     } else if (wait.isPresent() && wait.get().kind() == Wait.Kind.ATTEMPT) {
       deps.metrics().remediation(rule.name(), "recovered", Duration.between(wait.get().startedAt(), deps.now()));
     }

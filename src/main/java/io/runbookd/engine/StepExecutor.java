@@ -172,7 +172,7 @@ final class StepExecutor {
     Incident inc = t.incident();
     String text;
     try {
-      text = message.render(IncidentMessages.context(inc, t.labels(), t.annotations(), null));
+      text = message.render(IncidentMessages.context(inc, t.labels(), t.annotations(), null, deps.notifiers().externalUrl()));
     } catch (Template.TemplateException e) {
       text = "[" + inc.rule() + "] " + inc.cluster() + "/" + inc.connector() + ": " + inc.cause()
           + " (message template failed: " + e.getMessage() + ")";

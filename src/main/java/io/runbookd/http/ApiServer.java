@@ -87,6 +87,7 @@ public final class ApiServer extends VerticleBase {
     ApprovalHandler.mount(router, operations);
     UiRoutes.mount(router, operations);
     ActionsHandler.mount(router, operations);
+    RetryHandler.mount(router, operations);
     router.get("/-/healthy").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain").end("runbookd is Healthy.\n"));
     router.get("/-/ready").handler(this::ready);
     router.post("/-/reload").handler(this::reload);

@@ -27,13 +27,11 @@ import java.util.stream.Stream;
  */
 public final class RunbookdMetrics {
   /**
-   * The {@code outcome} values of {@code runbookd_remediations_total}: the label of every incident
-   * {@link Outcome}, then the ends of an attempt that close no incident. Every loaded rule has a series
-   * for each of them from the first scrape ({@link #rulesActive}).
+   * The {@code outcome} values of {@code runbookd_remediations_total}: {@link Outcome#labels()}, how an
+   * incident ended and how an attempt ended. Every loaded rule has a series for each of them from the
+   * first scrape ({@link #rulesActive}).
    */
-  public static final List<String> REMEDIATION_OUTCOMES = Stream.concat(
-      Arrays.stream(Outcome.values()).map(Outcome::label),
-      Stream.of("failed", "escalated", "skipped", "awaiting_approval")).distinct().toList();
+  public static final List<String> REMEDIATION_OUTCOMES = Outcome.labels();
 
   /** The {@code outcome} values of {@code runbookd_actions_total}. */
   public static final List<String> ACTION_OUTCOMES = List.of("ok", "failed", "shadow", "skipped");
@@ -49,6 +47,7 @@ public final class RunbookdMetrics {
   private final Counter ruleMatches;
   private final Counter alertsUnmatched;
   private final Counter remediations;
+  private final Counter configErrors;
   private final Histogram remediationDuration;
   private final Counter actions;
   private final Histogram actionDuration;
@@ -82,6 +81,10 @@ public final class RunbookdMetrics {
     remediations = Counter.builder().name("runbookd_remediations_total")
         .help("Remediation attempts by rule and outcome (" + String.join(", ", REMEDIATION_OUTCOMES) + ").")
         .labelNames("rule", "outcome").register(registry);
+    configErrors = Counter.builder().name("runbookd_config_errors_total")
+        .help("Configuration errors found while handling alerts, by kind (unknown_cluster: the alert names no"
+            + " configured Connect cluster).")
+        .labelNames("kind").register(registry);
     remediationDuration = Histogram.builder().name("runbookd_remediation_duration_seconds")
         .help("Duration of one remediation attempt, steps and verification included.")
         .classicUpperBounds(DURATION_BUCKETS).register(registry);
@@ -194,6 +197,19 @@ public final class RunbookdMetrics {
 
   public void alertUnmatched() {
     alertsUnmatched.inc();
+  }
+
+  /** As {@link #remediation(String, String, Duration)}, the label from the one list {@link io.runbookd.model.Outcome#labels()}. */
+  public void remediation(String rule, io.runbookd.model.Outcome outcome, Duration took) {
+    remediation(rule, outcome.label(), took);
+  }
+
+  /**
+   * One configuration error found while handling an alert, by {@code kind} (e.g. {@code unknown_cluster}:
+   * the alert's {@code connect_cluster} names no configured cluster).
+   */
+  public void configError(String kind) {
+    configErrors.labelValues(kind).inc();
   }
 
   public void remediation(String rule, String outcome, Duration took) {

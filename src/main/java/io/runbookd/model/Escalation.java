@@ -11,7 +11,8 @@ import java.util.Objects;
  * @param level the ladder level, or {@link #GAVE_UP}
  * @param dueAt when it fires
  * @param notifier the notifier name
- * @param message the rendered message, or null to render when it fires
+ * @param message a note runbookd attached, sent with the level's message (why it gave up, when giving up
+ *     brought this level forward); null otherwise
  * @param firedAt when it was delivered, null until then
  * @param cancelledAt when it was cancelled (incident closed first), null otherwise
  */

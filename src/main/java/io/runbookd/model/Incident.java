@@ -63,6 +63,11 @@ public record Incident(
   public static final String RESUME = "resume";
   /** Look at the connector again for the incident's stored {@link Wait} (a verification or a wait step). */
   public static final String WAIT = "wait";
+  /**
+   * Next action: a human's "Fixed — retry": restart the failed tasks once and verify, outside the attempt
+   * budget ({@link RetryOutcome}).
+   */
+  public static final String RETRY = "retry";
 
   public Incident {
     Objects.requireNonNull(id, "id");
@@ -96,6 +101,15 @@ public record Incident(
   public Incident withAlertResolvedAt(Instant at, Instant now) {
     return new Incident(id, cluster, connector, rule, state, outcome, attempts, cause, trace, openedAt, now,
         closedAt, nextActionAt, nextAction, at, leaseOwner, leaseUntil);
+  }
+
+  /**
+   * A copy recording how the incident ended so far while it stays with people ({@code gave_up},
+   * {@code escalated}, {@code config_error}); closing it later records the final outcome.
+   */
+  public Incident withOutcome(Outcome ended, Instant now) {
+    return new Incident(id, cluster, connector, rule, state, ended.label(), attempts, cause, trace, openedAt, now,
+        closedAt, nextActionAt, nextAction, alertResolvedAt, leaseOwner, leaseUntil);
   }
 
   /** A CLOSED copy with {@code outcome}, no next action and no lease. */

@@ -13,7 +13,8 @@ import java.util.Objects;
  * @param incidentId the incident
  * @param kind what the wait is for, which decides what follows it
  * @param attempt the attempt it belongs to (0 for a check outside any attempt)
- * @param step for {@link Kind#STEP}: the index of the {@code wait}/{@code wait_for} step; -1 otherwise
+ * @param step for {@link Kind#STEP}: the index of the {@code wait}/{@code wait_for} step; {@link #RETRY_STEP} for
+ *     the verification of a human's retry; -1 otherwise
  * @param stepRunId for {@link Kind#STEP}: the stored step run to finish; 0 otherwise
  * @param state the state that must hold ({@code RUNNING}: connector and every task RUNNING); null for a
  *     {@code wait} step or a config-change wait
@@ -80,6 +81,20 @@ public record Wait(
       Duration within, Duration stableFor, long reservationId, Instant startedAt) {
     return new Wait(incidentId, kind, attempt, -1, 0, state, now.plus(within), stableFor, null, null, reservationId,
         startedAt);
+  }
+
+  /** The {@code step} of the {@link Kind#CHECK} verification after a human's "Fixed — retry" restart. */
+  public static final int RETRY_STEP = -2;
+
+  /** The verification after a human's "Fixed — retry" restart: a {@link Kind#CHECK} outside any attempt. */
+  public static Wait retryVerification(String incidentId, int attempts, Instant now, Duration within, Duration stableFor) {
+    return new Wait(incidentId, Kind.CHECK, attempts, RETRY_STEP, 0, ConnectorState.RUNNING, now.plus(within), stableFor,
+        null, null, 0, now);
+  }
+
+  /** True for the verification of a human's retry. */
+  public boolean retry() {
+    return kind == Kind.CHECK && step == RETRY_STEP;
   }
 
   /** True for a {@code wait} step: nothing is polled, the wait ends at {@link #deadline}. */

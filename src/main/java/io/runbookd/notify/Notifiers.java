@@ -14,9 +14,24 @@ import java.util.TreeMap;
 /** The notifiers configured in runbookd.yaml, by name. */
 public final class Notifiers {
   private final Map<String, Notifier> byName;
+  private final String externalUrl;
 
   public Notifiers(Map<String, Notifier> byName) {
+    this(byName, null);
+  }
+
+  /**
+   * @param byName the notifiers by name
+   * @param externalUrl {@code server.external_url} without a trailing slash, or null
+   */
+  public Notifiers(Map<String, Notifier> byName, String externalUrl) {
     this.byName = Map.copyOf(byName);
+    this.externalUrl = externalUrl;
+  }
+
+  /** {@code server.external_url}, the base of the incident pages' links in messages; null when not set. */
+  public String externalUrl() {
+    return externalUrl;
   }
 
   /**
@@ -38,7 +53,7 @@ public final class Notifiers {
         new WebClientOptions().setUserAgent("runbookd")
             .setConnectTimeout((int) Math.min(10_000, Math.max(1, c.timeout().toMillis()))),
         new PoolOptions().setHttp1MaxSize(POOL_SIZE)), externalUrl)));
-    return new Notifiers(out);
+    return new Notifiers(out, externalUrl);
   }
 
   /**

@@ -24,6 +24,18 @@ public final class AlertPolicy {
   /** The {@link Lookup#error()} of a connector Connect answered 404 for. */
   public static final String NOT_FOUND = "connector not found";
 
+  /**
+   * The lookup of a target whose Connect cluster is not configured: a configuration error, not an outage, so
+   * the alert is not retried for {@link #CONNECT_GRACE}; the incident records the error as its cause.
+   */
+  public static Lookup unknownCluster(String cluster, java.util.Collection<String> configured) {
+    return new Lookup(null, UNKNOWN_CLUSTER + "\"" + cluster + "\" is not configured (configured: "
+        + String.join(", ", new java.util.TreeSet<>(configured)) + ")");
+  }
+
+  /** The start of the {@link Lookup#error()} of {@link #unknownCluster}. */
+  public static final String UNKNOWN_CLUSTER = "configuration error: Connect cluster ";
+
   private AlertPolicy() {}
 
   /**
@@ -65,7 +77,8 @@ public final class AlertPolicy {
   public static Verdict decide(Instant receivedAt, Instant now, List<RuleEvaluator.Candidate> candidates,
       Map<ConnectorTarget, Lookup> lookups) {
     Optional<String> unreachable = lookups.values().stream()
-        .filter(l -> l.status() == null && !NOT_FOUND.equals(l.error()))
+        .filter(l -> l.status() == null && !NOT_FOUND.equals(l.error())
+            && (l.error() == null || !l.error().startsWith(UNKNOWN_CLUSTER)))
         .map(l -> l.error() == null ? "?" : l.error()).findFirst();
     if (unreachable.isPresent() && receivedAt.plus(CONNECT_GRACE).isAfter(now)) {
       return new Verdict.Defer(unreachable.get());

@@ -5,7 +5,11 @@ import io.runbookd.model.Incident;
 import io.runbookd.model.Storm;
 import io.runbookd.rules.Rule;
 import io.runbookd.rules.Template;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -52,7 +56,7 @@ public final class EscalationPolicy {
     if (active.isPresent()) {
       return new Action.Hold(active.get().quietUntil(), active.get());
     }
-    boolean gaveUp = e.level() == Escalation.GAVE_UP;
+    boolean gaveUp = e.level() == Escalation.GAVE_UP || e.message() != null;
     return new Action.Send(gaveUp ? "gave_up" : "escalation", gaveUp ? "critical" : "warning");
   }
 
@@ -60,24 +64,97 @@ public final class EscalationPolicy {
    * The text of an escalation: the rule's message template for its level, rendered with the incident and
    * its latest alert; a fixed text for "gave up" and for levels the rule no longer has; a template that
    * fails to render still gives a message, with the error appended.
+   *
+   * @param externalUrl {@code server.external_url} for {@code incident.url}, or null (the path alone)
    */
   public static String message(Escalation e, Incident inc, Optional<Rule> rule, Map<String, String> labels,
-      Map<String, String> annotations) {
+      Map<String, String> annotations, String externalUrl) {
     String cause = inc.cause() == null ? "" : ": " + inc.cause();
+    if (e.level() == Escalation.GAVE_UP && e.message() != null) {
+      return "runbookd did not act on " + inc.connector() + " on " + inc.cluster() + " (rule " + inc.rule()
+          + ", incident " + inc.id() + "): " + e.message();
+    }
     if (e.level() == Escalation.GAVE_UP) {
       return "runbookd gave up on " + inc.connector() + " on " + inc.cluster() + " after " + inc.attempts()
           + " attempt(s) (rule " + inc.rule() + ", incident " + inc.id() + ")" + cause;
     }
     String fallback = "runbookd: " + inc.connector() + " on " + inc.cluster() + " still failing after " + inc.attempts()
         + " attempt(s) (rule " + inc.rule() + ", incident " + inc.id() + ")" + cause;
+    String gaveUp = e.message() == null ? "" : "runbookd gave up after " + inc.attempts() + " attempt(s): "
+        + e.message() + ". ";
     if (rule.isEmpty() || e.level() >= rule.get().escalation().size()) {
-      return fallback;
+      return gaveUp + fallback;
     }
     Template t = rule.get().escalation().get(e.level()).message();
     try {
-      return t.render(IncidentMessages.context(inc, labels, annotations, null));
+      return gaveUp + t.render(IncidentMessages.context(inc, labels, annotations, null, externalUrl));
     } catch (Template.TemplateException ex) {
-      return fallback + " (message template failed: " + ex.getMessage() + ")";
+      return gaveUp + fallback + " (message template failed: " + ex.getMessage() + ")";
     }
+  }
+
+  /**
+   * What giving up (the attempt budget is spent) does to an incident's pages. One incident, one page per
+   * ladder level: the next level not yet sent is sent now, carrying the reason, and the later levels keep
+   * their times. Only a rule without a ladder gets the separate "gave up" page.
+   */
+  public sealed interface GiveUp permits GiveUp.Advance, GiveUp.Page, GiveUp.AlreadyPaged, GiveUp.Nobody {
+    /** Send ladder level {@code level} (to {@code notifier}, due at {@code wasDue}) now, with the reason. */
+    record Advance(int level, String notifier, Instant wasDue) implements GiveUp {}
+
+    /** The rule has no ladder: this one "gave up" escalation, due now. */
+    record Page(Escalation escalation) implements GiveUp {}
+
+    /** Every ladder level was sent (or cancelled) already: no further page, the timeline says why. */
+    record AlreadyPaged() implements GiveUp {}
+
+    /** The rule names no notifier at all. */
+    record Nobody() implements GiveUp {}
+  }
+
+  /**
+   * Decides the pages when runbookd gives up on an incident.
+   *
+   * @param rule the incident's rule
+   * @param existing the incident's escalations as stored (any order)
+   * @param incidentId the incident
+   * @param now when runbookd gave up
+   */
+  public static GiveUp giveUp(Rule rule, List<Escalation> existing, String incidentId, Instant now) {
+    Optional<Escalation> next = existing.stream()
+        .filter(e -> e.level() != Escalation.GAVE_UP && e.firedAt() == null && e.cancelledAt() == null)
+        .min(Comparator.comparingInt(Escalation::level));
+    if (next.isPresent()) {
+      return new GiveUp.Advance(next.get().level(), next.get().notifier(), next.get().dueAt());
+    }
+    if (!rule.escalation().isEmpty()) {
+      return new GiveUp.AlreadyPaged();
+    }
+    return RemediationPolicy.gaveUpNotifier(rule)
+        .<GiveUp>map(n -> new GiveUp.Page(new Escalation(incidentId, Escalation.GAVE_UP, now, n, null, null, null)))
+        .orElse(new GiveUp.Nobody());
+  }
+
+  /**
+   * The pages of an incident of {@code rule}, as {@code "<after> <notifier>"} from its opening, when runbookd
+   * gives up {@code gaveUpAfter} after opening (empty: it never gives up). A level brought forward by giving
+   * up reads {@code "<after> <notifier> (gave up)"}; e.g. {@code ["3m oncall (gave up)"]} for a 15m ladder.
+   */
+  public static List<String> pages(Rule rule, Optional<Duration> gaveUpAfter) {
+    List<String> out = new ArrayList<>();
+    boolean advanced = gaveUpAfter.isEmpty();
+    for (Rule.EscalationLevel level : rule.escalation()) {
+      if (!advanced && gaveUpAfter.get().compareTo(level.after()) < 0) {
+        out.add(io.runbookd.rules.Durations.format(gaveUpAfter.get()) + " " + level.notifier() + " (gave up)");
+        advanced = true;
+      } else {
+        out.add(io.runbookd.rules.Durations.format(level.after()) + " " + level.notifier());
+      }
+    }
+    if (!advanced && rule.escalation().isEmpty()) {
+      RemediationPolicy.gaveUpNotifier(rule).ifPresent(n ->
+          out.add(io.runbookd.rules.Durations.format(gaveUpAfter.get()) + " " + n + " (gave up)"));
+    }
+    return out;
   }
 }

@@ -20,6 +20,15 @@ public final class IncidentMessages {
    */
   public static Map<String, Object> context(Incident inc, Map<String, String> labels, Map<String, String> annotations,
       ConnectorStatus status) {
+    return context(inc, labels, annotations, status, null);
+  }
+
+  /**
+   * As {@link #context(Incident, Map, Map, ConnectorStatus)}, with {@code incident.url} under
+   * {@code externalUrl} ({@code server.external_url}; null: the path alone).
+   */
+  public static Map<String, Object> context(Incident inc, Map<String, String> labels, Map<String, String> annotations,
+      ConnectorStatus status, String externalUrl) {
     return TemplateContext.message(new TemplateContext.Message(
         inc.rule(),
         labels == null ? Map.of() : labels,
@@ -30,6 +39,7 @@ public final class IncidentMessages {
         inc.state().name(),
         inc.cause() == null ? "" : inc.cause(),
         inc.trace() == null ? "" : inc.trace(),
-        status == null ? "UNKNOWN" : status.connector().state().name()));
+        status == null ? "UNKNOWN" : status.connector().state().name(),
+        TemplateContext.url(externalUrl, inc.id())));
   }
 }

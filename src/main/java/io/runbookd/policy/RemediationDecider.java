@@ -163,6 +163,19 @@ public final class RemediationDecider {
     /** Hand the incident to a human: ESCALATED, no next action, a pending approval cancelled. */
     record Park(String why) implements Decision {}
 
+    /**
+     * A configuration error, not an outage (e.g. the incident's Connect cluster is not configured): recorded
+     * on the incident, escalated once, never retried.
+     */
+    record ConfigError(String why) implements Decision {}
+
+    /**
+     * A human's "Fixed — retry": restart the failed tasks once now and verify (a CHECK verification while
+     * the incident is REMEDIATING, so a stable result closes it as {@code recovered}), outside the attempt
+     * budget; {@code superseded} is the stored wait it replaces, if any (its reservation is released).
+     */
+    record Retry(Optional<Wait> superseded) implements Decision {}
+
     /** Start a wait (a verification) now; {@code eventKind}/{@code eventText} go to the timeline first. */
     record StartWait(Wait start, String eventKind, String eventText) implements Decision {}
 
@@ -234,9 +247,12 @@ public final class RemediationDecider {
       return new Decision.Park("rule \"" + inc.rule() + "\" is no longer loaded");
     }
     if (!f.clusterConfigured()) {
-      return new Decision.Park("Connect cluster \"" + inc.cluster() + "\" is not configured");
+      return new Decision.ConfigError("Connect cluster \"" + inc.cluster() + "\" is not configured");
     }
     Rule rule = f.rule().get();
+    if (Incident.RETRY.equals(inc.nextAction())) {
+      return new Decision.Retry(f.stored());
+    }
     if (f.stored().isPresent()) {
       return onWait(f, rule, f.stored().get());
     }
@@ -367,9 +383,17 @@ public final class RemediationDecider {
         case STEP -> new Decision.StepDone(w, w.state() == ConnectorState.RUNNING,
             reading.status() == null ? null : Json.write(Map.of("status", StabilityPolicy.describe(reading.status()))));
         case ATTEMPT -> new Decision.Close(Outcome.RECOVERED, "verified (" + stable + ") after attempt " + w.attempt(), false);
-        case CHECK -> f.incident().attempts() > 0
+        case CHECK -> w.retry()
+            ? new Decision.Close(Outcome.RECOVERED, "verified (" + stable + ") after the restart a human asked for"
+                + " (Fixed — retry)", false)
+            : f.incident().attempts() == 0
+            ? new Decision.Close(f.dryRun() ? Outcome.SHADOW : Outcome.HEALTHY, "verified: " + stable, true)
+            : f.incident().state() == IncidentState.REMEDIATING
             ? new Decision.Close(Outcome.RECOVERED, "verified: " + stable, false)
-            : new Decision.Close(f.dryRun() ? Outcome.SHADOW : Outcome.HEALTHY, "verified: " + stable, true);
+            // runbookd's last attempt had failed and it has not acted since: someone else fixed it
+            : new Decision.Close(Outcome.CHANGED_BY_SOMEONE_ELSE, "verified: " + stable + " after runbookd's attempt "
+                + f.incident().attempts() + " had failed, with no runbookd action since: a restart, resume or config"
+                + " change runbookd did not issue fixed it", false);
         case APPROVAL_CHECK -> new Decision.Close(Outcome.RECOVERED, "verified while waiting for approval: " + stable
             + "; the approval is no longer needed", true);
       };
@@ -380,6 +404,9 @@ public final class RemediationDecider {
       case ATTEMPT -> attemptFailed(f, rule, w, null, failed.reason());
       case CHECK -> failed.gone()
           ? new Decision.Close(Outcome.CONNECTOR_DELETED, "the connector no longer exists on " + f.incident().cluster(), false)
+          : w.retry()
+          ? new Decision.CheckFailed("the retry did not fix it: " + failed.reason(),
+              new Decision.Park("the restart a human asked for did not fix it"))
           : new Decision.CheckFailed("not closing: " + failed.reason(), afterFailedCheck(f, rule));
       case APPROVAL_CHECK -> {
         Optional<Approval> pending = f.approvals().stream().filter(Approval::pending).findFirst();

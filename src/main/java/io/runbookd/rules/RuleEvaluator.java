@@ -51,7 +51,6 @@ public final class RuleEvaluator {
    */
   public static final int TRACE_SEARCH_LIMIT = 64 * 1024;
 
-  private static final String CAUSED_BY = "Caused by:";
 
   private RuleEvaluator() {}
 
@@ -380,32 +379,15 @@ public final class RuleEvaluator {
   }
 
   /**
-   * The line of a trace that says what went wrong: the last {@code Caused by:} line (the root
-   * cause) without its {@code Caused by: } prefix, else the first non-blank line; stripped.
+   * The line of a trace that says what went wrong: {@link CauseLine#of}, the exception line of the
+   * {@code Caused by:} chain that names the most of a host and port, a user, a column, a table and an
+   * error code, else the last {@code Caused by:} line, else the first non-blank line; stripped.
    *
    * <p>E.g. {@code org.postgresql.util.PSQLException: Connection to db:5432 refused. Check that
    * the hostname and port are correct and that the postmaster is accepting TCP/IP connections.}
    */
   public static String causeLine(String trace) {
-    Objects.requireNonNull(trace, "trace");
-    String first = null;
-    String lastCause = null;
-    for (String line : trace.split("\\R")) {
-      String s = line.strip();
-      if (s.isEmpty()) {
-        continue;
-      }
-      if (first == null) {
-        first = s;
-      }
-      if (s.startsWith(CAUSED_BY)) {
-        lastCause = s.substring(CAUSED_BY.length()).strip();
-      }
-    }
-    if (lastCause != null && !lastCause.isEmpty()) {
-      return lastCause;
-    }
-    return first == null ? "" : first;
+    return CauseLine.of(trace);
   }
 
   private static String render(Template t, Map<String, Object> ctx, String what) {

@@ -20,7 +20,8 @@ import java.util.Set;
  *       {@code labels}, {@code annotations} and {@code rule.name}.
  *   <li><b>message</b> templates ({@code notify} steps, escalation messages) are rendered when
  *       they are sent. They also see {@code target.cluster}, {@code target.connector},
- *       {@code incident.id}, {@code incident.attempts}, {@code incident.state},
+ *       {@code incident.id}, {@code incident.attempts}, {@code incident.state}, {@code incident.url}
+ *       ({@code <server.external_url>/ui/incidents/<id>}),
  *       {@code trace.cause}, {@code trace.text} and {@code status.state}.
  * </ul>
  *
@@ -40,7 +41,7 @@ public final class TemplateContext {
       List.of("labels", "annotations", "target", "incident", "rule", "trace", "status");
 
   private static final List<String> TARGET_KEYS = List.of("cluster", "connector");
-  private static final List<String> INCIDENT_KEYS = List.of("id", "attempts", "state");
+  private static final List<String> INCIDENT_KEYS = List.of("id", "attempts", "state", "url");
   private static final List<String> RULE_KEYS = List.of("name");
   private static final List<String> TRACE_KEYS = List.of("cause", "text");
   private static final List<String> STATUS_KEYS = List.of("state");
@@ -60,6 +61,8 @@ public final class TemplateContext {
    * @param traceCause the cause line of the trace ({@link RuleEvaluator#causeLine}); empty if none
    * @param traceText the full trace; empty if none
    * @param statusState the connector's state, e.g. {@code FAILED}; {@code UNKNOWN} without status
+   * @param incidentUrl the incident's page, {@code <server.external_url>/ui/incidents/<id>} (the path alone
+   *     without an external URL)
    */
   public record Message(
       String ruleName,
@@ -71,8 +74,10 @@ public final class TemplateContext {
       String incidentState,
       String traceCause,
       String traceText,
-      String statusState) {
+      String statusState,
+      String incidentUrl) {
     public Message {
+      incidentUrl = incidentUrl == null ? url(null, incidentId) : incidentUrl;
       Objects.requireNonNull(ruleName, "ruleName");
       labels = Map.copyOf(labels);
       annotations = Map.copyOf(annotations);
@@ -83,6 +88,22 @@ public final class TemplateContext {
       Objects.requireNonNull(traceText, "traceText");
       Objects.requireNonNull(statusState, "statusState");
     }
+
+    /** A message without an external URL: {@code incident.url} is the path alone. */
+    public Message(String ruleName, Map<String, String> labels, Map<String, String> annotations, ConnectorTarget target,
+        String incidentId, int attempts, String incidentState, String traceCause, String traceText, String statusState) {
+      this(ruleName, labels, annotations, target, incidentId, attempts, incidentState, traceCause, traceText, statusState,
+          null);
+    }
+  }
+
+  /**
+   * The incident's page: {@code <externalUrl>/ui/incidents/<id>}, or {@code /ui/incidents/<id>} when
+   * {@code externalUrl} is null (the id URL-encoded).
+   */
+  public static String url(String externalUrl, String incidentId) {
+    return (externalUrl == null ? "" : externalUrl.replaceAll("/+$", "")) + "/ui/incidents/"
+        + java.net.URLEncoder.encode(incidentId, java.nio.charset.StandardCharsets.UTF_8);
   }
 
   /** The context for a target template. */
@@ -121,7 +142,8 @@ public final class TemplateContext {
   private static Map<String, Object> messageContext(Message m, boolean probe) {
     Map<String, Object> ctx = targetContext(m.ruleName(), m.labels(), m.annotations(), probe);
     ctx.put("target", object("target", TARGET_KEYS, m.target().cluster(), m.target().connector()));
-    ctx.put("incident", object("incident", INCIDENT_KEYS, m.incidentId(), m.attempts(), m.incidentState()));
+    ctx.put("incident", object("incident", INCIDENT_KEYS, m.incidentId(), m.attempts(), m.incidentState(),
+        m.incidentUrl()));
     ctx.put("trace", object("trace", TRACE_KEYS, m.traceCause(), m.traceText()));
     ctx.put("status", object("status", STATUS_KEYS, m.statusState()));
     return ctx;

@@ -68,4 +68,12 @@ public interface EscalationStore {
    * The claim it drops was not used to deliver, so it no longer counts as a delivery attempt.
    */
   void deferEscalation(String incidentId, int level, Instant dueAt);
+
+  /**
+   * Brings a pending (not fired, not cancelled) escalation forward to {@code dueAt} with {@code note} (stored as
+   * its message, e.g. why runbookd gave up) and drops its claim; nothing happens to a fired or cancelled one.
+   *
+   * @return true when a pending escalation was moved
+   */
+  boolean advanceEscalation(String incidentId, int level, Instant dueAt, String note);
 }

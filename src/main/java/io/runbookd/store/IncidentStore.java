@@ -110,6 +110,15 @@ public interface IncidentStore {
    */
   void noteAlertResolved(String incidentId, Instant at, Instant verifyAt);
 
+  /**
+   * Records a "Fixed — retry" request in one transaction: when the incident is open and not leased at
+   * {@code at}, its next action becomes {@code retry} due at {@code at} (a stored deadline the engine claims)
+   * and the timeline gets a {@code retry_requested} line with who and why.
+   *
+   * @return {@code ACCEPTED}, {@code NO_INCIDENT}, {@code CLOSED} or {@code BUSY} (leased: nothing written)
+   */
+  io.runbookd.model.RetryOutcome requestRetry(String incidentId, String principal, String comment, Instant at);
+
   /** Appends a line to the incident timeline. */
   void addEvent(String incidentId, IncidentEvent event);
 

@@ -189,6 +189,18 @@ final class JdbcEscalations implements EscalationStore {
         dueAt, incidentId, level));
   }
 
+  @Override
+  public boolean advanceEscalation(String incidentId, int level, Instant dueAt, String note) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    Objects.requireNonNull(dueAt, "dueAt");
+    int[] n = new int[1];
+    jdbc.execute("advanceEscalation", c -> n[0] = Jdbc.update(c, "UPDATE escalations SET due_at = ?, message = ?,"
+        + " claimed_by = NULL, claimed_until = NULL"
+        + " WHERE incident_id = ? AND level = ? AND fired_at IS NULL AND cancelled_at IS NULL",
+        dueAt, note, incidentId, level));
+    return n[0] > 0;
+  }
+
   private static Escalation escalation(ResultSet rs) throws SQLException {
     return new Escalation(rs.getString(1), rs.getInt(2), instant(rs, 3), rs.getString(4), rs.getString(5),
         instant(rs, 6), instant(rs, 7));

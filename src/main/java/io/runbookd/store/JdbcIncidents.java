@@ -350,6 +350,32 @@ final class JdbcIncidents implements IncidentStore {
   }
 
   @Override
+  public io.runbookd.model.RetryOutcome requestRetry(String incidentId, String principal, String comment, Instant at) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    Objects.requireNonNull(principal, "principal");
+    Objects.requireNonNull(at, "at");
+    return jdbc.write("requestRetry", c -> {
+      Optional<Incident> found = selectIncident(c, BY_ID, incidentId);
+      io.runbookd.model.RetryOutcome.Status status;
+      if (found.isEmpty()) {
+        status = io.runbookd.model.RetryOutcome.Status.NO_INCIDENT;
+      } else if (found.get().closedAt() != null) {
+        status = io.runbookd.model.RetryOutcome.Status.CLOSED;
+      } else if (Jdbc.update(c, "UPDATE incidents SET next_action = ?, next_action_at = ?"
+          + " WHERE id = ? AND closed_at IS NULL AND (lease_owner IS NULL OR lease_until <= ?)",
+          Incident.RETRY, at, incidentId, at) == 0) {
+        status = io.runbookd.model.RetryOutcome.Status.BUSY;
+      } else {
+        insertEvent(c, incidentId, new IncidentEvent(at, "retry_requested", "retry requested by " + principal
+            + (comment == null || comment.isBlank() ? "" : ": " + comment)
+            + "; runbookd restarts the failed tasks once now and verifies (outside the attempt budget)"));
+        status = io.runbookd.model.RetryOutcome.Status.ACCEPTED;
+      }
+      return new io.runbookd.model.RetryOutcome(status, incidentId, principal, at, comment);
+    });
+  }
+
+  @Override
   public void addEvent(String incidentId, IncidentEvent event) {
     Objects.requireNonNull(incidentId, "incidentId");
     requireEvent(event);

@@ -186,6 +186,11 @@ final class JdbcStore implements Store {
   }
 
   @Override
+  public io.runbookd.model.RetryOutcome requestRetry(String incidentId, String principal, String comment, Instant at) {
+    return incidents.requestRetry(incidentId, principal, comment, at);
+  }
+
+  @Override
   public void noteAlertResolved(String incidentId, Instant at, Instant verifyAt) {
     incidents.noteAlertResolved(incidentId, at, verifyAt);
   }
@@ -272,6 +277,11 @@ final class JdbcStore implements Store {
   @Override
   public Optional<Instant> nextEscalationDue() {
     return escalations.nextEscalationDue();
+  }
+
+  @Override
+  public boolean advanceEscalation(String incidentId, int level, Instant dueAt, String note) {
+    return escalations.advanceEscalation(incidentId, level, dueAt, note);
   }
 
   @Override

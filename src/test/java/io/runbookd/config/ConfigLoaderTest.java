@@ -43,6 +43,17 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void theExternalUrlGivesIncidentLinksAndMustBeAnAbsoluteHttpUrl() {
+    RunbookdConfig c = ConfigLoader.parse("server:\n  external_url: 'https://runbookd.example.com/'\n", "runbookd.yaml");
+    assertThat(c.server().externalUrl()).isEqualTo("https://runbookd.example.com");
+    assertThat(io.runbookd.rules.TemplateContext.url(c.server().externalUrl(), "inc-1"))
+        .isEqualTo("https://runbookd.example.com/ui/incidents/inc-1");
+    assertThat(ConfigLoader.parse("server:\n  listen: ':9095'\n", "runbookd.yaml").server().externalUrl()).isNull();
+    assertThatThrownBy(() -> ConfigLoader.parse("server:\n  external_url: 'runbookd.example.com'\n", "runbookd.yaml"))
+        .hasMessageContaining("is not an absolute http(s) URL");
+  }
+
+  @Test
   void badDurationNamesTheKey() {
     assertThatThrownBy(() -> ConfigLoader.parse("engine:\n  tick: soon\n", "runbookd.yaml"))
         .isInstanceOf(ConfigException.class)

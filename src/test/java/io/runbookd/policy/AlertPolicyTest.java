@@ -47,6 +47,23 @@ class AlertPolicyTest {
   }
 
   @Test
+  void anUnknownClusterIsAConfigurationErrorOpenedAtOnceWithItsReasonNotAnOutageRetriedForTheGrace() throws Exception {
+    RuleSet rules = new RuleLoader(RuleLoader.Context.unchecked(), Clock.systemUTC()).parse("r.yaml", """
+        rules:
+          - name: catch-all
+            match: { alert: ['alertname="KafkaConnectTaskFailure"'] }
+            target: { cluster: '{{ labels.connect_cluster }}', connector: '{{ labels.connector }}' }
+            steps: [ { restart: {} } ]
+        """);
+    Map<String, String> labels = Map.of("alertname", "KafkaConnectTaskFailure", "connect_cluster", "prdo",
+        "connector", "orders-sink");
+    var lookups = Map.of(new ConnectorTarget("prdo", "orders-sink"), AlertPolicy.unknownCluster("prdo", Set.of("prod", "dr")));
+    AlertPolicy.Verdict v = AlertPolicy.decide(T0, T0, RuleEvaluator.candidates(rules, labels, Map.of()), lookups);
+    assertThat(v).isInstanceOfSatisfying(AlertPolicy.Verdict.Open.class, o -> assertThat(o.cause())
+        .isEqualTo("configuration error: Connect cluster \"prdo\" is not configured (configured: dr, prod)"));
+  }
+
+  @Test
   void aFailedTaskWithAMatchingTraceOpensAnIncident() throws Exception {
     var status = StabilityPolicyTest.status(ConnectorState.RUNNING, ConnectorState.FAILED);
     AlertPolicy.Verdict v = AlertPolicy.decide(T0, T0, candidates(), Map.of(TARGET, new AlertPolicy.Lookup(status, null)));

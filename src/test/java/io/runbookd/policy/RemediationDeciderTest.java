@@ -81,7 +81,7 @@ class RemediationDeciderTest {
     assertThat(RemediationDecider.decide(facts(inc, null, budget(0), Optional.empty(), List.of(), Optional.empty(), FAILED,
         false))).isEqualTo(new Decision.Park("rule \"refused\" is no longer loaded"));
     assertThat(RemediationDecider.decide(new Facts(inc, Optional.of(RESTART), false, budget(0), Optional.empty(), List.of(),
-        Optional.empty(), FAILED, false, POLL, T0))).isEqualTo(new Decision.Park("Connect cluster \"prod\" is not configured"));
+        Optional.empty(), FAILED, false, POLL, T0))).isEqualTo(new Decision.ConfigError("Connect cluster \"prod\" is not configured"));
   }
 
   @Test
@@ -332,6 +332,58 @@ class RemediationDeciderTest {
         T0.minusSeconds(31), T0, null, T0, Incident.REMEDIATE, null, null, null);
     assertThat(RemediationDecider.needsProbe(before, Optional.of(PROBED), budget(0), Optional.empty(), Optional.of(storm),
         holdEnds)).as("an incident older than the storm's window is no member").isFalse();
+  }
+
+  @Test
+  void aVerifiedRecoveryIsCreditedToWhoeverActedLast() {
+    Wait check = Wait.verification("inc-1", Wait.Kind.CHECK, 1, ConnectorState.RUNNING, T0, Duration.ofMinutes(2),
+        Duration.ofSeconds(30), 0, T0).withStableSince(T0);
+    clock.set(T0.plusSeconds(30));
+    // runbookd's attempt 1 failed (the incident is with people) and it did nothing since: someone else fixed it
+    Decision afterGivingUp = RemediationDecider.decide(facts(incident(IncidentState.ESCALATED, 1, Incident.WAIT), RESTART,
+        budget(1), Optional.empty(), List.of(), Optional.of(check), RUNNING, false));
+    assertThat(afterGivingUp).isInstanceOfSatisfying(Decision.Close.class, c -> {
+      assertThat(c.outcome()).isEqualTo(Outcome.CHANGED_BY_SOMEONE_ELSE);
+      assertThat(c.why()).contains("after runbookd's attempt 1 had failed");
+    });
+    Decision inBackoff = RemediationDecider.decide(facts(incident(IncidentState.OPEN, 1, Incident.WAIT), RESTART,
+        budget(1), Optional.empty(), List.of(), Optional.of(check), RUNNING, false));
+    assertThat(((Decision.Close) inBackoff).outcome()).isEqualTo(Outcome.CHANGED_BY_SOMEONE_ELSE);
+    // an attempt a stopped daemon left half done is verified instead of repeated: runbookd's restart did it
+    Decision resumed = RemediationDecider.decide(facts(incident(IncidentState.REMEDIATING, 1, Incident.WAIT), RESTART,
+        budget(1), Optional.empty(), List.of(), Optional.of(check), RUNNING, false));
+    assertThat(((Decision.Close) resumed).outcome()).isEqualTo(Outcome.RECOVERED);
+    // no runbookd action at all: recovered by itself
+    Wait none = Wait.verification("inc-1", Wait.Kind.CHECK, 0, ConnectorState.RUNNING, T0, Duration.ofMinutes(2),
+        Duration.ofSeconds(30), 0, T0).withStableSince(T0);
+    Decision byItself = RemediationDecider.decide(facts(incident(IncidentState.OPEN, 0, Incident.WAIT), RESTART,
+        budget(0), Optional.empty(), List.of(), Optional.of(none), RUNNING, false));
+    assertThat(((Decision.Close) byItself).outcome()).isEqualTo(Outcome.HEALTHY);
+    assertThat(Outcome.labels()).contains("recovered", "changed_by_someone_else", "healthy", "escalated", "gave_up",
+        "config_error");
+  }
+
+  @Test
+  void aHumansRetryComesBeforeAnyStoredWaitAndItsVerificationClosesOrHandsBack() {
+    Wait configWait = new Wait("inc-1", Wait.Kind.STEP, 1, 1, 7, null, T0.plus(Duration.ofHours(4)), Duration.ZERO, null,
+        "{}", 0, T0);
+    Incident asked = incident(IncidentState.OPEN, 1, Incident.RETRY);
+    assertThat(RemediationDecider.decide(facts(asked, RESTART, budget(1), Optional.empty(), List.of(), Optional.of(configWait),
+        FAILED, false))).isEqualTo(new Decision.Retry(Optional.of(configWait)));
+    Wait verifying = Wait.retryVerification("inc-1", 1, T0, Duration.ofMinutes(2), Duration.ofSeconds(30)).withStableSince(T0);
+    clock.set(T0.plusSeconds(30));
+    Decision ok = RemediationDecider.decide(facts(incident(IncidentState.ESCALATED, 1, Incident.WAIT), RESTART, budget(1),
+        Optional.empty(), List.of(), Optional.of(verifying), RUNNING, false));
+    assertThat(ok).isInstanceOfSatisfying(Decision.Close.class, c -> {
+      assertThat(c.outcome()).as("runbookd's own verified restart, asked for by a human").isEqualTo(Outcome.RECOVERED);
+      assertThat(c.why()).contains("Fixed — retry");
+    });
+    clock.set(T0.plus(Duration.ofMinutes(2)).plusMillis(1));
+    Wait stillFailing = Wait.retryVerification("inc-1", 1, T0, Duration.ofMinutes(2), Duration.ofSeconds(30));
+    Decision bad = RemediationDecider.decide(facts(incident(IncidentState.ESCALATED, 1, Incident.WAIT), RESTART, budget(1),
+        Optional.empty(), List.of(), Optional.of(stillFailing), FAILED, false));
+    assertThat(bad).as("outside the budget: no new attempt, no give-up page; back to people")
+        .isInstanceOfSatisfying(Decision.CheckFailed.class, c -> assertThat(c.then()).isInstanceOf(Decision.Park.class));
   }
 
   @Test

@@ -105,7 +105,8 @@ class RuleEvaluatorTest {
     Match m = e.match().orElseThrow();
     assertThat(m.rule().name()).isEqualTo("db-refused");
     assertThat(m.trace().orElseThrow().source()).isEqualTo("connector");
-    assertThat(m.cause()).contains("java.net.ConnectException: Connection refused");
+    assertThat(m.cause()).contains("org.postgresql.util.PSQLException: Connection to postgres:5432 refused. Check that the hostname"
+        + " and port are correct and that the postmaster is accepting TCP/IP connections.");
   }
 
   @Test

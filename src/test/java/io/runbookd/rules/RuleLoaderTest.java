@@ -129,7 +129,7 @@ class RuleLoaderTest {
         "undefined-template-variable.yaml:9: rule \"typo-in-variables\": steps[0].notify.message: variable"
             + " \"target.conector\" does not exist (target has: cluster, connector)",
         "undefined-template-variable.yaml:13: rule \"typo-in-variables\": escalation[0].message: variable"
-            + " \"incident.attempt\" does not exist (incident has: id, attempts, state)");
+            + " \"incident.attempt\" does not exist (incident has: id, attempts, state, url)");
     bad("undefined-notifier.yaml",
         "undefined-notifier.yaml:8: rule \"unknown-notifiers\": undefined notifier \"slack\" used in steps[0].notify"
             + " (defined: oncall, owner)",

@@ -1162,6 +1162,36 @@ abstract class StoreContract {
   }
 
   @Test
+  void requestRetryMakesAnOpenUnleasedIncidentDueNowWithWhoAndWhyInItsTimeline() {
+    open("inc-1", "orders-sink", null);
+    assertThat(store.requestRetry("inc-1", "alice", "password changed back", T0.plusSeconds(5)).status())
+        .isEqualTo(io.runbookd.model.RetryOutcome.Status.ACCEPTED);
+    Incident in = store.get("inc-1").orElseThrow();
+    assertThat(in.nextAction()).isEqualTo(Incident.RETRY);
+    assertThat(in.nextActionAt()).isEqualTo(T0.plusSeconds(5));
+    assertThat(store.events("inc-1")).last().satisfies(e -> {
+      assertThat(e.kind()).isEqualTo("retry_requested");
+      assertThat(e.message()).startsWith("retry requested by alice: password changed back");
+    });
+    assertThat(store.requestRetry("inc-x", "alice", null, T0).status()).isEqualTo(io.runbookd.model.RetryOutcome.Status.NO_INCIDENT);
+    assertThat(store.claimDueIncidents("r", T0.plusSeconds(5), LEASE, 10)).hasSize(1);
+    assertThat(store.requestRetry("inc-1", "bob", null, T0.plusSeconds(6)).status()).as("leased: nothing written")
+        .isEqualTo(io.runbookd.model.RetryOutcome.Status.BUSY);
+  }
+
+  @Test
+  void advanceEscalationBringsAPendingLevelForwardWithItsNoteAndLeavesTheOthers() {
+    open("inc-1", "orders-sink", null, escalation("inc-1", 0, T0.plusSeconds(900)), escalation("inc-1", 1, T0.plusSeconds(3600)));
+    assertThat(store.advanceEscalation("inc-1", 0, T0.plusSeconds(180), "attempt budget spent (1 of 1)")).isTrue();
+    assertThat(store.escalations("inc-1")).extracting(Escalation::level, Escalation::dueAt, Escalation::message)
+        .containsExactly(tuple(0, T0.plusSeconds(180), "attempt budget spent (1 of 1)"),
+            tuple(1, T0.plusSeconds(3600), "still failing"));
+    assertThat(store.claimDueEscalations("r", T0.plusSeconds(180), LEASE, 10)).extracting(Escalation::level).containsExactly(0);
+    store.markEscalationFired("inc-1", 0, T0.plusSeconds(181));
+    assertThat(store.advanceEscalation("inc-1", 0, T0.plusSeconds(200), "again")).as("a sent level stays sent").isFalse();
+  }
+
+  @Test
   void pruneAlsoDeletesTheApprovalsAndReservationsOfOldIncidentsAndOldStorms() {
     fail("s1", "a", T0);
     fail("s2", "b", T0);
