@@ -10,6 +10,7 @@ import io.runbookd.engine.ClusterGuardState;
 import io.runbookd.engine.IncidentDetail;
 import io.runbookd.engine.Operations;
 import io.runbookd.model.Approval;
+import io.runbookd.model.RetryOutcome;
 import io.runbookd.model.IncidentQuery;
 import io.runbookd.rules.Durations;
 import io.runbookd.rules.Rule;
@@ -31,6 +32,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,11 +106,7 @@ public final class UiRoutes {
         .handler(ctx -> ui.decide(ctx, Approval.Decision.APPROVED));
     router.post("/ui/incidents/:id/reject").handler(form())
         .handler(ctx -> ui.decide(ctx, Approval.Decision.REJECTED));
-    // RETRY-WIRING (lead): the "Fixed — retry" button. Once Operations#retry(incidentId, principal, comment)
-    // exists, add here, like approve above:
-    //   router.post("/ui/incidents/:id/retry").handler(form()).handler(ui::retry);
-    // with retry() checking csrf.refusal(ctx) first, calling operations.retry(id, Auth.principal(ctx), comment)
-    // and answering with the "decision" fragment; then set RETRY_AVAILABLE to true (decision.peb shows the button).
+    router.post("/ui/incidents/:id/retry").handler(form()).handler(ui::retry);
     router.get("/ui/rules").handler(ui::rules);
     router.get("/ui/explain").handler(ctx -> ui.page(ctx, "explain", new LinkedHashMap<>()));
     router.post("/ui/explain").handler(form()).handler(ui::explain);
@@ -134,9 +132,6 @@ public final class UiRoutes {
     }
     ErrorResponse.send(ctx, 403, refusal);
   }
-
-  /** Whether the "Fixed — retry" button is shown (see RETRY-WIRING above). */
-  static final boolean RETRY_AVAILABLE = false;
 
   private static BodyHandler form() {
     return BodyHandler.create(false).setBodyLimit(MAX_FORM_BYTES);
@@ -277,24 +272,64 @@ public final class UiRoutes {
     }
     model.put("approvals", approvals);
     model.put("pending", pending);
-    model.put("retryAvailable", RETRY_AVAILABLE);
     return model;
   }
 
-  private void decide(RoutingContext ctx, Approval.Decision decision) {
-    String id = ctx.pathParam("id");
+  /**
+   * The form's comment after the CSRF check, or null when the request was refused (and answered); an
+   * empty comment is {@link Optional#empty()}.
+   */
+  private Optional<String> checkedComment(RoutingContext ctx, String what) {
     String refusal = csrf.refusal(ctx);
     if (refusal != null) {
-      LOG.warn("incident={} principal={} msg=\"web page decision refused: {}\"", id, Auth.principal(ctx), refusal);
+      LOG.warn("incident={} principal={} msg=\"web page {} refused: {}\"", ctx.pathParam("id"), Auth.principal(ctx),
+          what, refusal);
       ErrorResponse.send(ctx, 403, refusal);
-      return;
+      return null;
     }
     String comment = ctx.request().getFormAttribute("comment");
     comment = comment == null || comment.isBlank() ? null : comment.strip();
     if (comment != null && comment.length() > ApprovalHandler.MAX_COMMENT) {
       ErrorResponse.send(ctx, 400, "comment must be at most " + ApprovalHandler.MAX_COMMENT + " characters");
+      return null;
+    }
+    return Optional.ofNullable(comment);
+  }
+
+  /** "Fixed — retry": the rule's recovery once now, outside the attempt budget (see Operations#retry). */
+  private void retry(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    Optional<String> comment = checkedComment(ctx, "retry");
+    if (comment == null) {
       return;
     }
+    String by = Auth.principal(ctx);
+    operations.retry(id, by, comment.orElse(null)).onComplete(ar -> {
+      if (failed(ctx, ar)) {
+        return;
+      }
+      RetryOutcome out = ar.result();
+      boolean ok = out.status() == RetryOutcome.Status.ACCEPTED;
+      if (ok) {
+        LOG.info("incident={} by={} via=ui msg=\"retry requested\"", id, by);
+      }
+      String message = switch (out.status()) {
+        case ACCEPTED -> "Retry requested by " + by + ": runbookd restarts the failed tasks once and verifies";
+        case NO_INCIDENT -> "no incident " + id;
+        case CLOSED -> "the incident is closed: there is nothing to retry";
+        case BUSY -> "runbookd is acting on this incident right now; ask again in a moment";
+      };
+      answerDecision(ctx, id, message, ok);
+    });
+  }
+
+  private void decide(RoutingContext ctx, Approval.Decision decision) {
+    String id = ctx.pathParam("id");
+    Optional<String> checked = checkedComment(ctx, "decision");
+    if (checked == null) {
+      return;
+    }
+    String comment = checked.orElse(null);
     String by = Auth.principal(ctx);
     operations.decideApproval(id, decision, by, comment).onComplete(ar -> {
       if (failed(ctx, ar)) {
@@ -314,19 +349,24 @@ public final class UiRoutes {
           default -> "nothing to decide: the incident has no pending approval";
         };
       }
-      if (ctx.request().getHeader("HX-Request") == null) {
-        redirect(ctx, "/ui/incidents/" + java.net.URLEncoder.encode(id, StandardCharsets.UTF_8).replace("+", "%20"));
+      answerDecision(ctx, id, message, ok);
+    });
+  }
+
+  /** Back to the incident's page, or (htmx) its decision fragment with {@code message} as a notice. */
+  private void answerDecision(RoutingContext ctx, String id, String message, boolean ok) {
+    if (ctx.request().getHeader("HX-Request") == null) {
+      redirect(ctx, "/ui/incidents/" + java.net.URLEncoder.encode(id, StandardCharsets.UTF_8).replace("+", "%20"));
+      return;
+    }
+    operations.incident(id).onComplete(d -> {
+      if (failed(ctx, d)) {
         return;
       }
-      operations.incident(id).onComplete(d -> {
-        if (failed(ctx, d)) {
-          return;
-        }
-        Map<String, Object> model = d.result().map(this::incidentModel).orElseGet(LinkedHashMap::new);
-        model.put("notice", message);
-        model.put("noticeOk", ok);
-        page(ctx, "decision", model);
-      });
+      Map<String, Object> model = d.result().map(this::incidentModel).orElseGet(LinkedHashMap::new);
+      model.put("notice", message);
+      model.put("noticeOk", ok);
+      page(ctx, "decision", model);
     });
   }
 
