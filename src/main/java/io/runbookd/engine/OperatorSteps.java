@@ -35,6 +35,7 @@ final class OperatorSteps {
           .append("\"', 'runbookd_step=\"").append(step).append("\"']\n")
           .append("    target: { cluster: '{{ labels.connect_cluster }}', connector: '{{ labels.connector }}' }\n")
           .append("    retry: { max_attempts: 1 }\n")
+          .append(verify(step))
           .append("    steps:\n      - ").append(step)
           .append(step.equals("restart") ? ": { include_tasks: true, only_failed: true }\n" : ": {}\n");
     }
@@ -44,6 +45,20 @@ final class OperatorSteps {
     } catch (RuleLoadException e) {
       throw new IllegalStateException("the built-in operator steps do not load: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The {@code verify} section of the step's rule: a pause or a stop is what the operator asked for, so
+   * its incident closes once the connector holds PAUSED / STOPPED (10s: Connect leaves either only when
+   * asked, e.g. a resume, and that is what the short hold catches); resume and restart verify RUNNING
+   * with the rule defaults.
+   */
+  private static String verify(String step) {
+    return switch (step) {
+      case "pause" -> "    verify: { state: PAUSED, stable_for: 10s }\n";
+      case "stop" -> "    verify: { state: STOPPED, stable_for: 10s }\n";
+      default -> "";
+    };
   }
 
   /** The one-step rule of {@code step}, if the catalogue has it. */

@@ -221,12 +221,12 @@ final class SegmentRunner {
       return guard.release(r.reservation()).compose(v -> next.gate(r.lease(), rule, r.attempt(), r.to()));
     }
     Incident inc = r.lease().incident();
-    if (verified) {
+    if (verified && rule.verify().state() == ConnectorState.RUNNING) {
       deps.metrics().remediation(rule.name(), "recovered", Duration.between(r.started(), deps.now()));
       return guard.release(r.reservation()).compose(v -> writer.close(r.lease(), Outcome.RECOVERED, "verified (wait_for step:"
           + " RUNNING and stable for " + Durations.format(RemediationDecider.verifiedFor(rule)) + ") after attempt " + r.attempt()));
     }
-    Wait w = Wait.verification(inc.id(), Wait.Kind.ATTEMPT, r.attempt(), ConnectorState.RUNNING, deps.now(),
+    Wait w = Wait.verification(inc.id(), Wait.Kind.ATTEMPT, r.attempt(), rule.verify().state(), deps.now(),
         rule.verify().within(), rule.verify().stableFor(), r.reservation(), r.started());
     return writer.saveWait(r.lease(), IncidentState.REMEDIATING, w, deps.now(), true).compose(v -> next.advance(r.lease()));
   }

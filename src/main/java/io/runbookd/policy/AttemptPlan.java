@@ -97,7 +97,7 @@ public final class AttemptPlan {
     if (end < rule.steps().size()) {
       return "stop at steps[" + end + "].approve for another approval";
     }
-    return "verify: connector and tasks RUNNING and stable for " + Durations.format(rule.verify().stableFor())
+    return "verify: connector and tasks " + rule.verify().state() + " and stable for " + Durations.format(rule.verify().stableFor())
         + " within " + Durations.format(rule.verify().within());
   }
 

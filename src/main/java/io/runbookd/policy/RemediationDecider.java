@@ -282,8 +282,9 @@ public final class RemediationDecider {
     Incident inc = f.incident();
     StabilityPolicy.Reading r = f.observed().status();
     boolean requested = Incident.REQUESTED.equals(inc.nextAction()) && inc.attempts() == 0;
-    if (!requested && r != null && r.status() != null && r.status().isHealthy()) {
-      return check(f, rule, Wait.Kind.CHECK, "healthy", "connector is healthy now ("
+    if (!requested && r != null && r.status() != null && StabilityPolicy.holds(r.status(), rule.verify().state())) {
+      return check(f, rule, Wait.Kind.CHECK, "healthy", (rule.verify().state() == ConnectorState.RUNNING
+          ? "connector is healthy now (" : "connector is " + rule.verify().state() + " already (")
           + StabilityPolicy.describe(r.status()) + "); verifying stability instead of acting");
     }
     if (rule.steps().isEmpty()) {
@@ -336,7 +337,7 @@ public final class RemediationDecider {
 
   /** A verification outside an attempt, starting now with the reading in hand. */
   private static Decision check(Facts f, Rule rule, Wait.Kind kind, String eventKind, String eventText) {
-    Wait w = Wait.verification(f.incident().id(), kind, f.incident().attempts(), ConnectorState.RUNNING, f.now(),
+    Wait w = Wait.verification(f.incident().id(), kind, f.incident().attempts(), rule.verify().state(), f.now(),
         rule.verify().within(), rule.verify().stableFor(), 0, f.now());
     return new Decision.StartWait(w, eventKind, eventText);
   }
@@ -377,7 +378,7 @@ public final class RemediationDecider {
     if (v instanceof StabilityPolicy.Verdict.Again again) {
       return new Decision.WaitAgain(again.next(), again.at());
     }
-    String stable = "RUNNING and stable for " + Durations.format(w.stableFor());
+    String stable = StabilityPolicy.verified(w.state(), w.stableFor());
     if (v instanceof StabilityPolicy.Verdict.Stable) {
       return switch (w.kind()) {
         case STEP -> new Decision.StepDone(w, w.state() == ConnectorState.RUNNING,

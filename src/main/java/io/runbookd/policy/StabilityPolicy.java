@@ -116,14 +116,36 @@ public final class StabilityPolicy {
   }
 
   /**
-   * True when {@code status} is in {@code state}: RUNNING means the connector and every task RUNNING;
-   * STOPPED and PAUSED compare the connector's state.
+   * True when {@code status} is in {@code state}, as {@code GET /connectors/{name}/status} reports it
+   * (Connect REST API docs, https://kafka.apache.org/documentation/#connect_rest):
+   * <ul>
+   *   <li>RUNNING: the connector and every task RUNNING.
+   *   <li>PAUSED: the connector PAUSED and every task PAUSED, or FAILED: pausing a connector pauses its
+   *       running tasks, but a task that had already failed has no thread left to pause and stays FAILED
+   *       (it processes nothing either). A task still RUNNING, UNASSIGNED or RESTARTING has not paused yet.
+   *   <li>STOPPED: the connector STOPPED and no task listed: stopping a connector shuts its tasks down and
+   *       removes their configurations, so a stopped connector has no tasks (KIP-875, Kafka 3.5+). Tasks
+   *       still listed are still being shut down.
+   *   <li>Any other state: the connector's state.
+   * </ul>
    */
   public static boolean holds(ConnectorStatus status, ConnectorState state) {
-    if (state == ConnectorState.RUNNING) {
-      return status.isHealthy();
-    }
-    return status.connector().state() == state;
+    return switch (state) {
+      case RUNNING -> status.isHealthy();
+      case PAUSED -> status.connector().state() == ConnectorState.PAUSED && status.tasks().stream()
+          .allMatch(t -> t.status().state() == ConnectorState.PAUSED || t.status().state() == ConnectorState.FAILED);
+      case STOPPED -> status.connector().state() == ConnectorState.STOPPED && status.tasks().isEmpty();
+      default -> status.connector().state() == state;
+    };
+  }
+
+  /**
+   * What a verification of {@code state} says once it held, for the timeline: {@code RUNNING and stable
+   * for 60s}, or for an expected pause or stop {@code connector PAUSED as requested, held for 5s}.
+   */
+  public static String verified(ConnectorState state, Duration stableFor) {
+    return state == ConnectorState.RUNNING ? "RUNNING and stable for " + Durations.format(stableFor)
+        : "connector " + state + " as requested, held for " + Durations.format(stableFor);
   }
 
   /** For humans, e.g. {@code connector RUNNING, task 0 FAILED}. */

@@ -2,6 +2,7 @@ package io.runbookd.rules;
 
 import io.runbookd.alert.LabelMatcher;
 import io.runbookd.alert.LinearPattern;
+import io.runbookd.model.ConnectorState;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -196,13 +197,23 @@ public record Rule(
   }
 
   /**
-   * Verification of a fix: the connector and all its tasks RUNNING without interruption for
-   * {@code stableFor}, reached within {@code within} of the end of the steps.
+   * Verification of a fix: the connector (and its tasks) in {@code state} without interruption for
+   * {@code stableFor}, reached within {@code within} of the end of the steps. What each state means for
+   * the tasks: {@code io.runbookd.policy.StabilityPolicy#holds}.
+   *
+   * @param state {@code RUNNING} (the default), {@code PAUSED} or {@code STOPPED}: the state the steps are
+   *     meant to leave the connector in
    */
-  public record Verify(Duration within, Duration stableFor) {
+  public record Verify(Duration within, Duration stableFor, ConnectorState state) {
     public Verify {
       Objects.requireNonNull(within, "within");
       Objects.requireNonNull(stableFor, "stableFor");
+      Objects.requireNonNull(state, "state");
+    }
+
+    /** A verification of RUNNING. */
+    public Verify(Duration within, Duration stableFor) {
+      this(within, stableFor, ConnectorState.RUNNING);
     }
   }
 

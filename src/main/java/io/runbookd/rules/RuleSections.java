@@ -2,6 +2,7 @@ package io.runbookd.rules;
 
 import io.runbookd.alert.LabelMatcher;
 import io.runbookd.alert.LinearPattern;
+import io.runbookd.model.ConnectorState;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +29,9 @@ final class RuleSections {
   static final Duration DEFAULT_PROBE_EVERY = Duration.ofSeconds(5);
   /** How long one probe may take by default. */
   static final Duration DEFAULT_PROBE_TIMEOUT = Duration.ofSeconds(3);
-  private static final List<String> VERIFY_KEYS = List.of("within", "stable_for");
+  private static final List<String> VERIFY_KEYS = List.of("within", "stable_for", "state");
+  /** The states a verification may expect (the states an operator or a step can put a connector in). */
+  private static final List<String> VERIFY_STATES = List.of("RUNNING", "PAUSED", "STOPPED");
   private static final List<String> ESCALATION_KEYS = List.of("after", "notify", "message");
   private static final List<String> APPROVAL_KEYS = List.of("required", "ttl", "default", "notify");
 
@@ -181,14 +184,24 @@ final class RuleSections {
         orDefault(timeout, DEFAULT_PROBE_TIMEOUT));
   }
 
-  /** {@code verify: {within, stable_for}}; invalid values keep their defaults. */
+  /** {@code verify: {within, stable_for, state}}; invalid values keep their defaults. */
   Rule.Verify verify(Node node) {
     MappingNode m = node == null ? null : yaml.mapping(node, "verify", VERIFY_KEYS);
     Map<String, Node> k = m == null ? Map.of() : yaml.keys(m, "verify", VERIFY_KEYS);
     Duration within = k.get("within") == null ? null : yaml.positiveDuration(k.get("within"), "verify.within");
     Duration stableFor = k.get("stable_for") == null ? null : yaml.duration(k.get("stable_for"), "verify.stable_for");
+    ConnectorState state = ConnectorState.RUNNING;
+    if (k.get("state") != null) {
+      String s = yaml.string(k.get("state"), "verify.state");
+      if (s != null && !VERIFY_STATES.contains(s)) {
+        yaml.error(k.get("state"), "verify.state must be one of " + String.join(", ", VERIFY_STATES) + ", got \""
+            + s + "\"");
+      } else if (s != null) {
+        state = ConnectorState.valueOf(s);
+      }
+    }
     return new Rule.Verify(orDefault(within, RuleLoader.DEFAULT_VERIFY_WITHIN),
-        orDefault(stableFor, RuleLoader.DEFAULT_VERIFY_STABLE_FOR));
+        orDefault(stableFor, RuleLoader.DEFAULT_VERIFY_STABLE_FOR), state);
   }
 
   /**

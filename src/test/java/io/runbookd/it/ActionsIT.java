@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Runbooks on demand against a real Connect worker: an operator asks runbookd to run the emergency
  * pause rule on a healthy connector no alert named; the connector is paused by runbookd and the incident
  * records who asked and why. A second request while that incident is open is refused (409), and bad
- * requests get a clear 400.
+ * requests get a clear 400. A pause or a stop asked for is verified as such: the incident closes once
+ * Connect shows the connector PAUSED / STOPPED, instead of escalating because it is not RUNNING.
  */
 class ActionsIT {
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -45,7 +46,7 @@ class ActionsIT {
               alert: ['alertname="RunbookdEmergencyPauseIsAskedForNotAlerted"']
             target: { cluster: '{{ labels.connect_cluster }}', connector: '{{ labels.connector }}' }
             retry: { max_attempts: 1 }
-            verify: { within: 2m, stable_for: 1s }
+            verify: { within: 2m, stable_for: 30s, state: PAUSED }
             steps:
               - pause: {}
         """;
@@ -115,12 +116,58 @@ class ActionsIT {
       assertThat(stepped.getString("rule")).isEqualTo("operator.pause");
       assertThat(stepped.getJsonArray("timeline").getJsonObject(0).getString("message")).isEqualTo(
           "requested by alice via POST /api/v1/actions: run step pause (built-in rule operator.pause): drain first");
+
+      // The pause was asked for: once Connect shows the connector and its tasks PAUSED for 10s, the incident
+      // closes verified; a deliberate pause is not a failed fix, so nothing escalates.
+      JsonObject pausedClosed = awaitClosed(d, stepAnswer.getString("incident_id"));
+      assertThat(pausedClosed.getString("outcome")).isEqualTo("recovered");
+      assertThat(closingMessage(pausedClosed)).isEqualTo(
+          "verified (connector PAUSED as requested, held for 10s) after attempt 1");
+      assertThat(kinds(pausedClosed)).doesNotContain("verify_failed", "escalated", "gave_up");
+      assertThat(connect.status(other).connector().state()).isEqualTo("PAUSED");
+
+      // Stopping it next: a stopped connector has no tasks (KIP-875); the incident closes once Connect says so.
+      HttpResponse<String> stop = post(d, "{\"cluster\":\"local\",\"connector\":\"" + other + "\","
+          + "\"step\":{\"stop\":{}},\"comment\":\"hold it for the migration\"}", ALICE);
+      assertThat(stop.statusCode()).as(stop.body()).isEqualTo(202);
+      JsonObject stopAnswer = new JsonObject(stop.body());
+      assertThat(stopAnswer.getString("rule")).isEqualTo("operator.stop");
+      JsonObject stoppedClosed = awaitClosed(d, stopAnswer.getString("incident_id"));
+      assertThat(stoppedClosed.getString("outcome")).isEqualTo("recovered");
+      assertThat(closingMessage(stoppedClosed)).isEqualTo(
+          "verified (connector STOPPED as requested, held for 10s) after attempt 1");
+      assertThat(kinds(stoppedClosed)).doesNotContain("verify_failed", "escalated", "gave_up");
+      assertThat(connect.status(other).connector().state()).isEqualTo("STOPPED");
+      assertThat(connect.status(other).tasks()).isEmpty();
+
+      // The rule file's emergency pause verifies PAUSED too (verify.state): it closes, not escalates.
+      JsonObject ruleClosed = awaitClosed(d, id);
+      assertThat(ruleClosed.getString("outcome")).isEqualTo("recovered");
+      assertThat(closingMessage(ruleClosed)).isEqualTo(
+          "verified (connector PAUSED as requested, held for 30s) after attempt 1");
     } finally {
       connect.deleteConnector(name);
       if (connect.findStatus(other).isPresent()) {
         connect.deleteConnector(other);
       }
     }
+  }
+
+  /** The incident once closed; verify.within is 5m, so well before it a verified close is the only way out. */
+  private static JsonObject awaitClosed(Daemon d, String id) {
+    return Await.value("incident " + id + " closed", Duration.ofSeconds(120), () -> {
+      JsonObject inc = get(d, "/api/v1/incidents/" + id);
+      return "closed".equals(inc.getString("state")) ? Optional.of(inc) : Optional.empty();
+    });
+  }
+
+  private static String closingMessage(JsonObject incident) {
+    return incident.getJsonArray("timeline").stream().map(e -> (JsonObject) e)
+        .filter(e -> "closed".equals(e.getString("kind"))).map(e -> e.getString("message")).findFirst().orElseThrow();
+  }
+
+  private static java.util.List<String> kinds(JsonObject incident) {
+    return incident.getJsonArray("timeline").stream().map(e -> ((JsonObject) e).getString("kind")).toList();
   }
 
   private static String error(HttpResponse<String> r) {

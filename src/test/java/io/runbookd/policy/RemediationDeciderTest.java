@@ -197,6 +197,50 @@ class RemediationDeciderTest {
         .isEqualTo(new Decision.GiveUp(new Budget("prod", "orders-sink", "refused", 2, end, null)));
   }
 
+  private static Rule pauseRule() {
+    try {
+      return new RuleLoader(new RuleLoader.Context(Set.of("prod"), Set.of()), Clock.systemUTC()).parse("p.yaml", """
+          rules:
+            - name: refused
+              match: { alert: ['alertname="OrdersDbOverloaded"'] }
+              target: { cluster: prod, connector: '{{ labels.connector }}' }
+              retry: { max_attempts: 1 }
+              verify: { within: 2m, stable_for: 30s, state: PAUSED }
+              steps: [ { pause: {} } ]
+          """).rules().get(0);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void aPauseRuleClosesRecoveredWhenTheConnectorHeldPausedNotWhenItRuns() {
+    Rule pause = pauseRule();
+    Observation paused = new Observation(StabilityPolicy.Reading.of(StabilityPolicyTest.status(ConnectorState.PAUSED,
+        ConnectorState.PAUSED)), null);
+    assertThat(RemediationDecider.decide(fresh(pause, RUNNING))).as("a running connector is what the pause is for")
+        .isEqualTo(new Decision.RunSegment(1, 0));
+    assertThat(RemediationDecider.decide(fresh(pause, paused))).isInstanceOfSatisfying(Decision.StartWait.class, s -> {
+      assertThat(s.start().state()).isEqualTo(ConnectorState.PAUSED);
+      assertThat(s.eventText()).isEqualTo("connector is PAUSED already (connector PAUSED, task 0 PAUSED); verifying"
+          + " stability instead of acting");
+    });
+
+    Wait w = Wait.verification("inc-1", Wait.Kind.ATTEMPT, 1, ConnectorState.PAUSED, T0, Duration.ofMinutes(2),
+        Duration.ofSeconds(30), 0, T0).withStableSince(T0);
+    Incident inc = incident(IncidentState.REMEDIATING, 1, Incident.WAIT);
+    clock.set(T0.plusSeconds(30).minusMillis(1));
+    assertThat(RemediationDecider.decide(facts(inc, pause, budget(1), Optional.empty(), List.of(), Optional.of(w), paused,
+        false))).isEqualTo(new Decision.WaitAgain(w, T0.plusSeconds(30)));
+    clock.advanceMillis(1);
+    assertThat(RemediationDecider.decide(facts(inc, pause, budget(1), Optional.empty(), List.of(), Optional.of(w), paused,
+        false))).isEqualTo(new Decision.Close(Outcome.RECOVERED,
+            "verified (connector PAUSED as requested, held for 30s) after attempt 1", false));
+    assertThat(RemediationDecider.decide(facts(inc, pause, budget(1), Optional.empty(), List.of(), Optional.of(w), RUNNING,
+        false))).as("resumed meanwhile: not verified").isInstanceOfSatisfying(Decision.WaitAgain.class,
+            a -> assertThat(a.next().stableSince()).isNull());
+  }
+
   @Test
   void aCheckOnADeletedConnectorClosesItAndAFailedCheckOnAnEscalatedIncidentStaysWithHumans() {
     Wait check = Wait.verification("inc-1", Wait.Kind.CHECK, 0, ConnectorState.RUNNING, T0, Duration.ofMinutes(2),

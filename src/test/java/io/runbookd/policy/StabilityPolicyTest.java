@@ -91,12 +91,86 @@ class StabilityPolicyTest {
   }
 
   @Test
-  void stoppedAndPausedCompareTheConnectorOnly() {
+  void aStoppedConnectorWithoutTasksHoldsStoppedAtOnceWithoutStableFor() {
     Wait stopped = Wait.verification("inc-1", Wait.Kind.STEP, 1, ConnectorState.STOPPED, T0, WITHIN, Duration.ZERO, 0, T0);
     assertThat(StabilityPolicy.observe(stopped, StabilityPolicy.Reading.of(status(ConnectorState.STOPPED)), T0, POLL))
         .isInstanceOf(StabilityPolicy.Verdict.Stable.class);
     assertThat(StabilityPolicy.holds(status(ConnectorState.RUNNING), ConnectorState.RUNNING))
         .as("a RUNNING connector without tasks").isTrue();
+  }
+
+  private static StabilityPolicy.Reading reading(ConnectorState connector, ConnectorState... tasks) {
+    return StabilityPolicy.Reading.of(status(connector, tasks));
+  }
+
+  @Test
+  void aPauseIsVerifiedOnceTheConnectorAndItsTasksHeldPausedForStableFor() {
+    SteppedClock clock = new SteppedClock(T0);
+    Wait w = Wait.verification("inc-1", Wait.Kind.ATTEMPT, 1, ConnectorState.PAUSED, T0, WITHIN, STABLE_FOR, 0, T0);
+    StabilityPolicy.Verdict v = StabilityPolicy.observe(w, reading(ConnectorState.PAUSED, ConnectorState.RUNNING,
+        ConnectorState.PAUSED), clock.instant(), POLL);
+    assertThat(v).as("task 0 has not paused yet").isInstanceOfSatisfying(StabilityPolicy.Verdict.Again.class,
+        a -> assertThat(a.next().stableSince()).isNull());
+    w = ((StabilityPolicy.Verdict.Again) v).next();
+
+    clock.advanceMillis(POLL.toMillis());
+    Instant paused = clock.instant();
+    StabilityPolicy.Reading allPaused = reading(ConnectorState.PAUSED, ConnectorState.PAUSED, ConnectorState.FAILED);
+    v = StabilityPolicy.observe(w, allPaused, paused, POLL);
+    assertThat(v).as("a task that had failed stays FAILED: Connect pauses running tasks only")
+        .isInstanceOfSatisfying(StabilityPolicy.Verdict.Again.class,
+            a -> assertThat(a.next().stableSince()).isEqualTo(paused));
+    w = ((StabilityPolicy.Verdict.Again) v).next();
+
+    clock.set(paused.plus(STABLE_FOR).minusMillis(1));
+    assertThat(StabilityPolicy.observe(w, allPaused, clock.instant(), POLL)).as("1 ms short of stable_for")
+        .isInstanceOfSatisfying(StabilityPolicy.Verdict.Again.class, a -> assertThat(a.at()).isEqualTo(paused.plus(STABLE_FOR)));
+    clock.advanceMillis(1);
+    assertThat(StabilityPolicy.observe(w, allPaused, clock.instant(), POLL)).isEqualTo(new StabilityPolicy.Verdict.Stable(paused));
+    assertThat(StabilityPolicy.observe(w, reading(ConnectorState.RUNNING, ConnectorState.RUNNING), clock.instant(), POLL))
+        .as("resumed by someone meanwhile: the streak breaks")
+        .isInstanceOfSatisfying(StabilityPolicy.Verdict.Again.class, a -> assertThat(a.next().stableSince()).isNull());
+  }
+
+  @Test
+  void aStopIsVerifiedOnlyOnceConnectListsNoTasksAndItHeldForStableFor() {
+    SteppedClock clock = new SteppedClock(T0);
+    Wait w = Wait.verification("inc-1", Wait.Kind.ATTEMPT, 1, ConnectorState.STOPPED, T0, WITHIN, STABLE_FOR, 0, T0);
+    StabilityPolicy.Verdict v = StabilityPolicy.observe(w, reading(ConnectorState.STOPPED, ConnectorState.RUNNING),
+        clock.instant(), POLL);
+    assertThat(v).as("a task still listed is still being shut down (KIP-875: a stopped connector has no tasks)")
+        .isInstanceOfSatisfying(StabilityPolicy.Verdict.Again.class, a -> assertThat(a.next().stableSince()).isNull());
+    w = ((StabilityPolicy.Verdict.Again) v).next();
+
+    clock.advanceMillis(POLL.toMillis());
+    Instant stopped = clock.instant();
+    v = StabilityPolicy.observe(w, reading(ConnectorState.STOPPED), stopped, POLL);
+    w = ((StabilityPolicy.Verdict.Again) v).next();
+    assertThat(w.stableSince()).isEqualTo(stopped);
+
+    clock.set(stopped.plus(STABLE_FOR).minusMillis(1));
+    assertThat(StabilityPolicy.observe(w, reading(ConnectorState.STOPPED), clock.instant(), POLL))
+        .isInstanceOf(StabilityPolicy.Verdict.Again.class);
+    clock.advanceMillis(1);
+    assertThat(StabilityPolicy.observe(w, reading(ConnectorState.STOPPED), clock.instant(), POLL))
+        .isEqualTo(new StabilityPolicy.Verdict.Stable(stopped));
+  }
+
+  @Test
+  void aPauseThatDidNotTakeByTheDeadlineFailsOneMillisecondAfterItAndSaysWhatWasSeen() {
+    Wait w = Wait.verification("inc-1", Wait.Kind.ATTEMPT, 1, ConnectorState.PAUSED, T0, WITHIN, STABLE_FOR, 0, T0);
+    Instant deadline = T0.plus(WITHIN);
+    StabilityPolicy.Reading running = reading(ConnectorState.RUNNING, ConnectorState.RUNNING);
+    assertThat(StabilityPolicy.observe(w, running, deadline, POLL)).isInstanceOf(StabilityPolicy.Verdict.Again.class);
+    assertThat(StabilityPolicy.observe(w, running, deadline.plusMillis(1), POLL)).isEqualTo(new StabilityPolicy.Verdict.Failed(
+        "not PAUSED and stable for 30s in time: connector RUNNING, task 0 RUNNING", false));
+  }
+
+  @Test
+  void theTimelineSaysWhichStateWasVerified() {
+    assertThat(StabilityPolicy.verified(ConnectorState.RUNNING, STABLE_FOR)).isEqualTo("RUNNING and stable for 30s");
+    assertThat(StabilityPolicy.verified(ConnectorState.PAUSED, Duration.ofSeconds(10)))
+        .isEqualTo("connector PAUSED as requested, held for 10s");
   }
   static final StabilityPolicy.Reading RESTARTING = StabilityPolicy.Reading.of(status(ConnectorState.RUNNING, ConnectorState.RESTARTING));
 

@@ -366,6 +366,38 @@ class RuleLoaderTest {
     assertThat(LOADER.parse("p.yaml", probeRule("{ tcp: {} }")).rules().get(0).retry().probe().http()).isFalse();
   }
 
+  private static String verifyRule(String verify) {
+    return """
+        rules:
+          - name: pause-the-pipeline
+            match: { alert: ['alertname="OrdersDbOverloaded"'] }
+            target: { cluster: prod, connector: c }
+            verify: %s
+            steps: [ { pause: {} } ]
+        """.formatted(verify);
+  }
+
+  @Test
+  void verifyStateNamesTheStateTheStepsLeaveTheConnectorInAndDefaultsToRunning() throws RuleLoadException {
+    assertThat(LOADER.parse("v.yaml", verifyRule("{ state: PAUSED, within: 1m, stable_for: 5s }")).rules().get(0).verify())
+        .isEqualTo(new Rule.Verify(Duration.ofMinutes(1), Duration.ofSeconds(5), ConnectorState.PAUSED));
+    assertThat(LOADER.parse("v.yaml", verifyRule("{ state: STOPPED }")).rules().get(0).verify())
+        .isEqualTo(new Rule.Verify(Duration.ofMinutes(5), Duration.ofSeconds(60), ConnectorState.STOPPED));
+    assertThat(LOADER.parse("v.yaml", verifyRule("{ within: 2m }")).rules().get(0).verify().state())
+        .isEqualTo(ConnectorState.RUNNING);
+  }
+
+  @Test
+  void aVerifyStateConnectCannotBeAskedForIsAnErrorNamingFileLineAndRule() {
+    RuleLoadException e = catchThrowableOfType(RuleLoadException.class,
+        () -> LOADER.parse("v.yaml", verifyRule("{ within: 1m,\n                state: FAILED }")));
+    assertThat(e.errors()).extracting(RuleError::toString).containsExactly(
+        "v.yaml:6: rule \"pause-the-pipeline\": verify.state must be one of RUNNING, PAUSED, STOPPED, got \"FAILED\"");
+    assertThat(catchThrowableOfType(RuleLoadException.class, () -> LOADER.parse("v.yaml", verifyRule("{ state: paused }")))
+        .errors()).extracting(RuleError::message)
+        .containsExactly("verify.state must be one of RUNNING, PAUSED, STOPPED, got \"paused\"");
+  }
+
   @Test
   void aWrongRetryProbeIsAClearError() {
     assertThat(catchThrowableOfType(RuleLoadException.class, () -> LOADER.parse("p.yaml", probeRule("ping"))).errors())
