@@ -196,7 +196,10 @@ class UiRoutesTest {
   @Test
   void theRulesPageShowsEachRuleWithItsFileAndLine() throws Exception {
     String body = get("/ui/rules", CAROL).body();
-    assertThat(body).contains("connect-db-connection-refused").contains("30-connection-refused.yaml:4</code>");
+    List<String> lines = java.nio.file.Files.readAllLines(java.nio.file.Path.of("rules/30-connection-refused.yaml"));
+    int line = lines.indexOf("  - name: connect-db-connection-refused") + 1;
+    assertThat(line).as("the shipped rule's line in its file").isPositive();
+    assertThat(body).contains("connect-db-connection-refused").contains("30-connection-refused.yaml:" + line + "</code>");
   }
 
   @Test
