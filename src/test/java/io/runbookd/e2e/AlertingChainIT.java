@@ -106,7 +106,8 @@ class AlertingChainIT {
     PrometheusProcess prom = chain.prometheus();
     // A range query's last step can be up to a step before now: let a few scrapes follow the recovery's first one.
     Await.value("3 scrapes of runbookd's recovery in Prometheus", Duration.ofSeconds(30), Duration.ofMillis(200),
-        () -> prom.value("count_over_time(runbookd_remediations_total{outcome=\"recovered\"}[1m])").orElse(0) >= 3
+        // the series exists at 0 from the first scrape: count the 1 s steps (scrape_interval 1s) that show the recovery
+        () -> prom.value("count_over_time((runbookd_remediations_total{outcome=\"recovered\"} > 0)[1m:1s])").orElse(0) >= 3
             ? java.util.Optional.of(true) : java.util.Optional.empty(), () -> "fewer");
     JsonObject dashboard = DashboardQueries.load();
     for (DashboardQueries.Variable v : DashboardQueries.variables(dashboard)) {

@@ -129,9 +129,13 @@ class HostileInputIT {
 
     assertThat(daemon.postAlerts(body).statusCode()).isEqualTo(200);
 
-    Await.until("a status request per connector", RuleReloadIT.RELOAD, () -> received.size() >= expected.size());
-    assertThat(received).extracting(Received::rawPath).containsExactlyInAnyOrderElementsOf(expected.values());
-    for (Received r : received) {
+    // The cluster's listing (GET /connectors?expand=status&expand=info) names no connector in its path; this
+    // stub answers it with nothing, so each connector is then read on its own path.
+    java.util.function.Supplier<List<Received>> perConnector = () -> received.stream()
+        .filter(r -> !r.rawPath().equals("/connectors")).toList();
+    Await.until("a status request per connector", RuleReloadIT.RELOAD, () -> perConnector.get().size() >= expected.size());
+    assertThat(perConnector.get()).extracting(Received::rawPath).containsExactlyInAnyOrderElementsOf(expected.values());
+    for (Received r : perConnector.get()) {
       assertThat(r.rawPath().split("/", -1)).as(r.rawPath()).hasSize(4);
       assertThat(r.headerNames()).as("no header injected by " + r.rawPath())
           .noneMatch(h -> h.toLowerCase(java.util.Locale.ROOT).startsWith("x-injected"));
