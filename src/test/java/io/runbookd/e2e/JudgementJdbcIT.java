@@ -89,10 +89,10 @@ class JudgementJdbcIT {
             - restart: { include_tasks: true, only_failed: true }
             - wait_for: { state: RUNNING, within: 20s, stable_for: 5s }
           escalation:
-            - after: 2m
+            - after: 75s
               notify: oncall
               message: '{{ target.connector }}: one restart did not fix it. Cause: {{ trace.cause }}'
-            - after: 150s
+            - after: 90s
               notify: manager
               message: '{{ target.connector }} still failing. Cause: {{ trace.cause }}'
       """;
@@ -132,8 +132,8 @@ class JudgementJdbcIT {
         Instant startsAt = Instant.now();
         assertThat(daemon.postAlerts(AlertmanagerPayloads.firing(ALERT, labels(name), startsAt)).statusCode()).isEqualTo(200);
 
-        // one restart, doomed (the port still refuses): runbookd gives up and sends the 2m level now
-        List<NotificationCatcher.Notification> oncall = awaitPages("/oncall", name, 1, Duration.ofSeconds(110));
+        // one restart, doomed (the port still refuses): runbookd gives up and sends the 75s level now
+        List<NotificationCatcher.Notification> oncall = awaitPages("/oncall", name, 1, Duration.ofSeconds(70));
         Instant gaveUpPageAt = Instant.now();
         JsonObject page = new JsonObject(oncall.get(0).body());
         assertThat(page.getString("message")).startsWith("runbookd gave up after 1 attempt(s): attempt budget spent (1 of 1).")
@@ -145,10 +145,10 @@ class JudgementJdbcIT {
         assertThat(inc.getString("cause")).contains("Connection to " + hostPort + " refused");
         assertThat(recorder.restarts(name)).hasSize(1);
 
-        // the 150s level keeps its time: one manager page then, and no level is paged twice
-        awaitPages("/manager", name, 1, Duration.ofSeconds(200));
+        // the 90s level keeps its time: one manager page then, and no level is paged twice
+        awaitPages("/manager", name, 1, Duration.ofSeconds(150));
         Instant managerAt = Instant.now();
-        assertThat(Duration.between(startsAt, managerAt)).isGreaterThanOrEqualTo(Duration.ofSeconds(150));
+        assertThat(Duration.between(startsAt, managerAt)).isGreaterThanOrEqualTo(Duration.ofSeconds(90));
         daemon.awaitLaterAlertProcessed();
         assertThat(pagesTo("/oncall", name)).hasSize(1);
         assertThat(pagesTo("/manager", name)).hasSize(1);
