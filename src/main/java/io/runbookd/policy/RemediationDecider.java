@@ -427,9 +427,9 @@ public final class RemediationDecider {
   private static Decision attemptFailed(Facts f, Rule rule, Wait w, String stepError, String reason) {
     Decision.AttemptFailed failed = attemptFailed(rule, w, stepError, reason, f.budget(), f.now());
     Optional<Storm> storm = f.storm().filter(s -> s.activeAt(f.now()) && member(f.incident(), s));
-    if (storm.isPresent()) {
-      // An attempt that ends during its storm's hold does not decide the member's fate: it is tried again
-      // after the hold (whatever its budget says), when its dependency answers.
+    if (storm.isPresent() && failed.then() instanceof Decision.GiveUp) {
+      // An attempt that ends during its storm's hold does not make the member give up: its post-storm
+      // attempt comes after the hold, when its dependency answers.
       return new Decision.AttemptFailed(w, stepError, reason, failed.ended(), new Decision.RetryAt(storm.get().quietUntil()));
     }
     return failed;
@@ -469,7 +469,7 @@ public final class RemediationDecider {
       return new Decision.Idle();
     }
     Optional<Storm> storm = f.storm().filter(s -> s.activeAt(f.now()) && member(f.incident(), s));
-    if (storm.isPresent()) {
+    if (storm.isPresent() && RemediationPolicy.exhausted(rule.retry(), f.budget())) {
       return new Decision.RetryAt(storm.get().quietUntil());
     }
     return RemediationPolicy.exhausted(rule.retry(), f.budget()) ? new Decision.GiveUp(f.budget())
