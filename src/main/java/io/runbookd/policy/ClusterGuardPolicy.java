@@ -202,13 +202,14 @@ public final class ClusterGuardPolicy {
 
   /**
    * True when a member of {@code storm} is settled: its incident is closed, is with a human (escalated
-   * or awaiting approval), or its post-storm attempt ended (an attempt of its budget ended after the
-   * hold's end).
+   * or awaiting approval), or its post-storm attempt failed (it is OPEN again, waiting for its next try,
+   * and an attempt of its budget ended after the hold's end). A member whose attempt is running or being
+   * verified (REMEDIATING) is not settled.
    */
   public static boolean settled(Storm storm, StormMember m) {
     return m.state() == IncidentState.CLOSED || m.state() == IncidentState.ESCALATED
         || m.state() == IncidentState.AWAITING_APPROVAL
-        || m.lastAttemptAt() != null && m.lastAttemptAt().isAfter(storm.quietUntil());
+        || m.state() == IncidentState.OPEN && m.lastAttemptAt() != null && m.lastAttemptAt().isAfter(storm.quietUntil());
   }
 
   /**

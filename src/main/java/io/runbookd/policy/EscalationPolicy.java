@@ -3,6 +3,7 @@ package io.runbookd.policy;
 import io.runbookd.model.Budget;
 import io.runbookd.model.Escalation;
 import io.runbookd.model.Incident;
+import io.runbookd.model.IncidentState;
 import io.runbookd.model.Storm;
 import io.runbookd.rules.Rule;
 import io.runbookd.rules.Template;
@@ -61,7 +62,8 @@ public final class EscalationPolicy {
    * As {@link #decide(Escalation, Optional, Optional, Instant)}, and after a storm's hold: a member's
    * ladder level (not "gave up") waits until its post-storm attempt has had its chance, so no member is
    * paged on its own while the shared cause may persist. That chance ends at {@code T}: the end of the
-   * first attempt that ended after the hold ({@code budget.lastAttemptAt}), or, if none has, at the hold's
+   * last attempt, once one ended after the hold ({@code budget.lastAttemptAt}) and the incident is not
+   * REMEDIATING (an attempt running or being verified), or, if none has, at the hold's
    * end plus the rule's {@code backoff[1]} (when that attempt runs by the clock) plus its
    * {@code verify.within}. Then the ladder resumes: it counts from {@code max(openedAt, T - after[0])}, so
    * the first level is due at {@code T} at the earliest and later levels keep their distance to it.
@@ -83,7 +85,8 @@ public final class EscalationPolicy {
     Rule r = rule.get();
     Instant cap = s.quietUntil().plus(RemediationPolicy.delayBefore(r.retry(), 2)).plus(r.verify().within());
     Instant chanceEnd;
-    if (RemediationDecider.postStormAttemptPending(incident.get(), storm, budget, now)) {
+    if (RemediationDecider.postStormAttemptPending(incident.get(), storm, budget, now)
+        || incident.get().state() == IncidentState.REMEDIATING) {
       if (now.isBefore(cap)) {
         Instant again = now.plus(s.window());
         return new Action.Hold(again.isBefore(cap) ? again : cap, s);

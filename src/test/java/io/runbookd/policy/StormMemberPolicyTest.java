@@ -91,6 +91,25 @@ class StormMemberPolicyTest {
   }
 
   @Test
+  void aMembersAttemptThatFailsDuringTheHoldWithItsBudgetSpentWaitsForTheHoldInsteadOfGivingUp() {
+    // attempt 1 of the one-attempt rule started before the storm was detected; its verification ends in the hold
+    io.runbookd.model.Wait w = io.runbookd.model.Wait.verification("inc-1", io.runbookd.model.Wait.Kind.ATTEMPT, 1,
+        io.runbookd.model.ConnectorState.RUNNING, T0, Duration.ofSeconds(30), Duration.ofSeconds(10), 0, T0);
+    Incident verifying = new Incident("inc-1", "prod", "orders-sink", "catch-all", IncidentState.REMEDIATING, null, 1,
+        "57P01", null, T0.plusSeconds(5), T0, null, T0, Incident.WAIT, null, null, null);
+    Budget started = budget(1, null);
+    clock.set(T0.plusSeconds(30).plusMillis(1));
+    Facts inHold = new Facts(verifying, Optional.of(CATCH_ALL), true, started, Optional.of(STORM), List.of(),
+        Optional.of(w), new Observation(StabilityPolicyTest.FAILED, null), false, Duration.ofSeconds(2), clock.instant());
+    assertThat(RemediationDecider.decide(inHold)).isInstanceOfSatisfying(Decision.AttemptFailed.class,
+        a -> assertThat(a.then()).isEqualTo(new Decision.RetryAt(HOLD_ENDS)));
+    Facts noStorm = new Facts(verifying, Optional.of(CATCH_ALL), true, started, Optional.empty(), List.of(),
+        Optional.of(w), new Observation(StabilityPolicyTest.FAILED, null), false, Duration.ofSeconds(2), clock.instant());
+    assertThat(RemediationDecider.decide(noStorm)).as("without the storm its rule gives up")
+        .isInstanceOfSatisfying(Decision.AttemptFailed.class, a -> assertThat(a.then()).isInstanceOf(Decision.GiveUp.class));
+  }
+
+  @Test
   void aMembersLadderWaitsForItsPostStormAttemptThenKeepsItsDistances() {
     Escalation level0 = new Escalation("inc-1", 0, T0.plusSeconds(65), "oncall", null, null, null);
     Escalation level1 = new Escalation("inc-1", 1, T0.plusSeconds(965), "manager", null, null, null);
@@ -117,6 +136,9 @@ class StormMemberPolicyTest {
     Instant failedAt = HOLD_ENDS.plusSeconds(100);
     Budget failed = budget(2, failedAt);
     clock.set(failedAt);
+    Optional<Incident> verifying = Optional.of(member(2).withState(IncidentState.REMEDIATING, failedAt));
+    assertThat(EscalationPolicy.decide(level0, verifying, Optional.of(STORM), failed, Optional.of(CATCH_ALL),
+        HOLD_ENDS.plusSeconds(100))).as("a later attempt still being verified").isInstanceOf(Action.Hold.class);
     assertThat(EscalationPolicy.decide(level0, inc, Optional.of(STORM), failed, Optional.of(CATCH_ALL), clock.instant()))
         .isEqualTo(new Action.Send("escalation", "warning"));
     assertThat(EscalationPolicy.decide(level1, inc, Optional.of(STORM), failed, Optional.of(CATCH_ALL), clock.instant()))

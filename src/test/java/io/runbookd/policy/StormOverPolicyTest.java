@@ -35,7 +35,9 @@ class StormOverPolicyTest {
         .as("an attempt that ended before the hold's end is no post-storm attempt").isFalse();
     assertThat(ClusterGuardPolicy.settled(STORM, member("b", IncidentState.OPEN, HOLD_ENDS))).isFalse();
     assertThat(ClusterGuardPolicy.settled(STORM, member("b", IncidentState.OPEN, HOLD_ENDS.plusMillis(1))))
-        .as("its post-storm attempt ended").isTrue();
+        .as("its post-storm attempt failed: it waits for its next try").isTrue();
+    assertThat(ClusterGuardPolicy.settled(STORM, member("b", IncidentState.REMEDIATING, HOLD_ENDS.plusMillis(1))))
+        .as("its fix is being verified").isFalse();
     assertThat(ClusterGuardPolicy.settled(STORM, member("b", IncidentState.REMEDIATING, null))).isFalse();
     assertThat(ClusterGuardPolicy.settled(STORM, member("b", IncidentState.ESCALATED, null))).isTrue();
     assertThat(ClusterGuardPolicy.settled(STORM, member("b", IncidentState.AWAITING_APPROVAL, null))).isTrue();
