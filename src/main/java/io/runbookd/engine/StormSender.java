@@ -67,7 +67,7 @@ final class StormSender {
             if (ClusterGuardPolicy.over(s, members, now)) {
               deps.store().markStormOver(s.id(), now);
               LOG.info("cluster={} storm={} members={} msg=\"every member of the storm settled (closed, with a human,"
-                  + " or its post-storm attempt ended): the storm over message is due\"", s.cluster(), s.id(),
+                  + " or open again after its post-storm attempt failed): the storm over message is due\"", s.cluster(), s.id(),
                   members.size());
             }
           }
