@@ -1,6 +1,7 @@
 package io.runbookd.engine;
 
 import io.runbookd.model.AlertEvent;
+import io.runbookd.model.Budget;
 import io.runbookd.model.Escalation;
 import io.runbookd.model.Incident;
 import io.runbookd.model.IncidentEvent;
@@ -89,12 +90,16 @@ final class EscalationSender {
     return workers.run(() -> {
           Optional<Incident> inc = deps.store().get(e.incidentId());
           return new Loaded(inc, deps.store().lastAlert(e.incidentId()),
-              inc.isEmpty() ? Optional.<Storm>empty() : deps.store().currentStorm(inc.get().cluster()));
+              inc.isEmpty() ? Optional.<Storm>empty() : deps.store().latestStorm(inc.get().cluster()),
+              inc.map(i -> deps.store().budget(i.cluster(), i.connector(), i.rule())).orElse(null));
         })
         .compose(found -> {
           Optional<Incident> incident = found.incident();
           Optional<AlertEvent> alert = found.alert();
-          EscalationPolicy.Action action = EscalationPolicy.decide(e, incident, found.storm(), deps.now());
+          Optional<Rule> rule = incident.flatMap(i -> OperatorSteps.byName(deps.rules().get(), i.rule()));
+          EscalationPolicy.Action action = found.budget() == null
+              ? EscalationPolicy.decide(e, incident, found.storm(), deps.now())
+              : EscalationPolicy.decide(e, incident, found.storm(), found.budget(), rule, deps.now());
           if (action instanceof EscalationPolicy.Action.Cancel) {
             return workers.run(() -> {
               deps.store().cancelEscalations(e.incidentId(), deps.now());
@@ -106,7 +111,6 @@ final class EscalationSender {
             return hold(e, inc, h.until(), h.storm());
           }
           EscalationPolicy.Action.Send send = (EscalationPolicy.Action.Send) action;
-          Optional<Rule> rule = OperatorSteps.byName(deps.rules().get(), inc.rule());
           String text = EscalationPolicy.message(e, inc, rule, alert.map(AlertEvent::labels).orElse(Map.of()),
               alert.map(AlertEvent::annotations).orElse(Map.of()), deps.notifiers().externalUrl());
           Notification n = new Notification(send.kind(), send.severity(), text, inc.id(), inc.rule(), inc.cluster(),
@@ -136,7 +140,7 @@ final class EscalationSender {
         .onComplete(ar -> deps.metrics().notification(notifier, ar.succeeded()));
   }
 
-  private record Loaded(Optional<Incident> incident, Optional<AlertEvent> alert, Optional<Storm> storm) {}
+  private record Loaded(Optional<Incident> incident, Optional<AlertEvent> alert, Optional<Storm> storm, Budget budget) {}
 
   /**
    * A failure storm is active on the incident's cluster: the storm's one summary replaces per-connector

@@ -55,11 +55,11 @@ final class FollowUpSender {
 
   /**
    * Records every message a receiver accepted that must be followed up: each PagerDuty trigger (by its
-   * dedup key) and the first Slack or webhook message of an incident. Storm summaries have no incident.
+   * dedup key) and the first Slack or webhook message of an incident. Storm summaries and "storm over" messages have no incident.
    */
   static Notifiers.Recorder recorder(EngineDeps deps) {
     return (notifier, n, receipt) -> {
-      if ("storm".equals(n.kind())) {
+      if ("storm".equals(n.kind()) || "storm_over".equals(n.kind())) {
         return Future.succeededFuture();
       }
       Receipt r = receipt == null ? new Receipt("webhook", null, null) : receipt;

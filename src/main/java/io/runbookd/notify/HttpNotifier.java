@@ -91,7 +91,7 @@ final class HttpNotifier implements Notifier {
    * segment); null without an external URL or for a storm summary (no incident page).
    */
   String incidentUrl(Notification n) {
-    if (externalUrl == null || "storm".equals(n.kind())) {
+    if (externalUrl == null || "storm".equals(n.kind()) || "storm_over".equals(n.kind())) {
       return null;
     }
     return externalUrl + "/ui/incidents/" + java.net.URLEncoder.encode(n.incidentId(), java.nio.charset.StandardCharsets.UTF_8)
@@ -308,6 +308,7 @@ final class HttpNotifier implements Notifier {
       case "gave_up" -> "runbookd gave up";
       case "approval" -> "Approval needed";
       case "storm" -> "Failure storm";
+      case "storm_over" -> "Failure storm over";
       case "resolved" -> "Resolved";
       case "closed" -> "Closed";
       default -> "runbookd";

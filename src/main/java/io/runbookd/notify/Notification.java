@@ -6,7 +6,8 @@ import java.util.Objects;
  * One message to a human.
  *
  * @param kind {@code step} (a rule's notify step), {@code escalation}, {@code gave_up}, {@code approval}
- *     (an approval gate asks for a decision) or {@code storm} (the summary of a failure storm)
+ *     (an approval gate asks for a decision), {@code storm} (the summary of a failure storm) or
+ *     {@code storm_over} (its one "storm over" message: what recovered and what did not)
  * @param severity {@code info}, {@code warning} or {@code critical}
  * @param message the rendered text
  * @param incidentId the incident; for a storm, {@code storm-<id>}

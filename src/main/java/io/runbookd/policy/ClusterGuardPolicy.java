@@ -1,8 +1,10 @@
 package io.runbookd.policy;
 
 import io.runbookd.model.ClusterLimits;
+import io.runbookd.model.IncidentState;
 import io.runbookd.model.Reservation;
 import io.runbookd.model.Storm;
+import io.runbookd.model.StormMember;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -193,5 +195,54 @@ public final class ClusterGuardPolicy {
    */
   public static Instant quietUntil(java.time.Duration window, Instant at) {
     return at.plus(window);
+  }
+
+  /** How many connector names a storm message lists per group. */
+  public static final int STORM_MESSAGE_NAMES = 10;
+
+  /**
+   * True when a member of {@code storm} is settled: its incident is closed, is with a human (escalated
+   * or awaiting approval), or its post-storm attempt failed (it is OPEN again, waiting for its next try,
+   * and an attempt of its budget ended after the hold's end). A member whose attempt is running or being
+   * verified (REMEDIATING) is not settled.
+   */
+  public static boolean settled(Storm storm, StormMember m) {
+    return m.state() == IncidentState.CLOSED || m.state() == IncidentState.ESCALATED
+        || m.state() == IncidentState.AWAITING_APPROVAL
+        || m.state() == IncidentState.OPEN && m.lastAttemptAt() != null && m.lastAttemptAt().isAfter(storm.quietUntil());
+  }
+
+  /**
+   * True when {@code storm} is over, so its one "storm over" message is due: its hold has ended at
+   * {@code now} and every member ({@link StormMember}) is {@link #settled}.
+   */
+  public static boolean over(Storm storm, List<StormMember> members, Instant now) {
+    return !storm.activeAt(now) && members.stream().allMatch(m -> settled(storm, m));
+  }
+
+  /**
+   * The "storm over" message: how many of the storm's connectors recovered (their latest member incident
+   * is closed) and how many did not, with the first {@link #STORM_MESSAGE_NAMES} names of each, in name
+   * order.
+   */
+  public static String overMessage(Storm storm, List<StormMember> members) {
+    java.util.Map<String, StormMember> latest = new java.util.TreeMap<>();
+    members.forEach(m -> latest.put(m.connector(), m));
+    List<String> recovered = new ArrayList<>();
+    List<String> failing = new ArrayList<>();
+    latest.forEach((connector, m) -> (m.state() == IncidentState.CLOSED ? recovered : failing).add(connector));
+    return "runbookd: failure storm on Connect cluster " + storm.cluster() + " (from " + storm.startedAt()
+        + ") is over: " + recovered.size() + " of " + latest.size() + " connectors recovered" + names(recovered)
+        + "; " + failing.size() + " did not" + names(failing) + (failing.isEmpty() ? "." : " and follow their own"
+        + " rules now. Open incidents: GET /api/v1/incidents?cluster=" + storm.cluster() + "&state=open");
+  }
+
+  private static String names(List<String> connectors) {
+    if (connectors.isEmpty()) {
+      return "";
+    }
+    int more = connectors.size() - STORM_MESSAGE_NAMES;
+    return " (" + String.join(", ", connectors.subList(0, Math.min(STORM_MESSAGE_NAMES, connectors.size())))
+        + (more > 0 ? " and " + more + " more" : "") + ")";
   }
 }

@@ -1,7 +1,9 @@
 package io.runbookd.policy;
 
+import io.runbookd.model.Budget;
 import io.runbookd.model.Escalation;
 import io.runbookd.model.Incident;
+import io.runbookd.model.IncidentState;
 import io.runbookd.model.Storm;
 import io.runbookd.rules.Rule;
 import io.runbookd.rules.Template;
@@ -58,6 +60,51 @@ public final class EscalationPolicy {
     }
     boolean gaveUp = e.level() == Escalation.GAVE_UP || e.message() != null;
     return new Action.Send(gaveUp ? "gave_up" : "escalation", gaveUp ? "critical" : "warning");
+  }
+
+  /**
+   * As {@link #decide(Escalation, Optional, Optional, Instant)}, and after a storm's hold: a member's
+   * ladder level (not "gave up") waits until its post-storm attempt has had its chance, so no member is
+   * paged on its own while the shared cause may persist. That chance ends at {@code T}: the end of the
+   * last attempt, once one ended after the hold ({@code budget.lastAttemptAt}) and the incident is not
+   * REMEDIATING (an attempt running or being verified), or, if none has, at the hold's
+   * end plus the rule's {@code backoff[1]} (when that attempt runs by the clock) plus its
+   * {@code verify.within}. Then the ladder resumes: it counts from {@code max(openedAt, T - after[0])}, so
+   * the first level is due at {@code T} at the earliest and later levels keep their distance to it.
+   * Until {@code T} is known the level is held and looked at again every storm window.
+   *
+   * @param storm the cluster's latest storm, active, over or ended
+   * @param budget the incident's attempt budget
+   * @param rule the incident's rule, if still loaded (none, or one without steps, is never deferred)
+   */
+  public static Action decide(Escalation e, Optional<Incident> incident, Optional<Storm> storm, Budget budget,
+      Optional<Rule> rule, Instant now) {
+    Action plain = decide(e, incident, storm, now);
+    if (!(plain instanceof Action.Send) || e.level() == Escalation.GAVE_UP || storm.isEmpty() || rule.isEmpty()
+        || rule.get().steps().isEmpty() || e.level() >= rule.get().escalation().size()
+        || !RemediationDecider.member(incident.get(), storm.get())) {
+      return plain;
+    }
+    Storm s = storm.get();
+    Rule r = rule.get();
+    Instant cap = s.quietUntil().plus(RemediationPolicy.delayBefore(r.retry(), 2)).plus(r.verify().within());
+    Instant chanceEnd;
+    if (RemediationDecider.postStormAttemptPending(incident.get(), storm, budget, now)
+        || incident.get().state() == IncidentState.REMEDIATING) {
+      if (now.isBefore(cap)) {
+        Instant again = now.plus(s.window());
+        return new Action.Hold(again.isBefore(cap) ? again : cap, s);
+      }
+      chanceEnd = cap;
+    } else {
+      chanceEnd = budget.lastAttemptAt();
+    }
+    Instant origin = chanceEnd.minus(r.escalation().get(0).after());
+    if (origin.isBefore(incident.get().openedAt())) {
+      origin = incident.get().openedAt();
+    }
+    Instant due = origin.plus(r.escalation().get(e.level()).after());
+    return due.isAfter(now) ? new Action.Hold(due, s) : plain;
   }
 
   /**

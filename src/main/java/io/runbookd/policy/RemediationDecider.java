@@ -116,25 +116,42 @@ public final class RemediationDecider {
       return false;
     }
     return budget.attempts() > 0 && budget.lastAttemptAt() != null
-        || afterStorm(incident, rule.get(), storm, now).isPresent();
+        || afterStorm(incident, rule.get(), budget, storm, now).isPresent();
   }
 
   /**
-   * For an incident that opened during {@code storm} and has had no attempt yet, once the storm's hold is
-   * over: until when its first attempt waits for the rule's probe. The hold stands for the first attempt
+   * For a member of {@code storm} whose post-storm attempt is pending ({@link #postStormAttemptPending}),
+   * once the storm's hold is over: until when that attempt waits for the rule's probe. The hold stands for the first attempt
    * (nothing was spent), so the bound is the hold's end plus the rule's backoff after a first attempt
    * ({@code backoff[1]}): members of a database outage are retried when the database answers, not all at
    * once into a database that is still down. Empty when that bound has passed or it does not apply.
    */
-  static Optional<Instant> afterStorm(Incident incident, Rule rule, Optional<Storm> storm, Instant now) {
-    if (storm.isEmpty() || incident.attempts() > 0 || storm.get().activeAt(now)) {
+  static Optional<Instant> afterStorm(Incident incident, Rule rule, Budget budget, Optional<Storm> storm, Instant now) {
+    if (!postStormAttemptPending(incident, storm, budget, now)) {
       return Optional.empty();
     }
     Storm s = storm.get();
-    boolean member = !incident.openedAt().isBefore(s.startedAt().minus(s.window()))
-        && !incident.openedAt().isAfter(s.quietUntil());
     Instant end = s.quietUntil().plus(RemediationPolicy.delayBefore(rule.retry(), 2));
-    return member && end.isAfter(now) ? Optional.of(end) : Optional.empty();
+    return end.isAfter(now) ? Optional.of(end) : Optional.empty();
+  }
+
+  /** True when {@code incident} opened during {@code storm}: from its window before its start to its hold's end. */
+  static boolean member(Incident incident, Storm storm) {
+    return !incident.openedAt().isBefore(storm.startedAt().minus(storm.window()))
+        && !incident.openedAt().isAfter(storm.quietUntil());
+  }
+
+  /**
+   * True when {@code incident} is a member of {@code storm} whose hold is over at {@code now} and whose
+   * post-storm attempt has not ended yet: no attempt of its budget ended after the hold's end
+   * ({@code budget.lastAttemptAt <= quietUntil}). Until then that attempt does not spend the budget (the
+   * attempts made before the storm was detected do not stop it) and the member's own ladder waits.
+   */
+  public static boolean postStormAttemptPending(Incident incident, Optional<Storm> storm, Budget budget, Instant now) {
+    if (storm.isEmpty() || storm.get().activeAt(now) || !member(incident, storm.get())) {
+      return false;
+    }
+    return budget.lastAttemptAt() == null || !budget.lastAttemptAt().isAfter(storm.get().quietUntil());
   }
 
   /** When the backoff after the last attempt ends, if an attempt ended and that is after {@code now}. */
@@ -290,16 +307,17 @@ public final class RemediationDecider {
     if (rule.steps().isEmpty()) {
       return new Decision.EscalateOnly();
     }
-    if (RemediationPolicy.exhausted(rule.retry(), f.budget())) {
-      return new Decision.GiveUp(f.budget());
-    }
     Optional<Storm> storm = f.storm().filter(s -> s.activeAt(f.now()));
     if (storm.isPresent()) {
       return new Decision.StormHold(storm.get(), Incident.REMEDIATE);
     }
+    if (RemediationPolicy.exhausted(rule.retry(), f.budget())
+        && !postStormAttemptPending(inc, f.storm(), f.budget(), f.now())) {
+      return new Decision.GiveUp(f.budget());
+    }
     Rule.Probe probe = rule.retry().probe();
     Optional<Instant> backoffEnd = probe == null ? Optional.empty() : backoffEnd(rule, f.budget(), f.now())
-        .or(() -> afterStorm(inc, rule, f.storm(), f.now()));
+        .or(() -> afterStorm(inc, rule, f.budget(), f.storm(), f.now()));
     String probed = null;
     if (backoffEnd.isPresent()) {
       ProbeResult p = f.observed().probe();
@@ -435,7 +453,14 @@ public final class RemediationDecider {
   }
 
   private static Decision attemptFailed(Facts f, Rule rule, Wait w, String stepError, String reason) {
-    return attemptFailed(rule, w, stepError, reason, f.budget(), f.now());
+    Decision.AttemptFailed failed = attemptFailed(rule, w, stepError, reason, f.budget(), f.now());
+    Optional<Storm> storm = f.storm().filter(s -> s.activeAt(f.now()) && member(f.incident(), s));
+    if (storm.isPresent() && failed.then() instanceof Decision.GiveUp) {
+      // An attempt that ends during its storm's hold does not make the member give up: its post-storm
+      // attempt comes after the hold, when its dependency answers.
+      return new Decision.AttemptFailed(w, stepError, reason, failed.ended(), new Decision.RetryAt(storm.get().quietUntil()));
+    }
+    return failed;
   }
 
   /**
@@ -470,6 +495,10 @@ public final class RemediationDecider {
   private static Decision afterFailedCheck(Facts f, Rule rule) {
     if (f.incident().state() == IncidentState.ESCALATED) {
       return new Decision.Idle();
+    }
+    Optional<Storm> storm = f.storm().filter(s -> s.activeAt(f.now()) && member(f.incident(), s));
+    if (storm.isPresent() && RemediationPolicy.exhausted(rule.retry(), f.budget())) {
+      return new Decision.RetryAt(storm.get().quietUntil());
     }
     return RemediationPolicy.exhausted(rule.retry(), f.budget()) ? new Decision.GiveUp(f.budget())
         : retry(rule, f.budget(), f.now());

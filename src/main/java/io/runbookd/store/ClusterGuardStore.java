@@ -2,6 +2,7 @@ package io.runbookd.store;
 
 import io.runbookd.model.ClusterLimits;
 import io.runbookd.model.Storm;
+import io.runbookd.model.StormMember;
 import io.runbookd.policy.Admission;
 import java.time.Duration;
 import java.time.Instant;
@@ -64,6 +65,33 @@ public interface ClusterGuardStore {
 
   /** Marks a storm's summary delivered (the first time is kept). */
   void markStormSummarySent(long stormId, Instant at);
+
+  /**
+   * The incidents of {@code storm}'s cluster opened from its window before its start to its hold's end
+   * ({@code [startedAt - window, quietUntil]}), with their budget's last attempt; by connector.
+   */
+  List<StormMember> stormMembers(Storm storm);
+
+  /**
+   * Ended storms whose summary was sent and whose "storm over" message is not yet due
+   * ({@link #markStormOver} not called), oldest first.
+   */
+  List<Storm> stormsAwaitingOver();
+
+  /**
+   * Makes the storm's "storm over" message due (once: later calls change nothing), after its summary was
+   * sent; it is then claimed with {@link #claimStormOverDeliveries}.
+   */
+  void markStormOver(long stormId, Instant at);
+
+  /** As {@link #claimStormSummaryDeliveries}, for due "storm over" messages not yet sent. */
+  List<DeliveryClaim<Storm>> claimStormOverDeliveries(String owner, Instant now, Duration lease, int limit);
+
+  /** As {@link #retryStormSummaryAt}, for the "storm over" message. */
+  void retryStormOverAt(long stormId, Instant at);
+
+  /** Marks a storm's "storm over" message delivered (the first time is kept). */
+  void markStormOverSent(long stormId, Instant at);
 
   /** Ends the storms that are over at {@code now} ({@code quietUntil <= now}) and returns them. */
   List<Storm> endStorms(Instant now);

@@ -4,8 +4,10 @@ import static io.runbookd.store.Jdbc.instant;
 import static io.runbookd.store.Jdbc.setString;
 
 import io.runbookd.model.ClusterLimits;
+import io.runbookd.model.IncidentState;
 import io.runbookd.model.Reservation;
 import io.runbookd.model.Storm;
+import io.runbookd.model.StormMember;
 import io.runbookd.policy.Admission;
 import io.runbookd.policy.ClusterGuardPolicy;
 import java.sql.Connection;
@@ -121,10 +123,21 @@ final class JdbcClusterGuards implements ClusterGuardStore {
     if (limit <= 0) {
       return List.of();
     }
-    return jdbc.write("claimStormSummaries", c -> {
+    return claimDeliveries("claimStormSummaries", SUMMARY_DUE, owner, now, lease, limit);
+  }
+
+  /** An unsent summary. */
+  private static final String SUMMARY_DUE = "summary_sent_at IS NULL";
+  /** A due, unsent "storm over" message (its summary was sent, so the claim columns are free for it). */
+  private static final String OVER_DUE = "summary_sent_at IS NOT NULL AND over_at IS NOT NULL AND over_sent_at IS NULL";
+
+  /** Claims the storms with a notifier whose message {@code due} holds, counting each claim as a delivery. */
+  private List<DeliveryClaim<Storm>> claimDeliveries(String op, String due, String owner, Instant now, Duration lease,
+      int limit) {
+    return jdbc.write(op, c -> {
       List<long[]> rows = Jdbc.claimRows(c, "UPDATE cluster_storms SET claimed_by = ?, claimed_until = ?,"
           + " delivery_claims = delivery_claims + 1"
-          + " WHERE id IN (SELECT id FROM cluster_storms WHERE summary_sent_at IS NULL AND notifier IS NOT NULL"
+          + " WHERE id IN (SELECT id FROM cluster_storms WHERE " + due + " AND notifier IS NOT NULL"
           + " AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY started_at, id LIMIT ?"
           + jdbc.dialect().claimLock() + ") RETURNING id, delivery_claims", owner, now, lease, 1, limit,
           rs -> new long[] {rs.getLong(1), rs.getLong(2)});
@@ -140,10 +153,68 @@ final class JdbcClusterGuards implements ClusterGuardStore {
     });
   }
 
+  /** {@inheritDoc} Claims on unsent "storm over" messages are handed back too. */
   @Override
   public int releaseStormSummaryClaims(String ownerPrefix) {
     return jdbc.release("releaseStormSummaryClaims", "cluster_storms", "claimed_by", "claimed_until",
-        "summary_sent_at IS NULL", ownerPrefix);
+        "(" + SUMMARY_DUE + " OR " + OVER_DUE + ")", ownerPrefix);
+  }
+
+  @Override
+  public List<StormMember> stormMembers(Storm storm) {
+    Objects.requireNonNull(storm, "storm");
+    return jdbc.read("stormMembers", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT i.id, i.connector, i.state, b.last_attempt_at"
+          + " FROM incidents i LEFT JOIN budgets b ON b.cluster = i.cluster AND b.connector = i.connector"
+          + " AND b.rule = i.rule WHERE i.cluster = ? AND i.opened_at >= ? AND i.opened_at <= ?"
+          + " ORDER BY i.connector, i.opened_at, i.id")) {
+        ps.setString(1, storm.cluster());
+        ps.setLong(2, storm.startedAt().minus(storm.window()).toEpochMilli());
+        ps.setLong(3, storm.quietUntil().toEpochMilli());
+        return Jdbc.list(ps, rs -> new StormMember(rs.getString(1), rs.getString(2),
+            IncidentState.valueOf(rs.getString(3)), instant(rs, 4)));
+      }
+    });
+  }
+
+  @Override
+  public List<Storm> stormsAwaitingOver() {
+    return jdbc.read("stormsAwaitingOver", c -> selectStorms(c, "SELECT " + STORM_COLUMNS + " FROM cluster_storms"
+        + " WHERE ended_at IS NOT NULL AND summary_sent_at IS NOT NULL AND notifier IS NOT NULL AND over_at IS NULL"
+        + " AND id > ? ORDER BY started_at, id", 0L));
+  }
+
+  @Override
+  public void markStormOver(long stormId, Instant at) {
+    Objects.requireNonNull(at, "at");
+    jdbc.execute("markStormOver", c -> Jdbc.update(c, "UPDATE cluster_storms SET over_at = ?, delivery_claims = 0,"
+        + " claimed_by = NULL, claimed_until = NULL WHERE id = ? AND over_at IS NULL AND summary_sent_at IS NOT NULL",
+        at, stormId));
+  }
+
+  @Override
+  public List<DeliveryClaim<Storm>> claimStormOverDeliveries(String owner, Instant now, Duration lease, int limit) {
+    Objects.requireNonNull(owner, "owner");
+    Objects.requireNonNull(now, "now");
+    Jdbc.requireLease(lease);
+    if (limit <= 0) {
+      return List.of();
+    }
+    return claimDeliveries("claimStormOvers", OVER_DUE, owner, now, lease, limit);
+  }
+
+  @Override
+  public void retryStormOverAt(long stormId, Instant at) {
+    Objects.requireNonNull(at, "at");
+    jdbc.execute("retryStormOverAt", c -> Jdbc.update(c, "UPDATE cluster_storms SET claimed_by = NULL,"
+        + " claimed_until = ? WHERE id = ? AND " + OVER_DUE, at, stormId));
+  }
+
+  @Override
+  public void markStormOverSent(long stormId, Instant at) {
+    Objects.requireNonNull(at, "at");
+    jdbc.execute("markStormOverSent", c -> Jdbc.update(c, "UPDATE cluster_storms SET over_sent_at = ?,"
+        + " claimed_by = NULL, claimed_until = NULL WHERE id = ? AND " + OVER_DUE, at, stormId));
   }
 
   @Override

@@ -11,6 +11,7 @@ import io.runbookd.model.IncidentEvent;
 import io.runbookd.model.IncidentQuery;
 import io.runbookd.model.StepRun;
 import io.runbookd.model.Storm;
+import io.runbookd.model.StormMember;
 import io.runbookd.policy.Admission;
 import java.sql.PreparedStatement;
 import java.sql.SQLDataException;
@@ -351,6 +352,36 @@ final class JdbcStore implements Store {
   @Override
   public void markStormSummarySent(long stormId, Instant at) {
     guards.markStormSummarySent(stormId, at);
+  }
+
+  @Override
+  public List<StormMember> stormMembers(Storm storm) {
+    return guards.stormMembers(storm);
+  }
+
+  @Override
+  public List<Storm> stormsAwaitingOver() {
+    return guards.stormsAwaitingOver();
+  }
+
+  @Override
+  public void markStormOver(long stormId, Instant at) {
+    guards.markStormOver(stormId, at);
+  }
+
+  @Override
+  public List<DeliveryClaim<Storm>> claimStormOverDeliveries(String owner, Instant now, Duration lease, int limit) {
+    return guards.claimStormOverDeliveries(owner, now, lease, limit);
+  }
+
+  @Override
+  public void retryStormOverAt(long stormId, Instant at) {
+    guards.retryStormOverAt(stormId, at);
+  }
+
+  @Override
+  public void markStormOverSent(long stormId, Instant at) {
+    guards.markStormOverSent(stormId, at);
   }
 
   @Override

@@ -169,6 +169,20 @@ class DatabaseStormIT {
           assertThat(Duration.between(back, last)).isLessThanOrEqualTo(Duration.ofMinutes(2));
           assertThat(sent).as("exactly one page: the storm summary").hasSize(1);
           assertThat(new JsonObject(sent.get(0).body()).encode()).contains("storm");
+          // every member's incident closes once its fix is verified (stable_for): then the one "storm over" message
+          List<NotificationCatcher.Notification> all = Await.value("the storm over message", Duration.ofMinutes(3), POLL,
+              () -> pages.received().size() >= 2 ? Optional.of(pages.received()) : Optional.empty(),
+              () -> pages.received().size() + " messages");
+          LOG.info("MEASURED database back -> storm over message {} ms: {}", Duration.between(back, Instant.now())
+              .toMillis(), all.get(1).body());
+          Instant overAt = Instant.now();
+          Await.until("10 s after it (a late per-connector page would show)", Duration.ofSeconds(20),
+              () -> Duration.between(overAt, Instant.now()).toSeconds() >= 10);
+          assertThat(pages.received()).as("the summary and the storm over message, no per-connector page").hasSize(2);
+          String over = new JsonObject(all.get(1).body()).encode();
+          assertThat(over).contains("is over: 20 of 20 connectors recovered (" + name(0) + ", ")
+              .contains("and 10 more)").contains("0 did not");
+          assertThat(all.get(1).path()).isEqualTo(sent.get(0).path());
         }
       }
     } finally {

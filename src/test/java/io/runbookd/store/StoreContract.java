@@ -1037,6 +1037,47 @@ abstract class StoreContract {
     assertThat(store.currentStorm("main").orElseThrow().summarySentAt()).isEqualTo(T0.plusSeconds(1));
   }
 
+  @Test
+  void aStormOverMessageIsDueOnceAfterTheSummaryAndItsMembersAreTheIncidentsOfTheStorm() {
+    openAt("i0", "old", T0.minusSeconds(61));
+    fail("i1", "a", T0);
+    fail("i2", "b", T0);
+    Storm storm = fail("i3", "c", T0).orElseThrow();
+    store.updateIncident(store.get("i1").orElseThrow().closed("recovered", T0.plusSeconds(70)), null);
+    assertThat(store.stormMembers(storm)).extracting(io.runbookd.model.StormMember::connector)
+        .as("from the window before the start to the hold's end").containsExactly("a", "b", "c");
+    assertThat(store.stormMembers(storm).get(0).state()).isEqualTo(IncidentState.CLOSED);
+    assertThat(store.stormsAwaitingOver()).as("not ended").isEmpty();
+    store.endStorms(T0.plusSeconds(60));
+    assertThat(store.stormsAwaitingOver()).as("its summary is not sent").isEmpty();
+    store.markStormOver(storm.id(), T0.plusSeconds(61));
+    assertThat(store.claimStormOverDeliveries("r1", T0.plusSeconds(61), LEASE, 10)).as("never before the summary")
+        .isEmpty();
+    assertThat(store.claimStormSummaryDeliveries("r1", T0.plusSeconds(61), LEASE, 10)).hasSize(1);
+    store.markStormSummarySent(storm.id(), T0.plusSeconds(62));
+    assertThat(store.stormsAwaitingOver()).singleElement().satisfies(s -> assertThat(s.id()).isEqualTo(storm.id()));
+    assertThat(store.claimStormOverDeliveries("r1", T0.plusSeconds(63), LEASE, 10)).as("not due yet").isEmpty();
+
+    store.markStormOver(storm.id(), T0.plusSeconds(80));
+    store.markStormOver(storm.id(), T0.plusSeconds(81));
+    assertThat(store.stormsAwaitingOver()).isEmpty();
+    assertThat(store.claimStormOverDeliveries("r1", T0.plusSeconds(80), LEASE, 10)).singleElement().satisfies(d -> {
+      assertThat(d.item().id()).isEqualTo(storm.id());
+      assertThat(d.mayHaveBeenSent()).as("the summary's claims do not count").isFalse();
+    });
+    assertThat(store.claimStormOverDeliveries("r2", T0.plusSeconds(80).plus(LEASE).minusMillis(1), LEASE, 10)).isEmpty();
+    store.retryStormOverAt(storm.id(), T0.plusSeconds(90));
+    assertThat(store.claimStormOverDeliveries("r2", T0.plusSeconds(90).minusMillis(1), LEASE, 10)).isEmpty();
+    assertThat(store.claimStormOverDeliveries("r2", T0.plusSeconds(90), LEASE, 10)).singleElement()
+        .satisfies(d -> assertThat(d.earlierClaims()).isEqualTo(1));
+    assertThat(store.releaseStormSummaryClaims("r2")).as("handed back when its replica stops").isEqualTo(1);
+    assertThat(store.claimStormOverDeliveries("r3", T0.plusSeconds(91), LEASE, 10)).hasSize(1);
+    store.markStormOverSent(storm.id(), T0.plusSeconds(92));
+    store.retryStormOverAt(storm.id(), T0.plusSeconds(93));
+    assertThat(store.claimStormOverDeliveries("r4", T0.plusSeconds(3600), LEASE, 10)).as("sent once").isEmpty();
+    assertThat(store.claimStormSummaryDeliveries("r4", T0.plusSeconds(3600), LEASE, 10)).isEmpty();
+  }
+
   // ---- blast radius ---------------------------------------------------------------------------
 
   static ClusterLimits limits(int concurrent, int actions) {
