@@ -360,7 +360,10 @@ final class JdbcClusterGuards implements ClusterGuardStore {
     List<Storm> out = new ArrayList<>(raw.size());
     for (Storm s : raw) {
       long from = s.startedAt().minus(s.window()).toEpochMilli();
-      long to = s.lastFailureAt().toEpochMilli();
+      // Up to the hold's end, as detection counts (noteFailure): openings of one webhook are stamped before
+      // they queue for the cluster lock, so one that started the storm may carry an earlier stamp than
+      // another already committed; every failure of the storm is counted and listed.
+      long to = s.quietUntil().toEpochMilli();
       int count = countFailing(c, s.cluster(), from, to);
       List<String> sample;
       try (PreparedStatement ps = c.prepareStatement("SELECT connector, MIN(opened_at) AS first FROM incidents"
