@@ -105,6 +105,24 @@ class ArchitectureTest {
         .check(main);
   }
 
+  @Test
+  void kafkaIsOneExternalSystemBehindItsInterface() {
+    noClasses().that().resideInAPackage("io.runbookd.kafka..")
+        .should().dependOnClassesThat().resideInAnyPackage("io.runbookd.engine..", "io.runbookd.store..",
+            "io.runbookd.http..", "io.runbookd.notify..", "io.runbookd.connect..", "io.runbookd.probe..",
+            "io.runbookd.rules..", "io.runbookd.policy..")
+        .check(main);
+    classes().that().resideInAPackage("io.runbookd.kafka..").and().areNotInterfaces()
+        .and().doNotHaveSimpleName("KafkaClusters").and().areNotAssignableTo(io.runbookd.kafka.KafkaOpsException.class)
+        .and().areNotEnums()
+        .should().notBePublic()
+        .check(main);
+    noClasses().that().resideOutsideOfPackage("io.runbookd.kafka..")
+        .should().dependOnClassesThat().resideInAPackage("org.apache.kafka..")
+        .because("the Kafka clients are used only behind io.runbookd.kafka.KafkaOps")
+        .check(main);
+  }
+
   private static final java.util.Set<String> FACADE =
       java.util.Set.of("Operations", "IncidentDetail", "ServiceUnavailableException", "AlertExplanation",
           "ClusterGuardState", "ActionRequest", "ActionOutcome");

@@ -16,6 +16,9 @@ import java.util.Map;
  * @param dryRun global shadow mode: record what would be done, do nothing
  * @param guards blast radius per Connect cluster: concurrency, action rate, storms, health check
  * @param log how log lines are written
+ * @param kafkaClusters named Kafka clusters (bootstrap servers and client properties), referenced by
+ *     {@code connect_clusters.<name>.kafka}: the cluster whose consumer groups, offsets and dead-letter
+ *     topics belong to that Connect cluster
  */
 public record RunbookdConfig(
     Server server,
@@ -26,7 +29,8 @@ public record RunbookdConfig(
     Engine engine,
     boolean dryRun,
     GuardsConfig guards,
-    Log log) {
+    Log log,
+    Map<String, KafkaCluster> kafkaClusters) {
 
   public RunbookdConfig {
     server = server == null ? new Server(null, 0, null, null, null, null) : server;
@@ -37,7 +41,21 @@ public record RunbookdConfig(
     engine = engine == null ? new Engine(null, null, null, null, null) : engine;
     guards = guards == null ? GuardsConfig.defaults() : guards;
     log = log == null ? new Log(null) : log;
+    kafkaClusters = kafkaClusters == null ? Map.of() : Map.copyOf(kafkaClusters);
     checkGuardNames(guards, connectClusters.keySet(), notifiers.keySet());
+    for (var e : new java.util.TreeMap<>(connectClusters).entrySet()) {
+      String k = e.getValue().kafka();
+      if (k != null && !kafkaClusters.containsKey(k)) {
+        throw new ConfigException("connect_clusters." + e.getKey() + ".kafka: undefined Kafka cluster \"" + k
+            + "\" (defined in kafka_clusters: " + String.join(", ", new java.util.TreeSet<>(kafkaClusters.keySet())) + ")");
+      }
+    }
+  }
+
+  /** The config before the kafka_clusters section existed: no Kafka clusters. */
+  public RunbookdConfig(Server server, StoreConfig store, RulesConfig rules, Map<String, ConnectCluster> connectClusters,
+      Map<String, Notifier> notifiers, Engine engine, boolean dryRun, GuardsConfig guards, Log log) {
+    this(server, store, rules, connectClusters, notifiers, engine, dryRun, guards, log, null);
   }
 
   /** The config before the guards section existed: default guards. */
@@ -228,7 +246,14 @@ public record RunbookdConfig(
       String passwordFile,
       String caFile,
       boolean insecureSkipVerify,
-      Duration requestTimeout) {
+      Duration requestTimeout,
+      String kafka) {
+    /** A Connect cluster with no Kafka cluster named: the Kafka-side steps and conditions are unavailable. */
+    public ConnectCluster(String url, String username, Secret password, String passwordFile, String caFile,
+        boolean insecureSkipVerify, Duration requestTimeout) {
+      this(url, username, password, passwordFile, caFile, insecureSkipVerify, requestTimeout, null);
+    }
+
     public ConnectCluster {
       if (url == null || url.isBlank()) {
         throw new ConfigException("connect_clusters: url is required");
@@ -251,7 +276,77 @@ public record RunbookdConfig(
     public String toString() {
       return "ConnectCluster[url=" + Redact.url(url) + ", username=" + username + ", password=" + password
           + ", passwordFile=" + passwordFile + ", caFile=" + caFile + ", insecureSkipVerify=" + insecureSkipVerify
-          + ", requestTimeout=" + requestTimeout + "]";
+          + ", requestTimeout=" + requestTimeout + ", kafka=" + kafka + "]";
+    }
+  }
+
+  /**
+   * {@code kafka_clusters.<name>}: how runbookd reaches a Kafka cluster with the Kafka clients (an
+   * AdminClient for consumer groups and offsets, a consumer and a producer for dead-letter replay).
+   *
+   * @param bootstrapServers {@code host:port[,host:port...]}; required
+   * @param properties client properties passed as they are ({@code security.protocol}, {@code sasl.mechanism},
+   *     {@code sasl.jaas.config}, {@code ssl.truststore.location}, ...); a value may be {@code ${env:VAR}}
+   * @param propertyFiles client properties whose value is read from a file ({@code sasl.jaas.config:
+   *     /run/secrets/kafka-jaas}); a key may not be in both maps
+   * @param requestTimeout the bound of every Kafka call runbookd makes (default 30s); a call that takes
+   *     longer fails with a timeout error
+   */
+  public record KafkaCluster(
+      String bootstrapServers,
+      Map<String, Secret> properties,
+      Map<String, String> propertyFiles,
+      Duration requestTimeout) {
+    /** Key fragments whose values are never printed. */
+    private static final List<String> SENSITIVE = List.of("password", "jaas", "secret", "credential", "token",
+        "user.info", "ssl.key", "keystore.key");
+
+    public KafkaCluster {
+      if (bootstrapServers == null || bootstrapServers.isBlank()) {
+        throw new ConfigException("kafka_clusters: bootstrap_servers is required");
+      }
+      Map<String, Secret> all = new java.util.TreeMap<>(properties == null ? Map.of() : properties);
+      propertyFiles = propertyFiles == null ? Map.of() : Map.copyOf(propertyFiles);
+      for (var e : new java.util.TreeMap<>(propertyFiles).entrySet()) {
+        if (all.containsKey(e.getKey())) {
+          throw new ConfigException("kafka_clusters: " + e.getKey() + " is set in both properties and property_files");
+        }
+        all.put(e.getKey(), Secret.fromFile(java.nio.file.Path.of(e.getValue()), "kafka_clusters.property_files."
+            + e.getKey()));
+      }
+      if (all.containsKey("bootstrap.servers")) {
+        throw new ConfigException("kafka_clusters: set bootstrap_servers, not properties.bootstrap.servers");
+      }
+      properties = java.util.Collections.unmodifiableMap(all);
+      requestTimeout = requestTimeout == null ? Duration.ofSeconds(30) : requestTimeout;
+      if (requestTimeout.isZero() || requestTimeout.isNegative()) {
+        throw new ConfigException("kafka_clusters: request_timeout must be positive");
+      }
+    }
+
+    /** The client properties with their values, bootstrap servers included. Never log the result. */
+    public Map<String, String> clientProperties() {
+      Map<String, String> out = new java.util.TreeMap<>();
+      properties.forEach((k, v) -> out.put(k, v.reveal()));
+      out.put("bootstrap.servers", bootstrapServers);
+      return out;
+    }
+
+    /** True when the value of client property {@code key} is never printed. */
+    public boolean sensitive(String key) {
+      if (propertyFiles.containsKey(key)) {
+        return true;
+      }
+      String k = key.toLowerCase(java.util.Locale.ROOT);
+      return SENSITIVE.stream().anyMatch(k::contains);
+    }
+
+    @Override
+    public String toString() {
+      Map<String, String> shown = new java.util.TreeMap<>();
+      properties.forEach((k, v) -> shown.put(k, sensitive(k) ? "<redacted>" : v.reveal()));
+      return "KafkaCluster[bootstrapServers=" + bootstrapServers + ", properties=" + shown + ", requestTimeout="
+          + requestTimeout + "]";
     }
   }
 

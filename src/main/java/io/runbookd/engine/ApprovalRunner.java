@@ -59,10 +59,11 @@ final class ApprovalRunner {
   Future<Void> gate(Lease lease, Rule rule, int attempt, int gateIndex) {
     Step.Approve gate = gateIndex == Approval.BEFORE_STEPS ? rule.gateBeforeSteps().orElseThrow()
         : (Step.Approve) rule.steps().get(gateIndex);
-    Instant now = deps.now();
     Incident inc = lease.incident();
+    return previews(lease, rule, gateIndex).compose(previews -> {
+    Instant now = deps.now();
     Approval request = Approval.request(inc.id(), attempt, gateIndex, now, gate.ttl(), gate.defaultApprove(),
-        gate.notifier(), AttemptPlan.planJson(rule, gateIndex), AttemptPlan.why(rule, gateIndex));
+        gate.notifier(), AttemptPlan.planJson(rule, gateIndex, previews), AttemptPlan.why(rule, gateIndex));
     return deps.blocking(() -> {
           for (Approval stale : deps.store().approvals(inc.id())) {
             if (stale.pending() && (stale.attempt() != attempt || stale.gate() != gateIndex)) {
@@ -86,6 +87,19 @@ final class ApprovalRunner {
                       .map(i -> rule.steps().get(i).type()).toList()) + ", then " + AttemptPlan.then(rule, gateIndex)))
               .compose(v -> waitForDecision(lease, rule, stored));
         });
+    });
+  }
+
+  /** What the approved steps will do, read now (empty when the cluster is not configured). */
+  private Future<java.util.Map<Integer, Object>> previews(Lease lease, Rule rule, int gateIndex) {
+    Incident inc = lease.incident();
+    Optional<io.runbookd.connect.ConnectApi> api = deps.clusters().get(inc.cluster());
+    if (api.isEmpty()) {
+      return Future.succeededFuture(java.util.Map.of());
+    }
+    return lease.alertContext().compose(ctx -> new StepPreviews(deps).previews(rule, gateIndex,
+        new StepExecutor.Target(inc, api.get(), ctx.labels(), ctx.annotations(),
+            deps.kafka().forConnectCluster(inc.cluster()))));
   }
 
   /**

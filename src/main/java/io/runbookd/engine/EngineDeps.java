@@ -2,6 +2,7 @@ package io.runbookd.engine;
 
 import io.runbookd.config.RunbookdConfig;
 import io.runbookd.connect.ConnectClusters;
+import io.runbookd.kafka.KafkaClusters;
 import io.runbookd.metrics.RunbookdMetrics;
 import io.runbookd.notify.Notifiers;
 import io.runbookd.rules.RuleSet;
@@ -28,6 +29,7 @@ import java.util.function.Supplier;
  * @param dryRun global shadow mode
  * @param owner this replica's lease owner id
  * @param guards the blast-radius limits of each Connect cluster
+ * @param kafka the Kafka clusters, and which belongs to each Connect cluster
  */
 public record EngineDeps(
     Vertx vertx,
@@ -40,7 +42,8 @@ public record EngineDeps(
     RunbookdConfig.Engine config,
     boolean dryRun,
     String owner,
-    Guards guards) {
+    Guards guards,
+    KafkaClusters kafka) {
 
   public EngineDeps {
     Objects.requireNonNull(vertx, "vertx");
@@ -53,6 +56,14 @@ public record EngineDeps(
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(owner, "owner");
     Objects.requireNonNull(guards, "guards");
+    Objects.requireNonNull(kafka, "kafka");
+  }
+
+  /** Dependencies with no Kafka cluster configured. */
+  public EngineDeps(Vertx vertx, Clock clock, Store store, Supplier<RuleSet> rules, ConnectClusters clusters,
+      Notifiers notifiers, RunbookdMetrics metrics, RunbookdConfig.Engine config, boolean dryRun, String owner,
+      Guards guards) {
+    this(vertx, clock, store, rules, clusters, notifiers, metrics, config, dryRun, owner, guards, KafkaClusters.none());
   }
 
   /** Dependencies with every cluster at the default guards. */

@@ -43,6 +43,11 @@ public final class IncidentEngine extends VerticleBase {
    * @param deps shared dependencies
    * @param maxConcurrent remediations this replica runs at once
    */
+  /** The Kafka clusters the engine acts on (closed by the daemon after the engine drained). */
+  public io.runbookd.kafka.KafkaClusters kafka() {
+    return deps.kafka();
+  }
+
   public IncidentEngine(EngineDeps deps, int maxConcurrent) {
     this.deps = deps;
     this.maxConcurrent = maxConcurrent;

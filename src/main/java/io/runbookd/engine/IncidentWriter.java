@@ -107,6 +107,14 @@ final class IncidentWriter {
     return deps.blocking(() -> deps.store().startStep(run));
   }
 
+  /** Records the state a step found before acting, before it acts. */
+  Future<Void> recordBefore(long stepId, String before) {
+    return deps.blocking(() -> {
+      deps.store().recordBefore(stepId, before);
+      return null;
+    });
+  }
+
   /** Records the end of a step. */
   Future<Void> finishStep(long stepId, String outcome, String error, String after) {
     return deps.blocking(() -> {

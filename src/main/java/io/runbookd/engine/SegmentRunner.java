@@ -166,7 +166,8 @@ final class SegmentRunner {
         return suspend(r, index, step, stored.get().id());
       }
       Instant start = deps.now();
-      return steps.run(step, new StepExecutor.Target(inc, r.api(), ctx.labels(), ctx.annotations())).compose(result -> {
+      return steps.run(step, new StepExecutor.Target(inc, r.api(), ctx.labels(), ctx.annotations(),
+          deps.kafka().forConnectCluster(inc.cluster()), stored.get().id())).compose(result -> {
         Duration took = Duration.between(start, deps.now());
         deps.metrics().action(r.rule().name(), step.type(), result.outcome(), took);
         LOG.info("{} attempt={} step={} action={} outcome={} took_ms={} error={} msg=\"step {} ({}) {}\"", inc.context(),
@@ -174,6 +175,8 @@ final class SegmentRunner {
             "ok".equals(result.outcome()) ? "done" : result.outcome());
         boolean reachedConnect = step.actsOnConnect() && !result.rebalance();
         return (reachedConnect ? guard.acted(r.reservation()) : Future.<Void>succeededFuture())
+            .compose(x -> result.before() == null ? Future.<Void>succeededFuture()
+                : writer.recordBefore(stored.get().id(), result.before()))
             .compose(x -> writer.finishStep(stored.get().id(), result.outcome(), result.error(), result.after()))
             .compose(v -> {
               if (result.rebalance() && !acted) {

@@ -5,6 +5,7 @@ import io.runbookd.model.Incident;
 
 import io.runbookd.connect.ConnectApi;
 import io.runbookd.connect.ConnectRestException;
+import io.runbookd.kafka.KafkaOps;
 import io.runbookd.model.ConnectorState;
 import io.runbookd.model.ConnectorStatus;
 import io.runbookd.notify.Notification;
@@ -55,8 +56,39 @@ final class StepExecutor {
     }
   }
 
-  /** What a step acts on. */
-  record Target(Incident incident, ConnectApi api, Map<String, String> labels, Map<String, String> annotations) {}
+  /**
+   * What a step acts on.
+   *
+   * @param kafka the Kafka cluster of the incident's Connect cluster ({@code connect_clusters.<name>.kafka}),
+   *     empty when runbookd.yaml names none
+   * @param stepRunId the stored step run this execution belongs to (for state recorded before acting,
+   *     {@code StepRunStore.recordBefore}); 0 when there is none (a preview, a human's retry)
+   */
+  record Target(Incident incident, ConnectApi api, Map<String, String> labels, Map<String, String> annotations,
+      java.util.Optional<KafkaOps> kafka, long stepRunId) {
+    Target(Incident incident, ConnectApi api, Map<String, String> labels, Map<String, String> annotations) {
+      this(incident, api, labels, annotations, java.util.Optional.empty(), 0);
+    }
+
+    Target(Incident incident, ConnectApi api, Map<String, String> labels, Map<String, String> annotations,
+        java.util.Optional<KafkaOps> kafka) {
+      this(incident, api, labels, annotations, kafka, 0);
+    }
+  }
+
+  /**
+   * Stores {@code before} on the target's step run now, before the step acts (a no-op without a step run):
+   * a daemon killed halfway through the step still has the state it found.
+   */
+  Future<Void> recordBefore(Target t, String before) {
+    if (t.stepRunId() <= 0) {
+      return Future.succeededFuture();
+    }
+    return deps.blocking(() -> {
+      deps.store().recordBefore(t.stepRunId(), before);
+      return null;
+    });
+  }
 
   private final EngineDeps deps;
 

@@ -14,6 +14,11 @@ public final class Json {
 
   private Json() {}
 
+  /** The tree of JSON text; throws {@link java.io.IOException} when it is not JSON. */
+  public static com.fasterxml.jackson.databind.JsonNode read(String text) throws java.io.IOException {
+    return MAPPER.readTree(text);
+  }
+
   /** The JSON text of {@code value}; its {@code toString()} when Jackson cannot write it. */
   public static String write(Object value) {
     try {

@@ -76,6 +76,18 @@ public final class AttemptPlan {
    * {@code {"steps":[{"index":i,"type":t,"params":{...}}], "then": "..."}}.
    */
   public static String planJson(Rule rule, int gate) {
+    return planJson(rule, gate, Map.of());
+  }
+
+  /**
+   * The plan of an approval request with what runbookd read before asking: for each approved step that can
+   * say exactly what it will do (the partitions and offsets a reset moves, the records a replay sends), its
+   * preview under {@code preview}. A preview is a JSON object whose {@code lines} (a list of strings) are
+   * shown to the approver as they are; its other members are stored for the record.
+   *
+   * @param previews step index to preview object
+   */
+  public static String planJson(Rule rule, int gate, Map<Integer, ?> previews) {
     Map<String, Object> plan = new LinkedHashMap<>();
     List<Map<String, Object>> steps = new ArrayList<>();
     for (int i : approvedSteps(rule, gate)) {
@@ -84,6 +96,9 @@ public final class AttemptPlan {
       one.put("index", i);
       one.put("type", s.type());
       one.put("params", s);
+      if (previews.get(i) != null) {
+        one.put("preview", previews.get(i));
+      }
       steps.add(one);
     }
     plan.put("steps", steps);
@@ -131,6 +146,9 @@ public final class AttemptPlan {
       Step s = rule.steps().get(i);
       out.append("  ").append(n++).append(". steps[").append(i).append("] ").append(s.type()).append(' ')
           .append(io.runbookd.model.Json.write(s)).append('\n');
+      for (String line : previewLines(a.plan(), i)) {
+        out.append("       ").append(line).append('\n');
+      }
     }
     out.append("  then ").append(then(rule, a.gate())).append('\n');
     out.append("Approve: POST /api/v1/incidents/").append(inc.id()).append("/approve\n");
@@ -138,6 +156,26 @@ public final class AttemptPlan {
     out.append("Without a decision by ").append(a.expiresAt()).append(" the rule's default applies: ")
         .append(a.defaultApprove() ? "approve" : "reject").append('.');
     return out.toString();
+  }
+
+  /** The {@code lines} of step {@code index}'s preview in a stored plan; none when there is no preview. */
+  public static List<String> previewLines(String planJson, int index) {
+    if (planJson == null) {
+      return List.of();
+    }
+    try {
+      com.fasterxml.jackson.databind.JsonNode steps = io.runbookd.model.Json.read(planJson).path("steps");
+      for (com.fasterxml.jackson.databind.JsonNode step : steps) {
+        if (step.path("index").asInt(-1) == index) {
+          List<String> out = new ArrayList<>();
+          step.path("preview").path("lines").forEach(l -> out.add(l.asText()));
+          return out;
+        }
+      }
+    } catch (java.io.IOException e) {
+      return List.of("(the stored plan is not readable: " + e.getMessage() + ")");
+    }
+    return List.of();
   }
 
   /** The next time a waiting gate is looked at: its expiry, sooner while the request is not delivered. */

@@ -80,6 +80,20 @@ final class JdbcStepRuns implements StepRunStore {
   }
 
   @Override
+  public void recordBefore(long stepId, String before) {
+    jdbc.write("recordBefore", c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE step_runs SET before_state = ? WHERE id = ?")) {
+        setString(ps, 1, before);
+        ps.setLong(2, stepId);
+        if (ps.executeUpdate() == 0) {
+          throw new SQLDataException("no step run " + stepId);
+        }
+      }
+      return null;
+    });
+  }
+
+  @Override
   public List<StepRun> steps(String incidentId) {
     Objects.requireNonNull(incidentId, "incidentId");
     return jdbc.read("steps", c -> {

@@ -218,6 +218,11 @@ final class JdbcStore implements Store {
   }
 
   @Override
+  public void recordBefore(long stepId, String before) {
+    steps.recordBefore(stepId, before);
+  }
+
+  @Override
   public List<StepRun> steps(String incidentId) {
     return steps.steps(incidentId);
   }

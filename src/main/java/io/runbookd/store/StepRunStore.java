@@ -25,6 +25,14 @@ public interface StepRunStore {
   /** Records the end of a step. */
   void finishStep(long stepId, Instant endedAt, String outcome, String error, String after);
 
+  /**
+   * Records the state a step found before it acted (old config values, the offsets it is about to move), in
+   * its own transaction, before the step acts: a daemon killed halfway still has it.
+   *
+   * @throws StoreException when no step has this id
+   */
+  void recordBefore(long stepId, String before);
+
   /** Step runs of an incident, in start order. */
   List<StepRun> steps(String incidentId);
 }
