@@ -117,9 +117,10 @@ public final class Runbookd {
         (cluster, method, code, nanos) -> metrics.connectRequest(cluster, method, code))));
     EngineDeps deps = new EngineDeps(vertx, clock, store, rules, new ConnectClusters(apis),
         Notifiers.create(vertx, config.notifiers(), config.server().externalUrl()), metrics, config.engine(), config.dryRun(), owner,
-        io.runbookd.engine.Guards.from(config.guards()), io.runbookd.kafka.KafkaClusters.create(vertx, config));
+        io.runbookd.engine.Guards.from(config.guards()), io.runbookd.kafka.KafkaClusters.create(vertx, config),
+        new io.runbookd.policy.Pipelines(config.pipelines()));
     Operations operations = Operations.create(vertx, store, rules, clock, io.runbookd.engine.Guards.from(config.guards()),
-        config.connectClusters().keySet());
+        config.connectClusters().keySet(), deps.pipelines());
     ApiServer api = new ApiServer(config.server(), operations, metrics);
     RuleWatcher watcher = new RuleWatcher(rules.paths(), config.rules().watchInterval(), rules::attemptedFingerprint,
         rules::reload);

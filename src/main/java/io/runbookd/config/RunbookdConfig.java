@@ -19,6 +19,9 @@ import java.util.Map;
  * @param kafkaClusters named Kafka clusters (bootstrap servers and client properties), referenced by
  *     {@code connect_clusters.<name>.kafka}: the cluster whose consumer groups, offsets and dead-letter
  *     topics belong to that Connect cluster
+ * @param pipelines named pipelines: connectors in the order the data flows through them (source first),
+ *     the order in which {@code pause}/{@code stop} with {@code pipeline: true} act on them (resume: the
+ *     reverse)
  */
 public record RunbookdConfig(
     Server server,
@@ -30,7 +33,8 @@ public record RunbookdConfig(
     boolean dryRun,
     GuardsConfig guards,
     Log log,
-    Map<String, KafkaCluster> kafkaClusters) {
+    Map<String, KafkaCluster> kafkaClusters,
+    Map<String, List<String>> pipelines) {
 
   public RunbookdConfig {
     server = server == null ? new Server(null, 0, null, null, null, null) : server;
@@ -42,6 +46,7 @@ public record RunbookdConfig(
     guards = guards == null ? GuardsConfig.defaults() : guards;
     log = log == null ? new Log(null) : log;
     kafkaClusters = kafkaClusters == null ? Map.of() : Map.copyOf(kafkaClusters);
+    pipelines = checkPipelines(pipelines);
     checkGuardNames(guards, connectClusters.keySet(), notifiers.keySet());
     for (var e : new java.util.TreeMap<>(connectClusters).entrySet()) {
       String k = e.getValue().kafka();
@@ -56,6 +61,45 @@ public record RunbookdConfig(
   public RunbookdConfig(Server server, StoreConfig store, RulesConfig rules, Map<String, ConnectCluster> connectClusters,
       Map<String, Notifier> notifiers, Engine engine, boolean dryRun, GuardsConfig guards, Log log) {
     this(server, store, rules, connectClusters, notifiers, engine, dryRun, guards, log, null);
+  }
+
+  /** The config before the pipelines section existed: no pipelines. */
+  public RunbookdConfig(Server server, StoreConfig store, RulesConfig rules, Map<String, ConnectCluster> connectClusters,
+      Map<String, Notifier> notifiers, Engine engine, boolean dryRun, GuardsConfig guards, Log log,
+      Map<String, KafkaCluster> kafkaClusters) {
+    this(server, store, rules, connectClusters, notifiers, engine, dryRun, guards, log, kafkaClusters, null);
+  }
+
+  private static final java.util.regex.Pattern PIPELINE_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*");
+
+  /** {@code pipelines}: names like rule names, each a non-empty list of distinct connector names. */
+  private static Map<String, List<String>> checkPipelines(Map<String, List<String>> pipelines) {
+    if (pipelines == null) {
+      return Map.of();
+    }
+    Map<String, List<String>> out = new java.util.TreeMap<>();
+    for (var e : new java.util.TreeMap<>(pipelines).entrySet()) {
+      String name = e.getKey();
+      if (!PIPELINE_NAME.matcher(name).matches()) {
+        throw new ConfigException("pipelines." + name + ": a pipeline name is letters, digits, '_', '.', '-'");
+      }
+      List<String> c = e.getValue();
+      if (c == null || c.isEmpty()) {
+        throw new ConfigException("pipelines." + name + ": list its connectors in the order the data flows, e.g."
+            + " [orders-source, orders-sink]");
+      }
+      java.util.Set<String> seen = new java.util.HashSet<>();
+      for (String connector : c) {
+        if (connector == null || connector.isBlank()) {
+          throw new ConfigException("pipelines." + name + ": a connector name is empty");
+        }
+        if (!seen.add(connector)) {
+          throw new ConfigException("pipelines." + name + ": connector " + connector + " is listed twice");
+        }
+      }
+      out.put(name, List.copyOf(c));
+    }
+    return java.util.Collections.unmodifiableMap(out);
   }
 
   /** The config before the guards section existed: default guards. */

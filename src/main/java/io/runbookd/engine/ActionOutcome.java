@@ -8,8 +8,14 @@ package io.runbookd.engine;
  *     done; {@link Status#INVALID}: unknown rule or cluster ({@code reason} says which), nothing was done
  * @param incidentId the incident opened, or the open one in the way; null when invalid
  * @param reason why it was not run; null when opened
+ * @param connector the connector the incident is on (for a pipeline: its first connector); null when not
+ *     opened
  */
-public record ActionOutcome(Status status, String incidentId, String reason) {
+public record ActionOutcome(Status status, String incidentId, String reason, String connector) {
+  public ActionOutcome(Status status, String incidentId, String reason) {
+    this(status, incidentId, reason, null);
+  }
+
   /** See {@link ActionOutcome#status()}. */
   public enum Status { OPENED, CONFLICT, INVALID }
 }

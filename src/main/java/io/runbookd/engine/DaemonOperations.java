@@ -50,12 +50,20 @@ final class DaemonOperations implements Operations {
   private final Guards guards;
   private final java.util.SortedSet<String> clusters;
 
+  private final io.runbookd.policy.Pipelines pipelines;
+
   DaemonOperations(Vertx vertx, Store store, ActiveRules rules, Clock clock) {
     this(vertx, store, rules, clock, Guards.defaults(), Set.of());
   }
 
   DaemonOperations(Vertx vertx, Store store, ActiveRules rules, Clock clock, Guards guards,
       Set<String> clusters) {
+    this(vertx, store, rules, clock, guards, clusters, io.runbookd.policy.Pipelines.none());
+  }
+
+  DaemonOperations(Vertx vertx, Store store, ActiveRules rules, Clock clock, Guards guards,
+      Set<String> clusters, io.runbookd.policy.Pipelines pipelines) {
+    this.pipelines = Objects.requireNonNull(pipelines, "pipelines");
     this.vertx = Objects.requireNonNull(vertx, "vertx");
     this.store = Objects.requireNonNull(store, "store");
     this.recorder = new AlertRecorder(vertx, store);
@@ -178,14 +186,35 @@ final class DaemonOperations implements Operations {
   static final String OPERATOR_ACTION = "RunbookdOperatorAction";
 
   @Override
-  public Future<ActionOutcome> requestAction(ActionRequest r) {
+  public Future<ActionOutcome> requestAction(ActionRequest request) {
     RuleSet set = rules.get();
-    if (r.step() != null && OperatorSteps.rule(r.step()).isEmpty()) {
+    ActionRequest asked = request;
+    if (asked.pipeline() != null) {
+      ActionRequest r = asked;
+      Optional<List<String>> members = pipelines.get(r.pipeline());
+      if (members.isEmpty()) {
+        return Future.succeededFuture(new ActionOutcome(ActionOutcome.Status.INVALID, null,
+            "unknown pipeline \"" + r.pipeline() + "\" (configured: " + (pipelines.all().isEmpty() ? "none"
+                : String.join(", ", pipelines.all().keySet())) + ")"));
+      }
+      if (r.step() != null && OperatorSteps.pipelineRule(r.step()).isEmpty()) {
+        return Future.succeededFuture(new ActionOutcome(ActionOutcome.Status.INVALID, null,
+            "unknown step \"" + r.step() + "\" for a pipeline (on a pipeline: "
+                + String.join(", ", OperatorSteps.PIPELINE_STEPS) + "; anything else: name a rule)"));
+      }
+      // The incident is the pipeline's, opened on its first connector (the source).
+      asked = new ActionRequest(r.cluster(), members.get().get(0), r.rule(), r.step(), r.comment(), r.requestedBy(),
+          null);
+    }
+    ActionRequest r = asked;
+    String pipeline = request.pipeline();
+    if (pipeline == null && r.step() != null && OperatorSteps.rule(r.step()).isEmpty()) {
       return Future.succeededFuture(new ActionOutcome(ActionOutcome.Status.INVALID, null,
           "unknown step \"" + r.step() + "\" (single steps on demand: " + String.join(", ", OperatorSteps.STEPS)
               + "; anything else: name a rule)"));
     }
-    Optional<Rule> rule = r.step() != null ? OperatorSteps.rule(r.step())
+    Optional<Rule> rule = r.step() != null
+        ? (pipeline != null ? OperatorSteps.pipelineRule(r.step()) : OperatorSteps.rule(r.step()))
         : set == null ? Optional.empty() : set.byName(r.rule());
     if (rule.isEmpty()) {
       return Future.succeededFuture(new ActionOutcome(ActionOutcome.Status.INVALID, null,
@@ -206,7 +235,10 @@ final class DaemonOperations implements Operations {
     labels.put("connector", r.connector());
     labels.put("rule", rule.get().name());
     if (r.step() != null) {
-      labels.put("runbookd_step", r.step());
+      labels.put("runbookd_step", pipeline != null ? "pipeline." + r.step() : r.step());
+    }
+    if (pipeline != null) {
+      labels.put("pipeline", pipeline);
     }
     labels.put("requested_by", r.requestedBy());
     Map<String, String> annotations = r.comment() == null ? Map.of()
@@ -215,6 +247,7 @@ final class DaemonOperations implements Operations {
     AlertEvent event = new AlertEvent(0, now, fingerprint, "firing", now, null, labels, annotations, "api", null);
     Rule found = rule.get();
     String summary = "requested by " + r.requestedBy() + " via POST /api/v1/actions: "
+        + (pipeline != null ? "on pipeline " + pipelines.describe(pipeline) + ": " : "")
         + (r.step() != null ? "run step " + r.step() + " (built-in rule " + found.name() + ")"
             : "run rule " + found.name() + " (" + found.source() + ")")
         + (r.comment() == null ? "" : ": " + r.comment());
@@ -231,7 +264,7 @@ final class DaemonOperations implements Operations {
       LOG_ACTIONS.info("{} requested_by={} msg=\"incident opened on request: {}\"", out.incident().context(),
           r.requestedBy(), summary.replace('"', '\''));
       wakeEngine();
-      return new ActionOutcome(ActionOutcome.Status.OPENED, out.incident().id(), null);
+      return new ActionOutcome(ActionOutcome.Status.OPENED, out.incident().id(), null, r.connector());
     });
   }
 

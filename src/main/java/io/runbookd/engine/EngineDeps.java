@@ -3,6 +3,7 @@ package io.runbookd.engine;
 import io.runbookd.config.RunbookdConfig;
 import io.runbookd.connect.ConnectClusters;
 import io.runbookd.kafka.KafkaClusters;
+import io.runbookd.policy.Pipelines;
 import io.runbookd.metrics.RunbookdMetrics;
 import io.runbookd.notify.Notifiers;
 import io.runbookd.rules.RuleSet;
@@ -30,6 +31,7 @@ import java.util.function.Supplier;
  * @param owner this replica's lease owner id
  * @param guards the blast-radius limits of each Connect cluster
  * @param kafka the Kafka clusters, and which belongs to each Connect cluster
+ * @param pipelines the pipelines of runbookd.yaml
  */
 public record EngineDeps(
     Vertx vertx,
@@ -43,7 +45,8 @@ public record EngineDeps(
     boolean dryRun,
     String owner,
     Guards guards,
-    KafkaClusters kafka) {
+    KafkaClusters kafka,
+    Pipelines pipelines) {
 
   public EngineDeps {
     Objects.requireNonNull(vertx, "vertx");
@@ -57,6 +60,14 @@ public record EngineDeps(
     Objects.requireNonNull(owner, "owner");
     Objects.requireNonNull(guards, "guards");
     Objects.requireNonNull(kafka, "kafka");
+    Objects.requireNonNull(pipelines, "pipelines");
+  }
+
+  /** Dependencies with no pipeline configured. */
+  public EngineDeps(Vertx vertx, Clock clock, Store store, Supplier<RuleSet> rules, ConnectClusters clusters,
+      Notifiers notifiers, RunbookdMetrics metrics, RunbookdConfig.Engine config, boolean dryRun, String owner,
+      Guards guards, KafkaClusters kafka) {
+    this(vertx, clock, store, rules, clusters, notifiers, metrics, config, dryRun, owner, guards, kafka, Pipelines.none());
   }
 
   /** Dependencies with no Kafka cluster configured. */

@@ -155,4 +155,10 @@ public interface Operations {
       java.util.Set<String> clusters) {
     return new DaemonOperations(vertx, store, rules, clock, guards, clusters);
   }
+
+  /** As above, with the pipelines of runbookd.yaml that operators' requests may name. */
+  static Operations create(Vertx vertx, Store store, ActiveRules rules, Clock clock, Guards guards,
+      java.util.Set<String> clusters, io.runbookd.policy.Pipelines pipelines) {
+    return new DaemonOperations(vertx, store, rules, clock, guards, clusters, pipelines);
+  }
 }

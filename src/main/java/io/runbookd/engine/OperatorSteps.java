@@ -21,6 +21,9 @@ final class OperatorSteps {
   /** The steps of the catalogue, in the order given in error messages. */
   static final List<String> STEPS = List.of("pause", "resume", "stop", "restart");
   static final String PREFIX = "operator.";
+  /** The steps an operator may ask for on a whole pipeline ({@code operator.pipeline.<step>}). */
+  static final List<String> PIPELINE_STEPS = List.of("pause", "resume", "stop");
+  static final String PIPELINE_PREFIX = PREFIX + "pipeline.";
 
   private static final RuleSet CATALOGUE = load();
 
@@ -38,6 +41,17 @@ final class OperatorSteps {
           .append(verify(step))
           .append("    steps:\n      - ").append(step)
           .append(step.equals("restart") ? ": { include_tasks: true, only_failed: true }\n" : ": {}\n");
+    }
+    for (String step : PIPELINE_STEPS) {
+      yaml.append("  - name: ").append(PIPELINE_PREFIX).append(step).append('\n')
+          .append("    description: a ").append(step).append(" of a whole pipeline asked for by an operator")
+          .append(" (POST /api/v1/actions), in the runbook's order\n")
+          .append("    match:\n      alert: ['alertname=\"").append(DaemonOperations.OPERATOR_ACTION)
+          .append("\"', 'runbookd_step=\"pipeline.").append(step).append("\"']\n")
+          .append("    target: { cluster: '{{ labels.connect_cluster }}', connector: '{{ labels.connector }}' }\n")
+          .append("    retry: { max_attempts: 1 }\n")
+          .append(verify(step))
+          .append("    steps:\n      - ").append(step).append(": { pipeline: true }\n");
     }
     try {
       return new RuleLoader(RuleLoader.Context.unchecked(), Clock.systemUTC()).parse("<built-in operator steps>",
@@ -64,6 +78,11 @@ final class OperatorSteps {
   /** The one-step rule of {@code step}, if the catalogue has it. */
   static Optional<Rule> rule(String step) {
     return CATALOGUE.byName(PREFIX + step);
+  }
+
+  /** The one-step rule of {@code step} on a whole pipeline, if the catalogue has it. */
+  static Optional<Rule> pipelineRule(String step) {
+    return CATALOGUE.byName(PIPELINE_PREFIX + step);
   }
 
   /** The rule named {@code name}: from {@code active} (the rule files), else from this catalogue. */

@@ -146,6 +146,9 @@ final class StepExecutor {
         return chain.map(v -> Result.ok(json(Map.of("restarted_tasks", failed))));
       });
     }
+    if (PipelineSteps.applies(step)) {
+      return new PipelineSteps(deps).run(step, t);
+    }
     if (step instanceof Step.Pause) {
       return api.pause(name).map(v -> Result.ok(null));
     }

@@ -20,10 +20,13 @@ import java.util.Objects;
  * <p>Body: {@code {"cluster": "local", "connector": "orders-sink", "rule": "emergency-pause",
  * "comment": "..."}} ({@code comment} optional, at most 1,000 characters), or instead of {@code rule} a
  * single step without parameters, {@code "step": {"pause": {}}} ({@code pause}, {@code resume},
- * {@code stop}, {@code restart}), run as a built-in one-step rule. Answers:
+ * {@code stop}, {@code restart}), run as a built-in one-step rule. Instead of {@code connector}, a
+ * {@code pipeline} of runbookd.yaml: the incident is opened on its first connector and the steps {@code pause},
+ * {@code resume} and {@code stop} act on all of it in the runbook's order ({@code operator.pipeline.<step>}).
+ * Answers:
  *
  * <ul>
- *   <li>202 {@code {"incident_id","cluster","connector","rule","requested_by","comment"}}: the incident is
+ *   <li>202 {@code {"incident_id","cluster","connector","pipeline","rule","requested_by","comment"}}: the incident is
  *       open and the engine runs the rule;
  *   <li>400 for a body that is not such an object (an unknown or missing field, a field that is not a
  *       string), an unknown rule or cluster, with the reason;
@@ -33,7 +36,7 @@ import java.util.Objects;
  */
 public final class ActionsHandler {
   static final int MAX_BODY = 16 * 1024;
-  private static final List<String> FIELDS = List.of("cluster", "connector", "rule", "step", "comment");
+  private static final List<String> FIELDS = List.of("cluster", "connector", "pipeline", "rule", "step", "comment");
 
   private final Operations operations;
 
@@ -69,7 +72,10 @@ public final class ActionsHandler {
       switch (out.status()) {
         case OPENED -> ctx.response().setStatusCode(202).putHeader("Content-Type", "application/json")
             .end(new JsonObject().put("incident_id", out.incidentId()).put("cluster", r.cluster())
-                .put("connector", r.connector()).put("rule", r.rule() != null ? r.rule() : "operator." + r.step())
+                .put("connector", out.connector() != null ? out.connector() : r.connector())
+                .put("pipeline", r.pipeline())
+                .put("rule", r.rule() != null ? r.rule()
+                    : (r.pipeline() != null ? "operator.pipeline." : "operator.") + r.step())
                 .put("requested_by", r.requestedBy())
                 .put("comment", r.comment()).encode());
         case CONFLICT -> ErrorResponse.send(ctx, 409, out.reason());
@@ -90,9 +96,6 @@ public final class ActionsHandler {
       throw new IllegalArgumentException(EXAMPLE);
     }
     for (String k : body.fieldNames()) {
-      if (k.equals("pipeline")) {
-        throw new IllegalArgumentException("\"pipeline\" is not supported yet: ask for each connector of it");
-      }
       if (!FIELDS.contains(k)) {
         throw new IllegalArgumentException("unknown field \"" + k + "\" (allowed: " + String.join(", ", FIELDS) + ")");
       }
@@ -106,8 +109,12 @@ public final class ActionsHandler {
     if (rule != null && step != null) {
       throw new IllegalArgumentException("give either \"rule\" or \"step\", not both");
     }
-    return new ActionRequest(string(body, "cluster", true), string(body, "connector", true), rule, step, comment,
-        requestedBy);
+    String pipeline = string(body, "pipeline", false);
+    String connector = string(body, "connector", pipeline == null);
+    if (pipeline != null && connector != null) {
+      throw new IllegalArgumentException("give either \"connector\" or \"pipeline\", not both");
+    }
+    return new ActionRequest(string(body, "cluster", true), connector, rule, step, comment, requestedBy, pipeline);
   }
 
   /** {@code {"pause": {}}}: the step's type; null when absent. Steps on demand take no parameters. */
@@ -132,7 +139,7 @@ public final class ActionsHandler {
     if (v == null) {
       if (required) {
         throw new IllegalArgumentException("\"" + field + "\" is required" + ("rule".equals(field)
-            ? " (or \"step\")" : "") + "; " + EXAMPLE);
+            ? " (or \"step\")" : "connector".equals(field) ? " (or \"pipeline\")" : "") + "; " + EXAMPLE);
       }
       return null;
     }

@@ -65,8 +65,17 @@ public sealed interface Step
     }
   }
 
-  /** {@code pause: {}}. */
-  record Pause() implements Step {
+  /**
+   * {@code pause: {}}; with {@code pipeline: true}, every connector of the target's pipeline
+   * ({@code pipelines} in runbookd.yaml), one after the other in the runbook's order: the source first.
+   */
+  record Pause(@com.fasterxml.jackson.annotation.JsonInclude(
+      com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT) boolean pipeline) implements Step {
+    /** The step on the target connector only. */
+    public Pause() {
+      this(false);
+    }
+
     @Override
     public String type() {
       return "pause";
@@ -78,8 +87,17 @@ public sealed interface Step
     }
   }
 
-  /** {@code resume: {}}. */
-  record Resume() implements Step {
+  /**
+   * {@code resume: {}}; with {@code pipeline: true}, every connector of the target's pipeline
+   * ({@code pipelines} in runbookd.yaml), one after the other in the runbook's order: the sink first.
+   */
+  record Resume(@com.fasterxml.jackson.annotation.JsonInclude(
+      com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT) boolean pipeline) implements Step {
+    /** The step on the target connector only. */
+    public Resume() {
+      this(false);
+    }
+
     @Override
     public String type() {
       return "resume";
@@ -91,8 +109,17 @@ public sealed interface Step
     }
   }
 
-  /** {@code stop: {}} (KIP-875). */
-  record Stop() implements Step {
+  /**
+   * {@code stop: {}} (KIP-875); with {@code pipeline: true}, every connector of the target's pipeline
+   * ({@code pipelines} in runbookd.yaml), one after the other in the runbook's order: the source first.
+   */
+  record Stop(@com.fasterxml.jackson.annotation.JsonInclude(
+      com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT) boolean pipeline) implements Step {
+    /** The step on the target connector only. */
+    public Stop() {
+      this(false);
+    }
+
     @Override
     public String type() {
       return "stop";

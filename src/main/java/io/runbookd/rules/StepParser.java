@@ -85,9 +85,9 @@ final class StepParser {
     return switch (type) {
       case "restart" -> restart(params, p);
       case "restart_task" -> restartTask(params, p);
-      case "pause" -> withoutParameters(params, p, type, new Step.Pause());
-      case "resume" -> withoutParameters(params, p, type, new Step.Resume());
-      case "stop" -> withoutParameters(params, p, type, new Step.Stop());
+      case "pause" -> lifecycle(params, p, type);
+      case "resume" -> lifecycle(params, p, type);
+      case "stop" -> lifecycle(params, p, type);
       case "patch_config" -> patchConfig(params, p);
       case "wait" -> waitStep(params, p);
       case "wait_for" -> waitFor(params, p);
@@ -127,23 +127,28 @@ final class StepParser {
     return task == null ? null : new Step.RestartTask(Optional.of(task));
   }
 
-  /** {@code pause: {}}, {@code resume: {}}, {@code stop: {}}: {@code step}, when given no parameters. */
-  private Step withoutParameters(Node params, String p, String type, Step step) {
-    if (params instanceof ScalarNode s && !RuleYaml.isNull(s)) {
-      yaml.error(params, p + " takes no parameters; write \"" + type + ": {}\"");
-      return null;
-    }
+  /** {@code pause: {}}, {@code resume: {}}, {@code stop: {}}, each optionally {@code {pipeline: true}}. */
+  private Step lifecycle(Node params, String p, String type) {
+    boolean pipeline = false;
     if (params instanceof MappingNode pm && !pm.getValue().isEmpty()) {
-      NodeTuple first = pm.getValue().get(0);
-      yaml.error(first.getKeyNode(), "unknown key \"" + RuleYaml.keyText(first.getKeyNode()) + "\" in " + p + " ("
-          + type + " takes no parameters)");
+      Map<String, Node> k = params(params, p, List.of("pipeline"));
+      if (k == null) {
+        return null;
+      }
+      Boolean b = k.get("pipeline") == null ? Boolean.FALSE : yaml.bool(k.get("pipeline"), p + ".pipeline");
+      if (b == null) {
+        return null;
+      }
+      pipeline = b;
+    } else if (params instanceof SequenceNode || (params instanceof ScalarNode s && !RuleYaml.isNull(s))) {
+      yaml.error(params, p + " takes {} or {pipeline: true}; write \"" + type + ": {}\"");
       return null;
     }
-    if (params instanceof SequenceNode) {
-      yaml.error(params, p + " takes no parameters; write \"" + type + ": {}\"");
-      return null;
-    }
-    return step;
+    return switch (type) {
+      case "pause" -> new Step.Pause(pipeline);
+      case "resume" -> new Step.Resume(pipeline);
+      default -> new Step.Stop(pipeline);
+    };
   }
 
   /** {@code patch_config: {set: {key: value or null}, validate: true}}. */

@@ -54,6 +54,18 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void pipelinesListTheirConnectorsInFlowOrderOnceEach() {
+    RunbookdConfig c = ConfigLoader.parse("pipelines:\n  orders: [orders-source, orders-sink]\n", "runbookd.yaml");
+    assertThat(c.pipelines()).containsEntry("orders", java.util.List.of("orders-source", "orders-sink"));
+    assertThatThrownBy(() -> ConfigLoader.parse("pipelines:\n  orders: []\n", "runbookd.yaml"))
+        .hasMessageContaining("pipelines.orders: list its connectors in the order the data flows");
+    assertThatThrownBy(() -> ConfigLoader.parse("pipelines:\n  orders: [a, b, a]\n", "runbookd.yaml"))
+        .hasMessageContaining("pipelines.orders: connector a is listed twice");
+    assertThatThrownBy(() -> ConfigLoader.parse("pipelines:\n  orders: {source: a}\n", "runbookd.yaml"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("pipelines");
+  }
+
+  @Test
   void badDurationNamesTheKey() {
     assertThatThrownBy(() -> ConfigLoader.parse("engine:\n  tick: soon\n", "runbookd.yaml"))
         .isInstanceOf(ConfigException.class)

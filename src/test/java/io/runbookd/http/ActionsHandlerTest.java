@@ -16,6 +16,8 @@ class ActionsHandlerTest {
         .isEqualTo(new ActionRequest("local", "orders-sink", "emergency-pause", null, "overload", "alice"));
     assertThat(ActionsHandler.parse("{\"cluster\":\"local\",\"connector\":\"orders-sink\",\"step\":{\"pause\":{}}}", "bob"))
         .isEqualTo(new ActionRequest("local", "orders-sink", null, "pause", null, "bob"));
+    assertThat(ActionsHandler.parse("{\"cluster\":\"local\",\"pipeline\":\"orders\",\"step\":{\"pause\":{}}}", "carol"))
+        .isEqualTo(new ActionRequest("local", null, null, "pause", null, "carol", "orders"));
   }
 
   @Test
@@ -23,11 +25,13 @@ class ActionsHandlerTest {
     assertThatThrownBy(() -> ActionsHandler.parse("", "alice")).hasMessageStartingWith("body must be a JSON object");
     assertThatThrownBy(() -> ActionsHandler.parse("[1]", "alice")).hasMessageStartingWith("body must be a JSON object");
     assertThatThrownBy(() -> ActionsHandler.parse("{\"cluster\":\"local\",\"rule\":\"r\"}", "alice"))
-        .hasMessageStartingWith("\"connector\" is required");
+        .hasMessageStartingWith("\"connector\" is required (or \"pipeline\")");
+    assertThatThrownBy(() -> ActionsHandler.parse("{\"cluster\":\"l\",\"connector\":\"c\",\"pipeline\":\"p\","
+        + "\"step\":{\"pause\":{}}}", "alice")).hasMessage("give either \"connector\" or \"pipeline\", not both");
     assertThatThrownBy(() -> ActionsHandler.parse("{\"cluster\":7,\"connector\":\"c\",\"rule\":\"r\"}", "alice"))
         .hasMessage("\"cluster\" must be a non-empty string");
     assertThatThrownBy(() -> ActionsHandler.parse("{\"cluster\":\"l\",\"connector\":\"c\",\"rule\":\"r\",\"x\":1}", "alice"))
-        .hasMessage("unknown field \"x\" (allowed: cluster, connector, rule, step, comment)");
+        .hasMessage("unknown field \"x\" (allowed: cluster, connector, pipeline, rule, step, comment)");
     assertThatThrownBy(() -> ActionsHandler.parse("{\"cluster\":\"l\",\"connector\":\"c\"}", "alice"))
         .hasMessageStartingWith("\"rule\" is required (or \"step\")");
     assertThatThrownBy(() -> ActionsHandler.parse("{\"cluster\":\"l\",\"connector\":\"c\",\"rule\":\"r\","

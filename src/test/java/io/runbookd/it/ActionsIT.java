@@ -153,6 +153,75 @@ class ActionsIT {
     }
   }
 
+  /**
+   * The emergency pause of a whole pipeline: an operator names the pipeline, not its connectors; runbookd
+   * pauses them source first and later resumes them sink first (the runbook's order), in one incident on
+   * the pipeline's first connector whose step record lists the order it acted in.
+   */
+  @Test
+  void anOperatorPausesAndResumesAPipelineSourceFirstThenSinkFirst() throws Exception {
+    ConnectWorker connect = ConnectWorker.get();
+    String source = "pipe-orders-source";
+    String sink = "pipe-orders-sink";
+    for (String c : new String[] {source, sink}) {
+      connect.createFlakyConnector(c, c);
+      connect.awaitRunning(c, Duration.ofSeconds(60));
+    }
+    String yaml = "server:\n  listen: 127.0.0.1:0\n  auth:\n"
+        + "    operators:\n      - { name: alice, bearer_token: " + ALICE + " }\n"
+        + "store: { data_dir: '" + tmp.resolve("data") + "' }\n"
+        + "rules: { paths: ['" + Daemon.rulesDir(tmp, "10-none.yaml", "rules: []\n") + "'] }\n"
+        + "connect_clusters:\n  local: { url: '" + connect.restUrl() + "' }\n"
+        + "pipelines:\n  orders: [" + source + ", " + sink + "]\n"
+        + "engine: { tick: 200ms, poll_interval: 500ms }\n";
+    try (Daemon d = Daemon.startWith(yaml)) {
+      HttpResponse<String> paused = post(d, "{\"cluster\":\"local\",\"pipeline\":\"orders\",\"step\":{\"pause\":{}},"
+          + "\"comment\":\"warehouse maintenance\"}", ALICE);
+      assertThat(paused.statusCode()).as(paused.body()).isEqualTo(202);
+      JsonObject answer = new JsonObject(paused.body());
+      assertThat(answer.getString("rule")).isEqualTo("operator.pipeline.pause");
+      assertThat(answer.getString("connector")).isEqualTo(source);
+      assertThat(answer.getString("pipeline")).isEqualTo("orders");
+      for (String c : new String[] {source, sink}) {
+        connect.awaitStatus(c, c + " PAUSED with its pipeline", Duration.ofSeconds(60),
+            st -> "PAUSED".equals(st.connector().state()));
+      }
+      JsonObject pauseClosed = awaitClosed(d, answer.getString("incident_id"));
+      assertThat(pauseClosed.getString("outcome")).isEqualTo("recovered");
+      assertThat(stepAfter(pauseClosed, "pause")).isEqualTo(new JsonObject()
+          .put("pipeline", "orders").put("order", new JsonArray().add(source).add(sink))
+          .put("done", new JsonArray().add(source).add(sink)));
+      assertThat(pauseClosed.getJsonArray("timeline").getJsonObject(0).getString("message")).isEqualTo(
+          "requested by alice via POST /api/v1/actions: on pipeline orders: " + source + " → " + sink
+              + ": run step pause (built-in rule operator.pipeline.pause): warehouse maintenance");
+
+      HttpResponse<String> resumed = post(d, "{\"cluster\":\"local\",\"pipeline\":\"orders\",\"step\":{\"resume\":{}}}",
+          ALICE);
+      assertThat(resumed.statusCode()).as(resumed.body()).isEqualTo(202);
+      for (String c : new String[] {source, sink}) {
+        connect.awaitRunning(c, Duration.ofSeconds(60));
+      }
+      JsonObject resumeClosed = awaitClosed(d, new JsonObject(resumed.body()).getString("incident_id"));
+      assertThat(resumeClosed.getString("outcome")).isEqualTo("recovered");
+      assertThat(stepAfter(resumeClosed, "resume").getJsonArray("order")).containsExactly(sink, source);
+
+      assertThat(error(post(d, "{\"cluster\":\"local\",\"pipeline\":\"nope\",\"step\":{\"pause\":{}}}", ALICE)))
+          .isEqualTo("unknown pipeline \"nope\" (configured: orders)");
+      assertThat(error(post(d, "{\"cluster\":\"local\",\"pipeline\":\"orders\",\"step\":{\"restart\":{}}}", ALICE)))
+          .isEqualTo("unknown step \"restart\" for a pipeline (on a pipeline: pause, resume, stop; anything else: name a"
+              + " rule)");
+    } finally {
+      connect.deleteConnector(source);
+      connect.deleteConnector(sink);
+    }
+  }
+
+  private static JsonObject stepAfter(JsonObject incident, String type) {
+    return incident.getJsonArray("steps").stream().map(x -> (JsonObject) x)
+        .filter(x -> type.equals(x.getString("type"))).map(x -> new JsonObject(x.getString("after")))
+        .findFirst().orElseThrow();
+  }
+
   /** The incident once closed; verify.within is 5m, so well before it a verified close is the only way out. */
   private static JsonObject awaitClosed(Daemon d, String id) {
     return Await.value("incident " + id + " closed", Duration.ofSeconds(120), () -> {

@@ -149,8 +149,8 @@ class RuleLoaderTest {
             + " \"only_failed\"? (allowed: include_tasks, only_failed)",
         "step-params.yaml:9: rule \"wrong-step-params\": steps[1].restart_task.task must be a task id (0 or more),"
             + " got -1",
-        "step-params.yaml:10: rule \"wrong-step-params\": unknown key \"force\" in steps[2].pause (pause takes no"
-            + " parameters)",
+        "step-params.yaml:10: rule \"wrong-step-params\": unknown key \"force\" in steps[2].pause (allowed:"
+            + " pipeline)",
         "step-params.yaml:11: rule \"wrong-step-params\": steps[3].wait_for needs state (e.g. state: RUNNING) or"
             + " config_change: true",
         "step-params.yaml:12: rule \"wrong-step-params\": steps[4].wait_for takes either state or config_change:"
@@ -166,7 +166,7 @@ class RuleLoaderTest {
             + " got \"pause\"; write \"pause: {}\"",
         "step-shape.yaml:9: rule \"step-shapes\": steps[1] has 2 keys (restart, wait); write one step per list item",
         "step-shape.yaml:11: rule \"step-shapes\": steps[2] is empty; write one step, e.g. \"restart: {}\"",
-        "step-shape.yaml:12: rule \"step-shapes\": steps[3].stop takes no parameters; write \"stop: {}\"");
+        "step-shape.yaml:12: rule \"step-shapes\": steps[3].stop takes {} or {pipeline: true}; write \"stop: {}\"");
     bad("escalation-order.yaml",
         "escalation-order.yaml:12: rule \"ladder-out-of-order\": escalation[1].after (10m) must be later than"
             + " escalation[0].after (15m)",
