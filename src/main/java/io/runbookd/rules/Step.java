@@ -14,7 +14,7 @@ import java.util.Optional;
  */
 public sealed interface Step
     permits Step.Restart, Step.RestartTask, Step.Pause, Step.Resume, Step.Stop, Step.PatchConfig,
-        Step.Wait, Step.WaitFor, Step.Notify, Step.Approve {
+        Step.Wait, Step.WaitFor, Step.Notify, Step.Approve, Step.ResetConsumerGroup {
 
   /** The step's YAML key, also the {@code action} metric label. */
   String type();
@@ -201,6 +201,37 @@ public sealed interface Step
     @Override
     public String type() {
       return "approve";
+    }
+  }
+
+  /**
+   * {@code reset_consumer_group: {group, to, topics}}: moves a consumer group's committed offsets with the
+   * AdminClient, only while the group is EMPTY (for a Connect sink's own group {@code connect-<name>}: while
+   * the connector is STOPPED). Destructive: records are skipped or read again.
+   *
+   * @param group the group id template; default {@code connect-{{ target.connector }}}
+   * @param to where the offsets go
+   * @param topics the topics whose partitions are reset; empty: every partition the group has offsets for
+   */
+  record ResetConsumerGroup(Template group, io.runbookd.model.OffsetReset to, java.util.List<String> topics)
+      implements Step {
+    /** The group of a Connect sink ({@code SinkUtils.consumerGroupId} in Apache Kafka's Connect runtime). */
+    public static final String DEFAULT_GROUP = "connect-{{ target.connector }}";
+
+    public ResetConsumerGroup {
+      Objects.requireNonNull(group, "group");
+      Objects.requireNonNull(to, "to");
+      topics = java.util.List.copyOf(topics);
+    }
+
+    @Override
+    public String type() {
+      return "reset_consumer_group";
+    }
+
+    @Override
+    public boolean destructive() {
+      return true;
     }
   }
 }
