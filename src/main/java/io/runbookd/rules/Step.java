@@ -154,13 +154,29 @@ public sealed interface Step
    * connector and all tasks are in {@code state} for {@code stableFor}, failing after
    * {@code within}. With {@code config_change: true} it instead waits until the connector
    * configuration differs from the one seen when the step started (an operator fixed a credential).
+   * With {@code lag} and/or {@code dlq_quiet} the consumer group of the sink and its dead-letter topic must
+   * also be healthy (rules/README.md, "wait_for: lag and dead-letter topic").
    */
-  record WaitFor(ConnectorState state, Duration within, Duration stableFor, boolean configChange)
-      implements Step {
+  record WaitFor(ConnectorState state, Duration within, Duration stableFor, boolean configChange, boolean lagFalling,
+      Long lagBelow, Duration dlqQuiet) implements Step {
     public WaitFor {
       Objects.requireNonNull(state, "state");
       Objects.requireNonNull(within, "within");
       Objects.requireNonNull(stableFor, "stableFor");
+    }
+
+    /** A wait_for without Kafka conditions. */
+    public WaitFor(ConnectorState state, Duration within, Duration stableFor, boolean configChange) {
+      this(state, within, stableFor, configChange, false, null, null);
+    }
+
+    /**
+     * The Kafka conditions ({@code lag: {falling: true} | {below: N}}, {@code dlq_quiet: D}) as a wait starts
+     * them, or null when the step has none.
+     */
+    public io.runbookd.model.KafkaWait kafka() {
+      return lagFalling || lagBelow != null || dlqQuiet != null
+          ? io.runbookd.model.KafkaWait.of(lagFalling, lagBelow, dlqQuiet) : null;
     }
 
     @Override

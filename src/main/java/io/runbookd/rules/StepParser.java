@@ -202,7 +202,8 @@ final class StepParser {
 
   /** {@code wait_for: {state or config_change: true, within, stable_for}}. */
   private Step waitFor(Node params, String p) {
-    Map<String, Node> k = params(params, p, List.of("state", "config_change", "within", "stable_for"));
+    Map<String, Node> k = params(params, p, List.of("state", "config_change", "within", "stable_for", "lag",
+        "dlq_quiet"));
     if (k == null) {
       return null;
     }
@@ -224,17 +225,25 @@ final class StepParser {
       yaml.error(k.get("state"), p + " takes either state or config_change: true, not both");
     } else if (Boolean.TRUE.equals(configChange) && k.get("stable_for") != null) {
       yaml.error(k.get("stable_for"), p + ".stable_for applies only with state, not with config_change");
-    } else if (Boolean.FALSE.equals(configChange) && k.get("state") == null) {
+    } else if (Boolean.TRUE.equals(configChange) && (k.get("lag") != null || k.get("dlq_quiet") != null)) {
+      Node at = k.get("lag") != null ? k.get("lag") : k.get("dlq_quiet");
+      yaml.error(at, p + " takes either config_change: true or lag/dlq_quiet, not both");
+    } else if (Boolean.FALSE.equals(configChange) && k.get("state") == null && k.get("lag") == null
+        && k.get("dlq_quiet") == null) {
       yaml.error(params, p + " needs state (e.g. state: RUNNING) or config_change: true");
     }
+    Object[] lag = k.get("lag") == null ? new Object[] {false, null} : lagCondition(k.get("lag"), p + ".lag");
+    Duration dlqQuiet = k.get("dlq_quiet") == null ? null : yaml.positiveDuration(k.get("dlq_quiet"), p + ".dlq_quiet");
     Duration within = k.get("within") == null ? null : yaml.positiveDuration(k.get("within"), p + ".within");
     Duration stableFor = k.get("stable_for") == null ? Duration.ZERO
         : yaml.duration(k.get("stable_for"), p + ".stable_for");
-    if (yaml.errorCount() != before || within == null || stableFor == null || configChange == null) {
+    if (yaml.errorCount() != before || within == null || stableFor == null || configChange == null || lag == null) {
       return null;
     }
     // With config_change the state is not used; RUNNING is recorded as the state expected after the change.
-    return new Step.WaitFor(state == null ? ConnectorState.RUNNING : state, within, stableFor, configChange);
+    // With lag or dlq_quiet and no state, RUNNING is implied: a sink's lag only falls while its tasks run.
+    return new Step.WaitFor(state == null ? ConnectorState.RUNNING : state, within, stableFor, configChange,
+        (Boolean) lag[0], (Long) lag[1], dlqQuiet);
   }
 
   /** {@code approve: {ttl, default, notify}}, each defaulting to the rule's {@code approval} value. */
@@ -383,5 +392,39 @@ final class StepParser {
       return null;
     }
     return offset ? new io.runbookd.model.OffsetReset.Offset(v) : new io.runbookd.model.OffsetReset.ShiftBy(v);
+  }
+
+  /** {@code lag: {falling: true}} or {@code lag: {below: N}}: {falling, below}; null after reporting. */
+  private Object[] lagCondition(Node node, String path) {
+    MappingNode m = yaml.mapping(node, path, List.of("falling", "below"));
+    if (m == null) {
+      return null;
+    }
+    Map<String, Node> k = yaml.keys(m, path, List.of("falling", "below"));
+    if (k == null) {
+      return null;
+    }
+    if (k.isEmpty()) {
+      yaml.error(node, path + " needs falling: true or below: N");
+      return null;
+    }
+    Boolean falling = Boolean.FALSE;
+    if (k.get("falling") != null) {
+      falling = yaml.bool(k.get("falling"), path + ".falling");
+      if (Boolean.FALSE.equals(falling)) {
+        yaml.error(k.get("falling"), path + ".falling can only be true (leave it out to not require it)");
+        return null;
+      }
+    }
+    Long below = null;
+    if (k.get("below") != null) {
+      Node b = k.get("below");
+      if (!(b instanceof ScalarNode s) || !s.getValue().matches("[0-9]{1,18}") || Long.parseLong(s.getValue()) == 0) {
+        yaml.error(b, path + ".below must be a positive number of records, got " + RuleYaml.describe(b));
+        return null;
+      }
+      below = Long.parseLong(((ScalarNode) b).getValue());
+    }
+    return falling == null ? null : new Object[] {falling, below};
   }
 }

@@ -65,7 +65,7 @@ class ConsumerGroupStepsTest {
   @Test
   void resetConsumerGroupErrorsNameTheLine() throws Exception {
     assertThat(error("      - reset_consumer_group: { to: begining }\n"))
-        .contains("r.yaml:11: rule \"r\": steps[0].reset_consumer_group.to must be earliest, latest,"
+        .contains("r.yaml:10: rule \"r\": steps[0].reset_consumer_group.to must be earliest, latest,"
             + " {timestamp: 2026-01-31T12:00:00Z}, {offset: N} or {shift_by: N}, got \"begining\"");
     assertThat(error("      - reset_consumer_group: { group: x }\n"))
         .contains("missing required key \"to\" in steps[0].reset_consumer_group");
@@ -76,5 +76,33 @@ class ConsumerGroupStepsTest {
     assertThat(error("      - reset_consumer_group: { to: earliest, topics: [] }\n"))
         .contains("steps[0].reset_consumer_group.topics must name at least one topic");
     assertThat(error("      - reset_consumer_group: { to: { shift: 1 } }\n")).contains("unknown key \"shift\"");
+  }
+
+  @Test
+  void waitForTakesLagAndDlqQuiet() throws Exception {
+    List<Step> s = steps("      - restart: {}\n"
+        + "      - wait_for: { state: RUNNING, within: 5m, stable_for: 60s, lag: { falling: true }, dlq_quiet: 2m }\n"
+        + "      - wait_for: { within: 10m, lag: { below: 1000 } }\n"
+        + "      - wait_for: { state: RUNNING, within: 2m }\n");
+    Step.WaitFor a = (Step.WaitFor) s.get(1);
+    assertThat(a.kafka()).isEqualTo(io.runbookd.model.KafkaWait.of(true, null, java.time.Duration.ofMinutes(2)));
+    assertThat(a.stableFor()).isEqualTo(java.time.Duration.ofSeconds(60));
+    Step.WaitFor b = (Step.WaitFor) s.get(2);
+    assertThat(b.state()).as("RUNNING is implied").isEqualTo(io.runbookd.model.ConnectorState.RUNNING);
+    assertThat(b.kafka()).isEqualTo(io.runbookd.model.KafkaWait.of(false, 1000L, null));
+    assertThat(((Step.WaitFor) s.get(3)).kafka()).isNull();
+  }
+
+  @Test
+  void waitForKafkaErrorsNameTheLine() throws Exception {
+    assertThat(error("      - wait_for: { within: 5m, lag: { rising: true } }\n")).contains("r.yaml:10:")
+        .contains("unknown key \"rising\" in steps[0].wait_for.lag");
+    assertThat(error("      - wait_for: { within: 5m, lag: { falling: false } }\n"))
+        .contains("steps[0].wait_for.lag.falling can only be true");
+    assertThat(error("      - wait_for: { within: 5m, lag: { below: -3 } }\n"))
+        .contains("steps[0].wait_for.lag.below must be a positive number of records");
+    assertThat(error("      - wait_for: { within: 5m, dlq_quiet: soon }\n")).contains("steps[0].wait_for.dlq_quiet");
+    assertThat(error("      - wait_for: { within: 5m, config_change: true, dlq_quiet: 1m }\n"))
+        .contains("steps[0].wait_for takes either config_change: true or lag/dlq_quiet, not both");
   }
 }
