@@ -111,6 +111,9 @@ final class Remediator implements SegmentRunner.Continuation {
             deps.store().approvals(inc.id()),
             deps.store().storedWait(inc.id())))
         .compose(s -> observe(inc, s.pending(), api)
+            .compose(obs -> s.pending().map(Wait::kafka).filter(k -> obs.status() != null)
+                .map(k -> KafkaWaitReads.read(inc, k, api, deps.kafka().forConnectCluster(inc.cluster())).map(obs::withKafka))
+                .orElseGet(() -> Future.succeededFuture(obs)))
             .compose(obs -> api.isPresent() && RemediationDecider.needsProbe(inc, rule, s.budget(), s.pending(), s.storm(), deps.now())
                 ? probe(inc, rule.get().retry().probe(), api.get(), obs) : Future.succeededFuture(obs))
             .map(obs -> new RemediationDecider.Facts(inc, rule, api.isPresent(),

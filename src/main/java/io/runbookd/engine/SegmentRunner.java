@@ -206,7 +206,7 @@ final class SegmentRunner {
           ? r.api().config(inc.connector()).map(config -> new Wait(inc.id(), Wait.Kind.STEP, r.attempt(), index, stepRunId,
               null, now.plus(w.within()), Duration.ZERO, null, ConfigDiff.write(config), r.reservation(), r.started()))
           : Future.succeededFuture(new Wait(inc.id(), Wait.Kind.STEP, r.attempt(), index, stepRunId, w.state(),
-              now.plus(w.within()), w.stableFor(), null, null, r.reservation(), r.started()));
+              now.plus(w.within()), w.stableFor(), null, null, r.reservation(), r.started()).withKafka(w.kafka()));
     }
     return wait
         .compose(w -> writer.saveWait(r.lease(), IncidentState.REMEDIATING, w, now, true))

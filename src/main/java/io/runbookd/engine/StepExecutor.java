@@ -168,6 +168,7 @@ final class StepExecutor {
     if (step instanceof Step.Notify n) {
       return notify(n.notifier(), n.message(), t, "step").map(v -> Result.ok(null));
     }
+    if (step instanceof Step.ResetConsumerGroup g) return new GroupResetStep().run(g, t, this);
     return Future.failedFuture(new IllegalStateException("unsupported step " + step.type()));
   }
 

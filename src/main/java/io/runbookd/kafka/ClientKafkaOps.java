@@ -56,6 +56,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * asynchronous ({@link KafkaFuture}); consumer and producer calls run on Vert.x worker threads.
  */
 final class ClientKafkaOps implements KafkaOps {
+  private static final java.util.concurrent.atomic.AtomicLong READERS = new java.util.concurrent.atomic.AtomicLong();
   private final String name;
   private final Vertx vertx;
   private final RunbookdConfig.KafkaCluster config;
@@ -131,8 +132,12 @@ final class ClientKafkaOps implements KafkaOps {
                   .partitionsToOffsetAndMetadata(), "list the offsets of consumer group " + groupId)
               .compose(committed -> {
                 Map<TopicPartition, Long> byPartition = new TreeMap<>();
+                // A member's assigned partitions without a committed offset count too (committed null): a sink
+                // that has not committed yet still has everything from its reset position to read.
+                desc.members().forEach(m -> m.assignment().topicPartitions().forEach(tp ->
+                    byPartition.put(new TopicPartition(tp.topic(), tp.partition()), null)));
                 committed.forEach((tp, om) -> byPartition.put(new TopicPartition(tp.topic(), tp.partition()),
-                    om == null ? null : om.offset()));
+                    om == null || om.offset() < 0 ? null : om.offset()));
                 if (byPartition.isEmpty()) {
                   return io.vertx.core.Future.succeededFuture(new ConsumerGroupSnapshot(groupId, state, members, List.of(),
                       readAt));
@@ -220,9 +225,20 @@ final class ClientKafkaOps implements KafkaOps {
       p.putIfAbsent(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs);
       p.putIfAbsent(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(timeoutMs, 30_000));
       p.remove(ConsumerConfig.GROUP_ID_CONFIG);
+      // Reading must never create the topic it reads (brokers default to auto.create.topics.enable=true).
+      p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
+      // One client.id per reader: concurrent readers with the same id collide in JMX (AppInfoParser).
+      p.put(ConsumerConfig.CLIENT_ID_CONFIG, p.getProperty(ConsumerConfig.CLIENT_ID_CONFIG) + "-" + READERS.incrementAndGet());
       try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
           new ByteArrayDeserializer())) {
         org.apache.kafka.common.TopicPartition tp = kafka(partition);
+        // endOffsets of a topic that does not exist waits for its metadata until the timeout: ask first.
+        boolean exists = consumer.partitionsFor(partition.topic(), Duration.ofMillis(timeoutMs)).stream()
+            .anyMatch(info -> info.partition() == partition.partition());
+        if (!exists) {
+          throw new KafkaOpsException(KafkaOpsException.Kind.NOT_FOUND, name, "read " + partition + ": no such topic"
+              + " or partition");
+        }
         consumer.assign(List.of(tp));
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         long end = consumer.endOffsets(List.of(tp), Duration.ofMillis(timeoutMs)).getOrDefault(tp, 0L);
@@ -263,6 +279,25 @@ final class ClientKafkaOps implements KafkaOps {
     }
     return blocking(() -> {
       KafkaProducer<byte[], byte[]> prod = producer();
+      try {
+        return send(prod, records);
+      } catch (Exception e) {
+        // A producer that failed (timed out, fenced, an idempotence error) is replaced for the next call.
+        discard(prod);
+        throw e;
+      }
+    }, "produce " + records.size() + " record(s)");
+  }
+
+  private synchronized void discard(KafkaProducer<byte[], byte[]> failed) {
+    if (producer == failed) {
+      producer = null;
+      failed.close(Duration.ZERO);
+    }
+  }
+
+  private List<Long> send(KafkaProducer<byte[], byte[]> prod, List<KafkaRecord> records) throws Exception {
+    {
       List<Future<RecordMetadata>> sent = new ArrayList<>();
       for (KafkaRecord r : records) {
         ProducerRecord<byte[], byte[]> pr = new ProducerRecord<>(r.topic(), r.partition() < 0 ? null : r.partition(),
@@ -278,7 +313,7 @@ final class ClientKafkaOps implements KafkaOps {
         offsets.add(f.get(timeoutMs, TimeUnit.MILLISECONDS).offset());
       }
       return offsets;
-    }, "produce " + records.size() + " record(s)");
+    }
   }
 
   @Override
@@ -306,13 +341,29 @@ final class ClientKafkaOps implements KafkaOps {
     return new org.apache.kafka.common.TopicPartition(tp.topic(), tp.partition());
   }
 
+  /** The AdminClient; its first creation (which resolves the bootstrap host names) runs on a worker thread. */
+  private io.vertx.core.Future<Admin> adminReady() {
+    synchronized (this) {
+      if (admin != null && !closed) {
+        return io.vertx.core.Future.succeededFuture(admin);
+      }
+    }
+    return vertx.executeBlocking(this::admin, false);
+  }
+
   /** Calls the AdminClient and completes on the caller's context. */
   private <T> io.vertx.core.Future<T> admin(java.util.function.Function<Admin, KafkaFuture<T>> call, String what) {
     Context ctx = vertx.getOrCreateContext();
+    return adminReady().recover(err -> io.vertx.core.Future.failedFuture(typed(err, what)))
+        .compose(adm -> callAdmin(ctx, adm, call, what));
+  }
+
+  private <T> io.vertx.core.Future<T> callAdmin(Context ctx, Admin adm,
+      java.util.function.Function<Admin, KafkaFuture<T>> call, String what) {
     Promise<T> promise = Promise.promise();
     KafkaFuture<T> kf;
     try {
-      kf = call.apply(admin());
+      kf = call.apply(adm);
     } catch (RuntimeException e) {
       return io.vertx.core.Future.failedFuture(typed(e, what));
     }

@@ -29,6 +29,8 @@ import java.util.Objects;
  * @param leftFailedAt for a RUNNING wait: the first reading in which neither the connector nor any task
  *     was FAILED (RESTARTING, UNASSIGNED, RUNNING...); a FAILED reading after it means the action did not
  *     hold and ends the wait at once. Null while every reading so far had something FAILED.
+ * @param kafka the Kafka conditions of a {@code wait_for} ({@code lag}, {@code dlq_quiet}) and their readings so
+ *     far; null when it has none
  */
 public record Wait(
     String incidentId,
@@ -43,7 +45,8 @@ public record Wait(
     String baseline,
     long reservationId,
     Instant startedAt,
-    Instant leftFailedAt) {
+    Instant leftFailedAt,
+    KafkaWait kafka) {
 
   /** What a wait is for. */
   public enum Kind {
@@ -66,6 +69,14 @@ public record Wait(
     Objects.requireNonNull(deadline, "deadline");
     Objects.requireNonNull(stableFor, "stableFor");
     Objects.requireNonNull(startedAt, "startedAt");
+  }
+
+  /** A wait without Kafka conditions. */
+  public Wait(String incidentId, Kind kind, int attempt, int step, long stepRunId, ConnectorState state,
+      Instant deadline, Duration stableFor, Instant stableSince, String baseline, long reservationId,
+      Instant startedAt, Instant leftFailedAt) {
+    this(incidentId, kind, attempt, step, stepRunId, state, deadline, stableFor, stableSince, baseline, reservationId,
+        startedAt, leftFailedAt, null);
   }
 
   /** A wait that has not yet read the connector out of FAILED. */
@@ -110,12 +121,18 @@ public record Wait(
   /** A copy with the streak start set (null: the state does not hold). */
   public Wait withStableSince(Instant since) {
     return new Wait(incidentId, kind, attempt, step, stepRunId, state, deadline, stableFor, since, baseline,
-        reservationId, startedAt, leftFailedAt);
+        reservationId, startedAt, leftFailedAt, kafka);
   }
 
   /** A copy with {@link #leftFailedAt} set. */
   public Wait withLeftFailedAt(Instant at) {
     return new Wait(incidentId, kind, attempt, step, stepRunId, state, deadline, stableFor, stableSince, baseline,
-        reservationId, startedAt, at);
+        reservationId, startedAt, at, kafka);
+  }
+
+  /** A copy with {@link #kafka} set. */
+  public Wait withKafka(KafkaWait k) {
+    return new Wait(incidentId, kind, attempt, step, stepRunId, state, deadline, stableFor, stableSince, baseline,
+        reservationId, startedAt, leftFailedAt, k);
   }
 }

@@ -84,13 +84,24 @@ public final class RemediationDecider {
    * @param status the status reading, null when not read
    * @param config the connector config, null when not read or unreadable
    */
-  public record Observation(StabilityPolicy.Reading status, Map<String, String> config, ProbeResult probe) {
+  public record Observation(StabilityPolicy.Reading status, Map<String, String> config, ProbeResult probe,
+      KafkaWaitPolicy.Reading kafka) {
     /** Nothing was read. */
-    public static final Observation NONE = new Observation(null, null, null);
+    public static final Observation NONE = new Observation(null, null, null, null);
 
     /** An observation without a probe. */
     public Observation(StabilityPolicy.Reading status, Map<String, String> config) {
-      this(status, config, null);
+      this(status, config, null, null);
+    }
+
+    /** An observation without a Kafka reading. */
+    public Observation(StabilityPolicy.Reading status, Map<String, String> config, ProbeResult probe) {
+      this(status, config, probe, null);
+    }
+
+    /** A copy with the Kafka reading of a wait with Kafka conditions ({@code wait_for} lag, dlq_quiet). */
+    public Observation withKafka(KafkaWaitPolicy.Reading k) {
+      return new Observation(status, config, probe, k);
     }
   }
 
@@ -393,14 +404,16 @@ public final class RemediationDecider {
       return new Decision.WaitAgain(w, f.now());
     }
     StabilityPolicy.Verdict v = StabilityPolicy.observe(w, reading, f.now(), f.pollInterval());
+    if (w.kafka() != null) {
+      v = KafkaWaitPolicy.observe(w, v, f.observed().kafka(), f.now(), f.pollInterval());
+    }
     if (v instanceof StabilityPolicy.Verdict.Again again) {
       return new Decision.WaitAgain(again.next(), again.at());
     }
     String stable = StabilityPolicy.verified(w.state(), w.stableFor());
     if (v instanceof StabilityPolicy.Verdict.Stable) {
       return switch (w.kind()) {
-        case STEP -> new Decision.StepDone(w, w.state() == ConnectorState.RUNNING,
-            reading.status() == null ? null : Json.write(Map.of("status", StabilityPolicy.describe(reading.status()))));
+        case STEP -> new Decision.StepDone(w, w.state() == ConnectorState.RUNNING, stepAfter(w, reading, f));
         case ATTEMPT -> new Decision.Close(Outcome.RECOVERED, "verified (" + stable + ") after attempt " + w.attempt(), false);
         case CHECK -> w.retry()
             ? new Decision.Close(Outcome.RECOVERED, "verified (" + stable + ") after the restart a human asked for"
@@ -433,6 +446,18 @@ public final class RemediationDecider {
         yield new Decision.CheckFailed("not closing: " + failed.reason() + "; still waiting for approval", then);
       }
     };
+  }
+
+  /** The after-state of a state wait step: the status read, and the Kafka figures when it had conditions. */
+  private static String stepAfter(Wait w, StabilityPolicy.Reading reading, Facts f) {
+    Map<String, Object> out = new java.util.LinkedHashMap<>();
+    if (reading.status() != null) {
+      out.put("status", StabilityPolicy.describe(reading.status()));
+    }
+    if (w.kafka() != null && f.observed().kafka() != null) {
+      out.put("kafka", KafkaWaitPolicy.describe(KafkaWaitPolicy.update(w.kafka(), f.observed().kafka(), f.now())));
+    }
+    return out.isEmpty() ? null : Json.write(out);
   }
 
   private static Decision onConfigWait(Facts f, Rule rule, Wait w) {

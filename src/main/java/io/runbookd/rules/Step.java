@@ -14,7 +14,7 @@ import java.util.Optional;
  */
 public sealed interface Step
     permits Step.Restart, Step.RestartTask, Step.Pause, Step.Resume, Step.Stop, Step.PatchConfig,
-        Step.Wait, Step.WaitFor, Step.Notify, Step.Approve {
+        Step.Wait, Step.WaitFor, Step.Notify, Step.Approve, Step.ResetConsumerGroup {
 
   /** The step's YAML key, also the {@code action} metric label. */
   String type();
@@ -181,13 +181,29 @@ public sealed interface Step
    * connector and all tasks are in {@code state} for {@code stableFor}, failing after
    * {@code within}. With {@code config_change: true} it instead waits until the connector
    * configuration differs from the one seen when the step started (an operator fixed a credential).
+   * With {@code lag} and/or {@code dlq_quiet} the consumer group of the sink and its dead-letter topic must
+   * also be healthy (rules/README.md, "wait_for: lag and dead-letter topic").
    */
-  record WaitFor(ConnectorState state, Duration within, Duration stableFor, boolean configChange)
-      implements Step {
+  record WaitFor(ConnectorState state, Duration within, Duration stableFor, boolean configChange, boolean lagFalling,
+      Long lagBelow, Duration dlqQuiet) implements Step {
     public WaitFor {
       Objects.requireNonNull(state, "state");
       Objects.requireNonNull(within, "within");
       Objects.requireNonNull(stableFor, "stableFor");
+    }
+
+    /** A wait_for without Kafka conditions. */
+    public WaitFor(ConnectorState state, Duration within, Duration stableFor, boolean configChange) {
+      this(state, within, stableFor, configChange, false, null, null);
+    }
+
+    /**
+     * The Kafka conditions ({@code lag: {falling: true} | {below: N}}, {@code dlq_quiet: D}) as a wait starts
+     * them, or null when the step has none.
+     */
+    public io.runbookd.model.KafkaWait kafka() {
+      return lagFalling || lagBelow != null || dlqQuiet != null
+          ? io.runbookd.model.KafkaWait.of(lagFalling, lagBelow, dlqQuiet) : null;
     }
 
     @Override
@@ -228,6 +244,37 @@ public sealed interface Step
     @Override
     public String type() {
       return "approve";
+    }
+  }
+
+  /**
+   * {@code reset_consumer_group: {group, to, topics}}: moves a consumer group's committed offsets with the
+   * AdminClient, only while the group is EMPTY (for a Connect sink's own group {@code connect-<name>}: while
+   * the connector is STOPPED). Destructive: records are skipped or read again.
+   *
+   * @param group the group id template; default {@code connect-{{ target.connector }}}
+   * @param to where the offsets go
+   * @param topics the topics whose partitions are reset; empty: every partition the group has offsets for
+   */
+  record ResetConsumerGroup(Template group, io.runbookd.model.OffsetReset to, java.util.List<String> topics)
+      implements Step {
+    /** The group of a Connect sink ({@code SinkUtils.consumerGroupId} in Apache Kafka's Connect runtime). */
+    public static final String DEFAULT_GROUP = "connect-{{ target.connector }}";
+
+    public ResetConsumerGroup {
+      Objects.requireNonNull(group, "group");
+      Objects.requireNonNull(to, "to");
+      topics = java.util.List.copyOf(topics);
+    }
+
+    @Override
+    public String type() {
+      return "reset_consumer_group";
+    }
+
+    @Override
+    public boolean destructive() {
+      return true;
     }
   }
 }

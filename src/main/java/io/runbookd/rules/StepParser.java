@@ -23,7 +23,7 @@ final class StepParser {
 
   /** Steps that rules/README.md lists as planned, which this version does not run yet. */
   private static final Set<String> PLANNED_STEPS =
-      Set.of("reset_offsets", "recreate", "reset_consumer_group", "snapshot", "dlq_replay", "http", "silence");
+      Set.of("reset_offsets", "recreate", "snapshot", "dlq_replay", "http", "silence");
 
   private static final List<String> APPROVE_STEP_KEYS = List.of("ttl", "default", "notify");
   private static final List<String> WAIT_FOR_STATES = List.of("RUNNING", "PAUSED", "STOPPED");
@@ -93,6 +93,7 @@ final class StepParser {
       case "wait_for" -> waitFor(params, p);
       case "approve" -> approve(params, p, approval);
       case "notify" -> notifyStep(params, p);
+      case "reset_consumer_group" -> resetConsumerGroup(params, p);
       default -> unsupported(tuple.getKeyNode(), path, type);
     };
   }
@@ -206,7 +207,8 @@ final class StepParser {
 
   /** {@code wait_for: {state or config_change: true, within, stable_for}}. */
   private Step waitFor(Node params, String p) {
-    Map<String, Node> k = params(params, p, List.of("state", "config_change", "within", "stable_for"));
+    Map<String, Node> k = params(params, p, List.of("state", "config_change", "within", "stable_for", "lag",
+        "dlq_quiet"));
     if (k == null) {
       return null;
     }
@@ -228,17 +230,25 @@ final class StepParser {
       yaml.error(k.get("state"), p + " takes either state or config_change: true, not both");
     } else if (Boolean.TRUE.equals(configChange) && k.get("stable_for") != null) {
       yaml.error(k.get("stable_for"), p + ".stable_for applies only with state, not with config_change");
-    } else if (Boolean.FALSE.equals(configChange) && k.get("state") == null) {
+    } else if (Boolean.TRUE.equals(configChange) && (k.get("lag") != null || k.get("dlq_quiet") != null)) {
+      Node at = k.get("lag") != null ? k.get("lag") : k.get("dlq_quiet");
+      yaml.error(at, p + " takes either config_change: true or lag/dlq_quiet, not both");
+    } else if (Boolean.FALSE.equals(configChange) && k.get("state") == null && k.get("lag") == null
+        && k.get("dlq_quiet") == null) {
       yaml.error(params, p + " needs state (e.g. state: RUNNING) or config_change: true");
     }
+    Object[] lag = k.get("lag") == null ? new Object[] {false, null} : lagCondition(k.get("lag"), p + ".lag");
+    Duration dlqQuiet = k.get("dlq_quiet") == null ? null : yaml.positiveDuration(k.get("dlq_quiet"), p + ".dlq_quiet");
     Duration within = k.get("within") == null ? null : yaml.positiveDuration(k.get("within"), p + ".within");
     Duration stableFor = k.get("stable_for") == null ? Duration.ZERO
         : yaml.duration(k.get("stable_for"), p + ".stable_for");
-    if (yaml.errorCount() != before || within == null || stableFor == null || configChange == null) {
+    if (yaml.errorCount() != before || within == null || stableFor == null || configChange == null || lag == null) {
       return null;
     }
     // With config_change the state is not used; RUNNING is recorded as the state expected after the change.
-    return new Step.WaitFor(state == null ? ConnectorState.RUNNING : state, within, stableFor, configChange);
+    // With lag or dlq_quiet and no state, RUNNING is implied: a sink's lag only falls while its tasks run.
+    return new Step.WaitFor(state == null ? ConnectorState.RUNNING : state, within, stableFor, configChange,
+        (Boolean) lag[0], (Long) lag[1], dlqQuiet);
   }
 
   /** {@code approve: {ttl, default, notify}}, each defaulting to the rule's {@code approval} value. */
@@ -299,5 +309,127 @@ final class StepParser {
       return null;
     }
     return yaml.keys(m, path, allowed);
+  }
+
+  /**
+   * {@code reset_consumer_group: {group: <template>, to: earliest | latest | {timestamp: <ISO-8601>} |
+   * {offset: N} | {shift_by: N}, topics: [..]}}.
+   */
+  private Step resetConsumerGroup(Node params, String p) {
+    Map<String, Node> k = params(params, p, List.of("group", "to", "topics"));
+    if (k == null) {
+      return null;
+    }
+    int before = yaml.errorCount();
+    yaml.require(params, k, p, "to");
+    Template group = k.get("group") == null ? Template.compile(Step.ResetConsumerGroup.DEFAULT_GROUP)
+        : templates.template(k.get("group"), p + ".group", false);
+    io.runbookd.model.OffsetReset to = k.get("to") == null ? null : offsetReset(k.get("to"), p + ".to");
+    List<String> topics = new ArrayList<>();
+    if (k.get("topics") != null) {
+      SequenceNode seq = yaml.sequence(k.get("topics"), p + ".topics", "a list of topic names");
+      if (seq != null) {
+        for (int i = 0; i < seq.getValue().size(); i++) {
+          String t = yaml.nonEmptyString(seq.getValue().get(i), p + ".topics[" + i + "]");
+          if (t != null) {
+            topics.add(t);
+          }
+        }
+        if (seq.getValue().isEmpty()) {
+          yaml.error(seq, p + ".topics must name at least one topic, or be left out (every partition the group has"
+              + " offsets for)");
+        }
+      }
+    }
+    if (yaml.errorCount() != before || group == null || to == null) {
+      return null;
+    }
+    return new Step.ResetConsumerGroup(group, to, topics);
+  }
+
+  private static final String OFFSET_RESET_FORMS = "earliest, latest, {timestamp: 2026-01-31T12:00:00Z},"
+      + " {offset: N} or {shift_by: N}";
+
+  /** {@code earliest | latest | {timestamp} | {offset} | {shift_by}}; null after reporting. */
+  private io.runbookd.model.OffsetReset offsetReset(Node node, String path) {
+    if (node instanceof ScalarNode s && !RuleYaml.isNull(s)) {
+      switch (s.getValue()) {
+        case "earliest":
+          return new io.runbookd.model.OffsetReset.Earliest();
+        case "latest":
+          return new io.runbookd.model.OffsetReset.Latest();
+        default:
+          yaml.error(node, path + " must be " + OFFSET_RESET_FORMS + ", got \"" + s.getValue() + "\"");
+          return null;
+      }
+    }
+    if (!(node instanceof MappingNode m) || m.getValue().size() != 1) {
+      yaml.error(node, path + " must be " + OFFSET_RESET_FORMS + ", got " + RuleYaml.describe(node));
+      return null;
+    }
+    Map<String, Node> k = yaml.keys(m, path, List.of("timestamp", "offset", "shift_by"));
+    if (k == null || k.isEmpty()) {
+      return null;
+    }
+    if (k.get("timestamp") != null) {
+      String text = yaml.string(k.get("timestamp"), path + ".timestamp");
+      if (text == null) {
+        return null;
+      }
+      try {
+        return new io.runbookd.model.OffsetReset.Timestamp(java.time.OffsetDateTime.parse(text).toInstant());
+      } catch (java.time.format.DateTimeParseException e) {
+        yaml.error(k.get("timestamp"), path + ".timestamp must be an ISO-8601 date and time with its offset, e.g."
+            + " 2026-01-31T12:00:00Z, got \"" + text + "\"");
+        return null;
+      }
+    }
+    boolean offset = k.get("offset") != null;
+    Node n = offset ? k.get("offset") : k.get("shift_by");
+    String key = offset ? "offset" : "shift_by";
+    if (!(n instanceof ScalarNode s) || !s.getValue().matches("-?[0-9]{1,18}")) {
+      yaml.error(n, path + "." + key + " must be an integer, got " + RuleYaml.describe(n));
+      return null;
+    }
+    long v = Long.parseLong(((ScalarNode) n).getValue());
+    if (offset && v < 0) {
+      yaml.error(n, path + ".offset must be 0 or more, got " + v);
+      return null;
+    }
+    return offset ? new io.runbookd.model.OffsetReset.Offset(v) : new io.runbookd.model.OffsetReset.ShiftBy(v);
+  }
+
+  /** {@code lag: {falling: true}} or {@code lag: {below: N}}: {falling, below}; null after reporting. */
+  private Object[] lagCondition(Node node, String path) {
+    MappingNode m = yaml.mapping(node, path, List.of("falling", "below"));
+    if (m == null) {
+      return null;
+    }
+    Map<String, Node> k = yaml.keys(m, path, List.of("falling", "below"));
+    if (k == null) {
+      return null;
+    }
+    if (k.isEmpty()) {
+      yaml.error(node, path + " needs falling: true or below: N");
+      return null;
+    }
+    Boolean falling = Boolean.FALSE;
+    if (k.get("falling") != null) {
+      falling = yaml.bool(k.get("falling"), path + ".falling");
+      if (Boolean.FALSE.equals(falling)) {
+        yaml.error(k.get("falling"), path + ".falling can only be true (leave it out to not require it)");
+        return null;
+      }
+    }
+    Long below = null;
+    if (k.get("below") != null) {
+      Node b = k.get("below");
+      if (!(b instanceof ScalarNode s) || !s.getValue().matches("[0-9]{1,18}") || Long.parseLong(s.getValue()) == 0) {
+        yaml.error(b, path + ".below must be a positive number of records, got " + RuleYaml.describe(b));
+        return null;
+      }
+      below = Long.parseLong(((ScalarNode) b).getValue());
+    }
+    return falling == null ? null : new Object[] {falling, below};
   }
 }

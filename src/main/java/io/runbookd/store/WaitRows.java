@@ -13,7 +13,7 @@ import java.util.Optional;
 /** The {@code incident_waits} table (migration V4): at most one stored {@link Wait} per incident. */
 final class WaitRows {
   private static final String COLUMNS = "incident_id, kind, attempt, step_index, step_run_id, state, deadline,"
-      + " stable_for_ms, stable_since, baseline, reservation_id, started_at, left_failed_at";
+      + " stable_for_ms, stable_since, baseline, reservation_id, started_at, left_failed_at, kafka_wait";
 
   /** SQL true when reservation {@code alias.id} is held by a stored wait (its segment is suspended, not over). */
   static String heldByWait(String reservationId) {
@@ -33,7 +33,8 @@ final class WaitRows {
         return Optional.of(new Wait(rs.getString(1), Wait.Kind.valueOf(rs.getString(2)), rs.getInt(3), rs.getInt(4),
             rs.getLong(5), state == null ? null : ConnectorState.valueOf(state), Instant.ofEpochMilli(rs.getLong(7)),
             Duration.ofMillis(rs.getLong(8)), Jdbc.instant(rs, 9), rs.getString(10), rs.getLong(11),
-            Instant.ofEpochMilli(rs.getLong(12)), Jdbc.instant(rs, 13)));
+            Instant.ofEpochMilli(rs.getLong(12)), Jdbc.instant(rs, 13),
+            io.runbookd.model.KafkaWait.fromJson(rs.getString(14))));
       }
     }
   }
@@ -45,7 +46,7 @@ final class WaitRows {
       return;
     }
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO incident_waits (" + COLUMNS + ")"
-        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
       ps.setString(1, wait.incidentId());
       ps.setString(2, wait.kind().name());
       ps.setInt(3, wait.attempt());
@@ -59,6 +60,7 @@ final class WaitRows {
       ps.setLong(11, wait.reservationId());
       ps.setLong(12, wait.startedAt().toEpochMilli());
       Jdbc.setInstant(ps, 13, wait.leftFailedAt());
+      Jdbc.setString(ps, 14, wait.kafka() == null ? null : wait.kafka().toJson());
       ps.executeUpdate();
     }
   }

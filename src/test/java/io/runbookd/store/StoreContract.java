@@ -1099,7 +1099,9 @@ abstract class StoreContract {
     leasedIncidents(1);
     Incident leased = store.get("i0").orElseThrow();
     Wait w = new Wait("i0", Wait.Kind.STEP, 1, 1, 7, ConnectorState.STOPPED, T0.plusSeconds(120), Duration.ofSeconds(5),
-        T0.plusSeconds(3), "{\"tasks.max\":\"1\"}", 0, T0).withLeftFailedAt(T0.plusSeconds(2));
+        T0.plusSeconds(3), "{\"tasks.max\":\"1\"}", 0, T0).withLeftFailedAt(T0.plusSeconds(2))
+        .withKafka(new io.runbookd.model.KafkaWait(true, 1_000L, Duration.ofMinutes(2), "connect-orders", "orders-dlq",
+            5_210L, 4_900L, 40L, T0.plusSeconds(1)));
     Incident waiting = leased.withState(IncidentState.REMEDIATING, T0.plusSeconds(4))
         .withNextAction(Incident.WAIT, T0.plusSeconds(6), T0.plusSeconds(4)).released(T0.plusSeconds(4));
     assertThat(store.saveProgress(waiting, "replica", w)).isTrue();
