@@ -162,6 +162,7 @@ final class StepExecutor {
       // Waits are stored deadlines that the engine picks up again (see Remediator), never run here.
       return Future.failedFuture(new IllegalStateException(step.type() + " is a stored wait, not an action"));
     }
+    if (step instanceof Step.DlqReplay d) return new DlqReplays(deps).run(d, t);
     if (step instanceof Step.Notify n) {
       return notify(n.notifier(), n.message(), t, "step").map(v -> Result.ok(null));
     }

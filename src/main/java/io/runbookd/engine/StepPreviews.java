@@ -60,6 +60,7 @@ final class StepPreviews {
    */
   private Future<Map<String, Object>> preview(Step step, StepExecutor.Target target) {
     // Each destructive step that can read its effect ahead adds its case here.
+    if (step instanceof Step.DlqReplay d) return new DlqReplays(deps).preview(d, target);
     return null;
   }
 }
