@@ -267,6 +267,22 @@ final class DlqReplays {
     return p.future();
   }
 
+  /**
+   * The connector's dead letter topic ({@code errors.deadletterqueue.topic.name}) and the records it holds
+   * now: the sum over its partitions of log end minus log start.
+   */
+  Future<Map.Entry<String, Long>> count(StepExecutor.Target t) {
+    KafkaOps kafka = kafka(t);
+    return topic(new Step.DlqReplay(null, null, null, 1, 1), t).compose(topic -> kafka.partitions(topic)
+        .compose(parts -> kafka.earliestOffsets(parts).compose(earliest -> kafka.latestOffsets(parts).map(latest -> {
+          long n = 0;
+          for (TopicPartition tp : parts) {
+            n += latest.getOrDefault(tp, 0L) - earliest.getOrDefault(tp, 0L);
+          }
+          return Map.entry(topic, n);
+        }))));
+  }
+
   // ---- the preview ------------------------------------------------------------------------------
 
   /**

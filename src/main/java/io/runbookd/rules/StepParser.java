@@ -184,6 +184,10 @@ final class StepParser {
       }
       Node v = t.getValueNode();
       if (v instanceof ScalarNode s) {
+        if (!RuleYaml.isNull(s) && s.getValue().contains("{{") && templates.message(v, p + ".set." + key) == null) {
+          ok = false;
+          continue;
+        }
         values.put(key, RuleYaml.isNull(s) ? null : s.getValue());
       } else {
         yaml.error(v, p + ".set." + key + " must be a string, a number, a boolean or null (to remove the key), got "
