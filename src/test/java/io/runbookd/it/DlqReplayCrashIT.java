@@ -1,7 +1,14 @@
 package io.runbookd.it;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.github.tomakehurst.wiremock.WireMockServer;
 import io.runbookd.testkit.Await;
 import io.runbookd.testkit.ConnectWorker;
 import io.vertx.core.json.JsonObject;
@@ -70,6 +77,9 @@ class DlqReplayCrashIT {
     connect.cluster().configureConnector(name, c);
     connect.awaitRunning(name, Duration.ofSeconds(60));
 
+    WireMockServer owner = new WireMockServer(options().dynamicPort());
+    owner.start();
+    owner.stubFor(post(urlEqualTo("/owner")).willReturn(aResponse().withStatus(200)));
     Path rules = Files.createDirectories(tmp.resolve("rules"));
     Files.writeString(rules.resolve("10-replay.yaml"), """
         rules:
@@ -80,7 +90,7 @@ class DlqReplayCrashIT {
             target: { cluster: '{{ labels.connect_cluster }}', connector: '{{ labels.connector }}' }
             retry: { max_attempts: 1 }
             verify: { within: 1m, stable_for: 2s }
-            approval: { required: never }
+            approval: { ttl: 10m, notify: owner }
             steps:
               - dlq_replay: { exception_class: org.apache.kafka.connect.errors.DataException, rate_per_second: %d }
         """.formatted(RATE));
@@ -88,6 +98,7 @@ class DlqReplayCrashIT {
         + "rules: { paths: ['" + rules + "'], watch_interval: 0s }\n"
         + "kafka_clusters:\n  local: { bootstrap_servers: '" + connect.bootstrapServers() + "' }\n"
         + "connect_clusters:\n  local: { url: '" + connect.restUrl() + "', kafka: local }\n"
+        + "notifiers:\n  owner: { type: webhook, url: 'http://127.0.0.1:" + owner.port() + "/owner' }\n"
         + "engine: { tick: 200ms, poll_interval: 250ms, lease: 3s }\n";
     try (DaemonProcess d = new DaemonProcess(tmp, "", yaml)) {
       d.startAndAwaitReady();
@@ -97,6 +108,17 @@ class DlqReplayCrashIT {
           HttpResponse.BodyHandlers.ofString());
       assertThat(asked.statusCode()).as(asked.body()).isEqualTo(202);
       String id = new JsonObject(asked.body()).getString("incident_id");
+      String request = Await.value("the approval request with the preview", Duration.ofSeconds(30), () -> owner
+          .findAll(postRequestedFor(urlEqualTo("/owner")).withRequestBody(containing(id))).stream()
+          .map(r -> r.getBodyAsString()).filter(b -> b.contains("approval")).findFirst());
+      String preview = new JsonObject(request).getString("message");
+      LOG.info("PREVIEW:\n{}", preview);
+      assertThat(preview).contains(RECORDS + " match the filter").contains(RECORDS + " to " + topic);
+      assertThat(replayed(topic)).as("nothing replayed before the approval").isZero();
+      HttpResponse<String> ok = DaemonProcess.HTTP.send(HttpRequest.newBuilder(URI.create(d.base()
+              + "/api/v1/incidents/" + id + "/approve")).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
 
       Await.until("a third of the records replayed", Duration.ofSeconds(60), Duration.ofMillis(100),
           () -> replayed(topic) >= RECORDS / 3, () -> null);
@@ -113,8 +135,9 @@ class DlqReplayCrashIT {
       });
       assertThat(step.getString("outcome")).as(step.encode()).isEqualTo("ok");
       LOG.info("DLQ_REPLAY STEP after the crash: {}", step.encode());
-      assertThat(d.lines()).anyMatch(l -> l.contains("resumes from its stored progress")
-          || l.contains("resumed"));
+      JsonObject inc = new JsonObject(d.get("/api/v1/incidents/" + id).body());
+      assertThat(inc.getJsonArray("timeline").stream().map(e -> ((JsonObject) e).getString("message")))
+          .anyMatch(m -> m.contains("resumes from its stored progress"));
 
       Map<String, Integer> copies = new TreeMap<>();
       for (ConsumerRecord<byte[], byte[]> r : DlqReplayIT.records(topic)) {
@@ -129,6 +152,7 @@ class DlqReplayCrashIT {
       assertThat(copies.values()).allMatch(n -> n <= 2);
       LOG.info("MEASURED dlq crash IT: {} ms", Duration.ofNanos(System.nanoTime() - t0).toMillis());
     } finally {
+      owner.stop();
       connect.deleteConnector(name);
     }
   }
