@@ -17,7 +17,7 @@ import java.util.Objects;
  * @param connector the connector's name in that cluster; null when {@code pipeline} is given
  * @param rule the name of a loaded rule; null when {@code step} is given
  * @param step a single step of {@link OperatorSteps#STEPS} ({@code pause}, {@code resume}, {@code stop},
- *     {@code restart}) run as the built-in one-step rule {@code operator.<step>}; null when {@code rule} is
+ *     {@code restart}, {@code dlq_replay}) run as the built-in one-step rule {@code operator.<step>}; null when {@code rule} is
  *     given
  * @param comment why, for the record; may be null
  * @param requestedBy the operator (the request's principal, or {@code anonymous} when operators have no

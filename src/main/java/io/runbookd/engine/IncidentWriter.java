@@ -107,6 +107,13 @@ final class IncidentWriter {
     return deps.blocking(() -> deps.store().startStep(run));
   }
 
+  /** The step run of step {@code index} of attempt {@code attempt} that started and never ended, if any. */
+  Future<Optional<StepRun>> unfinishedStep(Incident inc, int attempt, int index) {
+    return deps.blocking(() -> deps.store().steps(inc.id()).stream()
+        .filter(s -> s.attempt() == attempt && s.index() == index && s.endedAt() == null)
+        .findFirst());
+  }
+
   /** Records the state a step found before acting, before it acts. */
   Future<Void> recordBefore(long stepId, String before) {
     return deps.blocking(() -> {

@@ -19,7 +19,7 @@ import java.util.Optional;
  */
 final class OperatorSteps {
   /** The steps of the catalogue, in the order given in error messages. */
-  static final List<String> STEPS = List.of("pause", "resume", "stop", "restart");
+  static final List<String> STEPS = List.of("pause", "resume", "stop", "restart", "dlq_replay");
   static final String PREFIX = "operator.";
   /** The steps an operator may ask for on a whole pipeline ({@code operator.pipeline.<step>}). */
   static final List<String> PIPELINE_STEPS = List.of("pause", "resume", "stop");
@@ -39,6 +39,7 @@ final class OperatorSteps {
           .append("    target: { cluster: '{{ labels.connect_cluster }}', connector: '{{ labels.connector }}' }\n")
           .append("    retry: { max_attempts: 1 }\n")
           .append(verify(step))
+          .append(approval(step))
           .append("    steps:\n      - ").append(step)
           .append(step.equals("restart") ? ": { include_tasks: true, only_failed: true }\n" : ": {}\n");
     }
@@ -73,6 +74,17 @@ final class OperatorSteps {
       case "stop" -> "    verify: { state: STOPPED, stable_for: 10s }\n";
       default -> "";
     };
+  }
+
+  /**
+   * The {@code approval} section of the step's rule. A {@code dlq_replay} asked for by an operator needs no
+   * second human: the request is the decision, recorded with who asked. It replays the connector's whole
+   * dead letter topic with the step's defaults ({@link io.runbookd.rules.Step.DlqReplay}); to filter, bound
+   * it differently or see a preview first, write a rule with a {@code dlq_replay} step (it asks for
+   * approval by default, with the preview) and ask for that rule by name.
+   */
+  private static String approval(String step) {
+    return step.equals("dlq_replay") ? "    approval: { required: never }\n" : "";
   }
 
   /** The one-step rule of {@code step}, if the catalogue has it. */

@@ -6,6 +6,7 @@ import io.runbookd.engine.IncidentWriter.Lease;
 import io.runbookd.model.Approval;
 import io.runbookd.model.Budget;
 import io.runbookd.model.Incident;
+import io.runbookd.model.StepRun;
 import io.runbookd.model.IncidentState;
 import io.runbookd.model.Storm;
 import io.runbookd.rules.Durations;
@@ -88,7 +89,14 @@ final class Remediator implements SegmentRunner.Continuation {
     if (depth > MAX_STEPS) {
       return writer.park(lease, "runbookd took " + MAX_STEPS + " decisions in a row on this incident without waiting");
     }
-    return facts(lease.incident()).compose(facts -> {
+    return facts(lease.incident()).compose(facts -> interrupted(facts).compose(resumable -> {
+      if (resumable.isPresent()) {
+        StepRun s = resumable.get();
+        Incident inc = lease.incident();
+        return writer.event(inc, "resumed", "the daemon stopped during step " + s.index() + " (" + s.type() + ") of"
+                + " attempt " + s.attempt() + "; it resumes from its stored progress")
+            .compose(v -> segments.resumeInterrupted(lease, facts.rule().get(), api(inc), s.attempt(), s.index()));
+      }
       Decision d = RemediationDecider.decide(facts);
       LOG.debug("{} decision={} msg=\"decided what to do next\"", lease.incident().context(), d);
       Optional<Wait> stored = facts.stored();
@@ -98,7 +106,26 @@ final class Remediator implements SegmentRunner.Continuation {
             .compose(v -> act(lease, facts, d, depth));
       }
       return act(lease, facts, d, depth);
-    });
+    }));
+  }
+
+  /**
+   * The step run an interrupted attempt left started and unfinished, when its step is resumable
+   * ({@link Step#resumable()}): instead of verifying (what an interrupted attempt gets otherwise), the
+   * engine runs that step again from its stored progress.
+   */
+  private Future<Optional<StepRun>> interrupted(RemediationDecider.Facts f) {
+    Incident inc = f.incident();
+    if (inc.state() != IncidentState.REMEDIATING || f.stored().isPresent() || Incident.RETRY.equals(inc.nextAction())
+        || f.rule().isEmpty() || !f.clusterConfigured() || f.dryRun()
+        || f.rule().get().steps().stream().noneMatch(Step::resumable)) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    List<Step> steps = f.rule().get().steps();
+    return deps.blocking(() -> deps.store().steps(inc.id()).stream()
+        .filter(s -> s.attempt() == inc.attempts() && s.endedAt() == null && s.index() < steps.size()
+            && steps.get(s.index()).resumable() && steps.get(s.index()).type().equals(s.type()))
+        .findFirst());
   }
 
   /** Everything the decider needs, read now. */

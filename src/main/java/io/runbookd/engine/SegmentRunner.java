@@ -135,6 +135,18 @@ final class SegmentRunner {
     return lease.alertContext().compose(ctx -> runStep(run, ctx, w.step() + 1, verified, acted));
   }
 
+  /**
+   * Continues the segment of attempt {@code attempt} at its resumable step {@code index}, which a stopped
+   * daemon left started and unfinished ({@link Step#resumable()}): the step runs again as the same step
+   * run, from its stored progress, then the segment goes on. Nothing is counted again.
+   */
+  Future<Void> resumeInterrupted(Lease lease, Rule rule, ConnectApi api, int attempt, int index) {
+    int to = AttemptPlan.segmentEnd(rule, index);
+    boolean acted = AttemptPlan.actions(rule, segmentStart(rule, index), index) > 0;
+    Run run = new Run(lease, rule, api, attempt, to, 0, deps.now(), null, false, Incident.REMEDIATE, attempt);
+    return lease.alertContext().compose(ctx -> runStep(run, ctx, index, false, acted));
+  }
+
   /** One segment in progress. */
   private record Run(Lease lease, Rule rule, ConnectApi api, int attempt, int to, long reservation, Instant started,
       Budget before, boolean counted, String waitAction, int attemptsBefore) {}
@@ -157,7 +169,12 @@ final class SegmentRunner {
 
   private Future<Void> startStep(Run r, AlertContext ctx, int index, Step step, boolean verifiedSoFar, boolean acted) {
     Incident inc = r.lease().incident();
-    return writer.startStep(inc, r.attempt(), index, step).compose(stored -> {
+    return writer.startStep(inc, r.attempt(), index, step)
+        // A resumable step (dlq_replay) started before a crash and never finished runs again as the same
+        // step run: it continues from the progress it stored, so nothing acknowledged is repeated.
+        .compose(stored -> stored.isPresent() || !step.resumable() ? Future.succeededFuture(stored)
+            : writer.unfinishedStep(inc, r.attempt(), index))
+        .compose(stored -> {
       if (stored.isEmpty()) {
         // Already started once (idempotency key): never run a step twice.
         return runStep(r, ctx, index + 1, verifiedSoFar, acted);

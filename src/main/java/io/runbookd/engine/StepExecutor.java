@@ -159,17 +159,33 @@ final class StepExecutor {
       return api.stop(name).map(v -> Result.ok(null));
     }
     if (step instanceof Step.PatchConfig p) {
-      return patchConfig(p, api, name);
+      return patchConfig(rendered(p, t), api, name);
     }
     if (step instanceof Step.Wait || step instanceof Step.WaitFor) {
       // Waits are stored deadlines that the engine picks up again (see Remediator), never run here.
       return Future.failedFuture(new IllegalStateException(step.type() + " is a stored wait, not an action"));
     }
+    if (step instanceof Step.DlqReplay d) return new DlqReplays(deps).run(d, t);
     if (step instanceof Step.Notify n) {
       return notify(n.notifier(), n.message(), t, "step").map(v -> Result.ok(null));
     }
     if (step instanceof Step.ResetConsumerGroup g) return new GroupResetStep().run(g, t, this);
     return Future.failedFuture(new IllegalStateException("unsupported step " + step.type()));
+  }
+
+  /**
+   * {@code p} with its template values ({@code {{ target.connector }}-dlq}) rendered in the incident's
+   * message context; a value without {@code {{} is taken as written.
+   */
+  private Step.PatchConfig rendered(Step.PatchConfig p, Target t) {
+    if (p.set().values().stream().noneMatch(v -> v != null && v.contains("{{"))) {
+      return p;
+    }
+    Map<String, Object> ctx = IncidentMessages.context(t.incident(), t.labels(), t.annotations(), null,
+        deps.notifiers().externalUrl());
+    Map<String, String> out = new LinkedHashMap<>();
+    p.set().forEach((k, v) -> out.put(k, v == null || !v.contains("{{") ? v : Template.compile(v).render(ctx).strip()));
+    return new Step.PatchConfig(out, p.validate());
   }
 
   private Future<Result> patchConfig(Step.PatchConfig p, ConnectApi api, String name) {
@@ -206,9 +222,20 @@ final class StepExecutor {
   /** Renders {@code message} and sends it; a template error still sends, with the error appended. */
   Future<Void> notify(String notifier, Template message, Target t, String kind) {
     Incident inc = t.incident();
+    Map<String, Object> base = IncidentMessages.context(inc, t.labels(), t.annotations(), null,
+        deps.notifiers().externalUrl());
+    // {{ dlq.topic }} / {{ dlq.records }}: read from Kafka only for a message that uses them
+    Future<Map<String, Object>> context = message.source().contains("dlq.") && t.api() != null
+        ? new DlqReplays(deps).count(t).map(c -> io.runbookd.rules.TemplateContext.withDlq(base, c.getKey(),
+            Long.toString(c.getValue()))).recover(err -> Future.succeededFuture(base))
+        : Future.succeededFuture(base);
+    return context.compose(ctx -> send(notifier, message, ctx, inc, kind));
+  }
+
+  private Future<Void> send(String notifier, Template message, Map<String, Object> ctx, Incident inc, String kind) {
     String text;
     try {
-      text = message.render(IncidentMessages.context(inc, t.labels(), t.annotations(), null, deps.notifiers().externalUrl()));
+      text = message.render(ctx);
     } catch (Template.TemplateException e) {
       text = "[" + inc.rule() + "] " + inc.cluster() + "/" + inc.connector() + ": " + inc.cause()
           + " (message template failed: " + e.getMessage() + ")";

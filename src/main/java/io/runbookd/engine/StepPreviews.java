@@ -61,6 +61,7 @@ final class StepPreviews {
   private Future<Map<String, Object>> preview(Step step, StepExecutor.Target target) {
     // Each destructive step that can read its effect ahead adds its case here.
     if (step instanceof Step.ResetConsumerGroup g) return new GroupResetStep().preview(g, target);
+    if (step instanceof Step.DlqReplay d) return new DlqReplays(deps).preview(d, target);
     return null;
   }
 }

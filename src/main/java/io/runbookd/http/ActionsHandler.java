@@ -20,7 +20,8 @@ import java.util.Objects;
  * <p>Body: {@code {"cluster": "local", "connector": "orders-sink", "rule": "emergency-pause",
  * "comment": "..."}} ({@code comment} optional, at most 1,000 characters), or instead of {@code rule} a
  * single step without parameters, {@code "step": {"pause": {}}} ({@code pause}, {@code resume},
- * {@code stop}, {@code restart}), run as a built-in one-step rule. Instead of {@code connector}, a
+ * {@code stop}, {@code restart}, {@code dlq_replay}: the connector's dead letter topic re-produced to the
+ * topics its records came from), run as a built-in one-step rule. Instead of {@code connector}, a
  * {@code pipeline} of runbookd.yaml: the incident is opened on its first connector and the steps {@code pause},
  * {@code resume} and {@code stop} act on all of it in the runbook's order ({@code operator.pipeline.<step>}).
  * Answers:

@@ -14,7 +14,7 @@ import java.util.Optional;
  */
 public sealed interface Step
     permits Step.Restart, Step.RestartTask, Step.Pause, Step.Resume, Step.Stop, Step.PatchConfig,
-        Step.Wait, Step.WaitFor, Step.Notify, Step.Approve, Step.ResetConsumerGroup {
+        Step.Wait, Step.WaitFor, Step.Notify, Step.Approve, Step.ResetConsumerGroup, Step.DlqReplay {
 
   /** The step's YAML key, also the {@code action} metric label. */
   String type();
@@ -272,6 +272,69 @@ public sealed interface Step
       return "reset_consumer_group";
     }
 
+    @Override
+    public boolean destructive() {
+      return true;
+    }
+  }
+
+  /**
+   * {@code dlq_replay: {topic, exception_class, message, max_records, rate_per_second}}: re-produces records
+   * of a sink connector's dead letter queue to the topic each came from, read from the KIP-298 context
+   * headers {@code __connect.errors.topic}, {@code __connect.errors.partition} and
+   * {@code __connect.errors.offset} (so the connector needs
+   * {@code errors.deadletterqueue.context.headers.enable=true};
+   * https://cwiki.apache.org/confluence/display/KAFKA/KIP-298%3A+Error+Handling+in+Connect). The
+   * {@code __connect.errors.*} headers are removed from the copy, the record's own headers kept, and the
+   * header {@code runbookd.dlq.replayed} (the incident id) added; a dead-letter record that already carries
+   * it (a replayed copy that failed again) is skipped, never replayed twice.
+   *
+   * <p>Progress (the next dead-letter offset per partition, stored once Kafka acknowledged the copies) is
+   * kept in the store, so a replay interrupted by a crash resumes where it stopped; at most the last
+   * unacknowledged batch is sent twice.
+   *
+   * @param topic the dead letter topic; null: the connector's {@code errors.deadletterqueue.topic.name}
+   * @param exceptionClass only records whose {@code __connect.errors.exception.class.name} equals this
+   *     (a fully qualified class name); null: any
+   * @param message only records whose {@code __connect.errors.exception.message} this RE2 pattern finds;
+   *     null: any
+   * @param maxRecords the most records replayed by this step; 1 or more
+   * @param ratePerSecond the most records produced per second; 1 or more
+   */
+  /**
+   * True when a run of the step interrupted by a crash continues from its own stored progress on the next
+   * start (the same step run), instead of being skipped and verified. Only steps that keep durable progress
+   * and never repeat acknowledged work are.
+   */
+  default boolean resumable() {
+    return false;
+  }
+
+  record DlqReplay(String topic, String exceptionClass, String message, int maxRecords, int ratePerSecond)
+      implements Step {
+    /** The default of {@code max_records}. */
+    public static final int DEFAULT_MAX_RECORDS = 10_000;
+    /** The default of {@code rate_per_second}. */
+    public static final int DEFAULT_RATE_PER_SECOND = 100;
+
+    public DlqReplay {
+      if (maxRecords < 1 || ratePerSecond < 1) {
+        throw new IllegalArgumentException("max_records and rate_per_second must be 1 or more");
+      }
+    }
+
+    @Override
+    public String type() {
+      return "dlq_replay";
+    }
+
+    /** Progress is stored per dead-letter partition after each acknowledged batch. */
+    @Override
+    public boolean resumable() {
+      return true;
+    }
+
+    /** Replayed records reach the sink again: duplicates downstream if the sink already wrote some. */
     @Override
     public boolean destructive() {
       return true;

@@ -23,7 +23,7 @@ final class StepParser {
 
   /** Steps that rules/README.md lists as planned, which this version does not run yet. */
   private static final Set<String> PLANNED_STEPS =
-      Set.of("reset_offsets", "recreate", "snapshot", "dlq_replay", "http", "silence");
+      Set.of("reset_offsets", "recreate", "snapshot", "http", "silence");
 
   private static final List<String> APPROVE_STEP_KEYS = List.of("ttl", "default", "notify");
   private static final List<String> WAIT_FOR_STATES = List.of("RUNNING", "PAUSED", "STOPPED");
@@ -94,6 +94,7 @@ final class StepParser {
       case "approve" -> approve(params, p, approval);
       case "notify" -> notifyStep(params, p);
       case "reset_consumer_group" -> resetConsumerGroup(params, p);
+      case "dlq_replay" -> dlqReplay(params, p);
       default -> unsupported(tuple.getKeyNode(), path, type);
     };
   }
@@ -431,5 +432,47 @@ final class StepParser {
       below = Long.parseLong(((ScalarNode) b).getValue());
     }
     return falling == null ? null : new Object[] {falling, below};
+  }
+
+  /** {@code dlq_replay: {topic, exception_class, message, max_records, rate_per_second}}, all optional. */
+  private Step dlqReplay(Node params, String p) {
+    Map<String, Node> k = params(params, p, List.of("topic", "exception_class", "message", "max_records",
+        "rate_per_second"));
+    if (k == null) {
+      return null;
+    }
+    int before = yaml.errorCount();
+    String topic = k.get("topic") == null ? null : yaml.string(k.get("topic"), p + ".topic");
+    if (topic != null && !topic.matches("[a-zA-Z0-9._-]{1,249}")) {
+      yaml.error(k.get("topic"), p + ".topic must be a Kafka topic name (letters, digits, '.', '_', '-'), got \""
+          + topic + "\"");
+    }
+    String cls = k.get("exception_class") == null ? null : yaml.string(k.get("exception_class"), p + ".exception_class");
+    if (cls != null && cls.isBlank()) {
+      yaml.error(k.get("exception_class"), p + ".exception_class must be a class name, e.g."
+          + " org.apache.kafka.connect.errors.DataException");
+    }
+    String message = k.get("message") == null ? null : yaml.string(k.get("message"), p + ".message");
+    if (message != null) {
+      try {
+        io.runbookd.alert.LinearPattern.compile(message, true);
+      } catch (io.runbookd.alert.LinearPattern.SyntaxException e) {
+        yaml.error(k.get("message"), p + ".message is not a valid pattern: " + e.getMessage());
+      }
+    }
+    Integer max = k.get("max_records") == null ? Integer.valueOf(Step.DlqReplay.DEFAULT_MAX_RECORDS)
+        : yaml.integer(k.get("max_records"), p + ".max_records");
+    if (max != null && max < 1) {
+      yaml.error(k.get("max_records"), p + ".max_records must be 1 or more, got " + max);
+    }
+    Integer rate = k.get("rate_per_second") == null ? Integer.valueOf(Step.DlqReplay.DEFAULT_RATE_PER_SECOND)
+        : yaml.integer(k.get("rate_per_second"), p + ".rate_per_second");
+    if (rate != null && rate < 1) {
+      yaml.error(k.get("rate_per_second"), p + ".rate_per_second must be 1 or more, got " + rate);
+    }
+    if (yaml.errorCount() != before || max == null || rate == null) {
+      return null;
+    }
+    return new Step.DlqReplay(topic, cls, message, max, rate);
   }
 }

@@ -38,13 +38,14 @@ public final class TemplateContext {
 
   /** Root variables of message templates. */
   public static final List<String> MESSAGE_VARIABLES =
-      List.of("labels", "annotations", "target", "incident", "rule", "trace", "status");
+      List.of("labels", "annotations", "target", "incident", "rule", "trace", "status", "dlq");
 
   private static final List<String> TARGET_KEYS = List.of("cluster", "connector");
   private static final List<String> INCIDENT_KEYS = List.of("id", "attempts", "state", "url");
   private static final List<String> RULE_KEYS = List.of("name");
   private static final List<String> TRACE_KEYS = List.of("cause", "text");
   private static final List<String> STATUS_KEYS = List.of("state");
+  private static final List<String> DLQ_KEYS = List.of("topic", "records");
 
   private TemplateContext() {}
 
@@ -146,7 +147,19 @@ public final class TemplateContext {
         m.incidentUrl()));
     ctx.put("trace", object("trace", TRACE_KEYS, m.traceCause(), m.traceText()));
     ctx.put("status", object("status", STATUS_KEYS, m.statusState()));
+    ctx.put("dlq", object("dlq", DLQ_KEYS, probe ? "probe-dlq" : "", probe ? "0" : "unknown"));
     return ctx;
+  }
+
+  /**
+   * {@code ctx} (a message context) with {@code dlq.topic} and {@code dlq.records} filled in: the
+   * connector's dead letter topic and the records it holds now. Without this they read {@code ""} and
+   * {@code unknown}; runbookd fills them for a {@code notify} step whose message uses them.
+   */
+  public static Map<String, Object> withDlq(Map<String, Object> ctx, String topic, String records) {
+    Map<String, Object> out = new LinkedHashMap<>(ctx);
+    out.put("dlq", object("dlq", DLQ_KEYS, topic, records));
+    return out;
   }
 
   /**

@@ -42,7 +42,7 @@ final class JdbcStore implements Store {
   private static final String CLOSED_BEFORE = "SELECT id FROM incidents WHERE closed_at IS NOT NULL AND closed_at < ?";
   private static final List<String> INCIDENT_CHILDREN =
       List.of("incident_alerts", "step_runs", "incident_events", "escalations", "approvals", "guard_reservations",
-          "incident_waits", "notification_threads");
+          "incident_waits", "notification_threads", "dlq_replay_progress");
 
   private final Jdbc jdbc;
   private final Duration pingTimeout;
@@ -55,6 +55,7 @@ final class JdbcStore implements Store {
   private final JdbcApprovals approvals;
   private final JdbcClusterGuards guards;
   private final JdbcUnitsOfWork units;
+  private final JdbcDlqProgress dlq;
 
   /**
    * @param jdbc the transactions; its pool is owned by this store and closed with it
@@ -72,6 +73,7 @@ final class JdbcStore implements Store {
     this.approvals = new JdbcApprovals(jdbc);
     this.guards = new JdbcClusterGuards(jdbc);
     this.units = new JdbcUnitsOfWork(jdbc, guards);
+    this.dlq = new JdbcDlqProgress(jdbc);
   }
 
   /** The transactions of this store (tests read {@link Jdbc#committedTransactions()}). */
@@ -225,6 +227,17 @@ final class JdbcStore implements Store {
   @Override
   public List<StepRun> steps(String incidentId) {
     return steps.steps(incidentId);
+  }
+
+  // ---- DlqProgressStore ------------------------------------------------------------------------
+  @Override
+  public void saveDlqProgress(String incidentId, io.runbookd.model.DlqProgress progress) {
+    dlq.saveDlqProgress(incidentId, progress);
+  }
+
+  @Override
+  public List<io.runbookd.model.DlqProgress> dlqProgress(long stepRunId) {
+    return dlq.dlqProgress(stepRunId);
   }
 
   // ---- BudgetStore -----------------------------------------------------------------------------

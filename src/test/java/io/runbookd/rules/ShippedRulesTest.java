@@ -144,8 +144,22 @@ class ShippedRulesTest {
   }
 
   @Test
-  void schemaMismatchAndToleranceExceededRestartNothingAndTellTheOwnerAtOnce() {
-    for (String name : List.of("connect-sink-schema-mismatch", "connect-tolerance-exceeded")) {
+  void toleranceExceededRoutesBadRecordsToADeadLetterTopicOnlyAfterApproval() {
+    Rule r = rules.byName("connect-tolerance-exceeded").orElseThrow();
+    assertThat(r.gateBeforeSteps()).as("asks before widening tolerance").isPresent();
+    assertThat(r.steps().get(0)).isInstanceOfSatisfying(Step.PatchConfig.class, p -> {
+      assertThat(p.destructive()).isTrue();
+      assertThat(p.set()).containsEntry("errors.tolerance", "all")
+          .containsEntry("errors.deadletterqueue.topic.name", "{{ target.connector }}-dlq")
+          .containsEntry("errors.deadletterqueue.context.headers.enable", "true");
+    });
+    assertThat(r.steps()).extracting(Step::type).containsExactly("patch_config", "restart", "wait_for", "notify");
+    assertThat(((Step.Notify) r.steps().get(3)).message().source()).contains("{{ dlq.records }}");
+  }
+
+  @Test
+  void schemaMismatchRestartsNothingAndTellsTheOwnerAtOnce() {
+    for (String name : List.of("connect-sink-schema-mismatch")) {
       Rule r = rules.byName(name).orElseThrow();
       assertThat(r.steps()).as(name).isEmpty();
       assertThat(r.escalation().get(0).after()).as(name).isEqualTo(Duration.ZERO);

@@ -1759,4 +1759,43 @@ abstract class StoreContract {
     assertThat(claimFollowUps(T0.plusSeconds(71))).as("the first claim of the resolve")
         .containsExactly("inc-2 approver inc-2/approval/1/0");
   }
+
+  // ---- dlq_replay progress --------------------------------------------------------------------
+
+  @Test
+  void dlqReplayProgressIsStoredPerPartitionSurvivesARestartAndNeverGoesBack() {
+    open("inc-dlq", "orders-sink", null);
+    long run = store.startStep(step("inc-dlq", 1, 0, T0)).orElseThrow().id();
+    io.runbookd.model.TopicPartition p0 = new io.runbookd.model.TopicPartition("orders-sink-dlq", 0);
+    io.runbookd.model.TopicPartition p1 = new io.runbookd.model.TopicPartition("orders-sink-dlq", 1);
+    store.saveDlqProgress("inc-dlq", new io.runbookd.model.DlqProgress(run, p0, 0, 100, 90, 10, T0));
+    store.saveDlqProgress("inc-dlq", new io.runbookd.model.DlqProgress(run, p1, 5, 5, 0, 0, T0));
+    store.saveDlqProgress("inc-dlq", new io.runbookd.model.DlqProgress(run, p0, 0, 200, 180, 20, T0.plusSeconds(1)));
+
+    store.close();
+    store = openStore(2);
+    assertThat(store.dlqProgress(run)).containsExactly(
+        new io.runbookd.model.DlqProgress(run, p0, 0, 200, 180, 20, T0.plusSeconds(1)),
+        new io.runbookd.model.DlqProgress(run, p1, 5, 5, 0, 0, T0));
+    assertThat(store.dlqProgress(run + 1)).as("another step run").isEmpty();
+
+    assertThatThrownBy(() -> store.saveDlqProgress("inc-dlq",
+        new io.runbookd.model.DlqProgress(run, p0, 0, 150, 140, 10, T0.plusSeconds(2))))
+        .isInstanceOf(StoreException.class).hasMessageContaining("never goes back");
+    assertThat(store.dlqProgress(run).get(0).nextOffset()).isEqualTo(200);
+    assertThatThrownBy(() -> store.saveDlqProgress("no-such-incident",
+        new io.runbookd.model.DlqProgress(run + 1, p1, 5, 6, 1, 0, T0))).isInstanceOf(StoreException.class);
+  }
+
+  @Test
+  void pruningAClosedIncidentDeletesItsDlqReplayProgress() {
+    open("inc-dlq-old", "orders-sink", null);
+    long run = store.startStep(step("inc-dlq-old", 1, 0, T0)).orElseThrow().id();
+    store.saveDlqProgress("inc-dlq-old", new io.runbookd.model.DlqProgress(run,
+        new io.runbookd.model.TopicPartition("orders-sink-dlq", 0), 0, 3, 3, 0, T0));
+    store.updateIncident(store.get("inc-dlq-old").orElseThrow().closed("recovered", T0.plusSeconds(5)), null);
+
+    assertThat(store.prune(T0.plusSeconds(60))).isEqualTo(1);
+    assertThat(store.dlqProgress(run)).isEmpty();
+  }
 }
