@@ -1,6 +1,7 @@
 package io.runbookd.engine;
 
 import io.runbookd.connect.ConnectApi;
+import io.runbookd.connect.ConnectRestException;
 import io.runbookd.engine.StepExecutor.Result;
 import io.runbookd.engine.StepExecutor.Target;
 import io.runbookd.kafka.KafkaOps;
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -64,6 +66,11 @@ final class OffsetSteps {
    * {@code offsets} list of {@code GET /offsets}. After-state: {@code {"offsets":[..],"resumed":bool,"plan":[..]}}.
    */
   Future<Result> resetOffsets(Step.ResetOffsets s, Target t) {
+    AtomicBoolean acted = new AtomicBoolean();
+    return afterFirstChange(resetOffsets(s, t, acted), acted, "reset_offsets");
+  }
+
+  private Future<Result> resetOffsets(Step.ResetOffsets s, Target t, AtomicBoolean acted) {
     ConnectApi api = t.api();
     String name = t.incident().connector();
     return api.status(name).compose(found -> {
@@ -77,7 +84,10 @@ final class OffsetSteps {
       Future<Void> stopped = found.connector().state() == ConnectorState.STOPPED && found.tasks().isEmpty()
           ? Future.succeededFuture()
           : (found.connector().state() == ConnectorState.STOPPED ? Future.<Void>succeededFuture() : api.stop(name))
-              .compose(v -> awaitStopped(api, name, System.nanoTime() + STOP_WITHIN.toNanos(), null));
+              .compose(v -> {
+                acted.set(true);
+                return awaitStopped(api, name, System.nanoTime() + STOP_WITHIN.toNanos(), null);
+              });
       return stopped
           .compose(v -> api.offsets(name))
           .compose(current -> {
@@ -86,12 +96,15 @@ final class OffsetSteps {
             String beforeJson = before.encode();
             return exec.recordBefore(t, beforeJson)
                 .compose(v -> plan(s, t, found.type(), offsetsOf(current)))
-                .compose(plan -> apply(api, name, plan)
-                    .compose(message -> api.offsets(name))
-                    .compose(read -> (s.resume() ? api.resume(name) : Future.<Void>succeededFuture())
-                        .map(v -> new Result("ok", null, beforeJson, new JsonObject()
-                            .put("offsets", offsetsOf(read)).put("resumed", s.resume()).put("plan", plan.lines())
-                            .encode(), false))));
+                .compose(plan -> {
+                  acted.set(true);
+                  return apply(api, name, plan)
+                      .compose(message -> api.offsets(name))
+                      .compose(read -> (s.resume() ? api.resume(name) : Future.<Void>succeededFuture())
+                          .map(v -> new Result("ok", null, beforeJson, new JsonObject()
+                              .put("offsets", offsetsOf(read)).put("resumed", s.resume()).put("plan", plan.lines())
+                              .encode(), false)));
+                });
           });
     });
   }
@@ -405,6 +418,11 @@ final class OffsetSteps {
    * incident at {@code new_name}.
    */
   Future<Result> recreate(Step.Recreate s, Target t) {
+    AtomicBoolean acted = new AtomicBoolean();
+    return afterFirstChange(recreate(t, acted), acted, "recreate");
+  }
+
+  private Future<Result> recreate(Target t, AtomicBoolean acted) {
     ConnectApi api = t.api();
     String name = t.incident().connector();
     return api.config(name).compose(config -> {
@@ -417,6 +435,7 @@ final class OffsetSteps {
             if (copy.containsKey("name")) {
               copy.put("name", next);
             }
+            acted.set(true);
             return api.deleteConnector(name)
                 .compose(v -> api.putConfig(next, copy).recover(err -> Future.failedFuture(new IllegalStateException(
                     name + " was deleted but creating " + next + " failed: " + err.getMessage() + "; its config is the"
@@ -520,6 +539,17 @@ final class OffsetSteps {
   }
 
   // ---- helpers -----------------------------------------------------------------------------------
+
+  /**
+   * A 409 from Connect after the step changed something (the connector is stopped, deleted, ...) is a failure
+   * of the step, not "nothing was applied" (the engine's rebalance handling would run the attempt again).
+   */
+  private static Future<Result> afterFirstChange(Future<Result> f, AtomicBoolean acted, String step) {
+    return f.recover(err -> err instanceof ConnectRestException e && e.isConflict() && acted.get()
+        ? Future.failedFuture(new IllegalStateException(step + " stopped halfway: Connect answered 409 (rebalance) after"
+            + " the step had changed the connector: " + e.getMessage(), e))
+        : Future.failedFuture(err));
+  }
 
   private static JsonArray offsetsOf(JsonObject body) {
     JsonArray a = body == null ? null : body.getJsonArray("offsets");
