@@ -62,6 +62,8 @@ final class StepPreviews {
     // Each destructive step that can read its effect ahead adds its case here.
     if (step instanceof Step.ResetConsumerGroup g) return new GroupResetStep().preview(g, target);
     if (step instanceof Step.DlqReplay d) return new DlqReplays(deps).preview(d, target);
+    if (step instanceof Step.ResetOffsets r) return new OffsetSteps(deps, new StepExecutor(deps)).preview(r, target);
+    if (step instanceof Step.Recreate r) return new OffsetSteps(deps, new StepExecutor(deps)).preview(r, target);
     return null;
   }
 }

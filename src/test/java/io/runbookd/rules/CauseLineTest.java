@@ -44,6 +44,9 @@ class CauseLineTest {
       mysql-access-denied                   | connect-auth-failure | java.sql.SQLException: Access denied for user 'debezium'@'10.42.3.17' (using password: YES)
       mysql-connection-refused              | connect-db-connection-refused | io.debezium.DebeziumException: Unable to connect to the MySQL database at mysql.internal:3306 with user 'debezium': Communications link failure
       mongo-authentication-failed           | connect-auth-failure | com.mongodb.MongoCommandException: Command failed with error 18 (AuthenticationFailed): 'Authentication failed.' on server mongo-0.mongo:27017.
+      mongo-change-stream-history-lost      | connect-mongodb-resume-token-lost | com.mongodb.MongoCommandException: Command failed with error 286 (ChangeStreamHistoryLost)
+      mongo-change-stream-fatal-error       | connect-mongodb-resume-token-lost | com.mongodb.MongoCommandException: Command failed with error 280 (ChangeStreamFatalError): 'cannot resume stream; the resume token was not found.
+      debezium-mongodb-resume-point-lost    | connect-mongodb-resume-token-lost | io.debezium.DebeziumException: The connector is trying to read change stream starting at MongoDbOffsetContext
       mongo-connection-timeout              | * | com.mongodb.MongoTimeoutException: Timed out after 30000 ms while waiting for a server that matches ReadPreferenceServerSelector{readPreference=primary}.
       kafka-sasl-authentication             | connect-auth-failure | org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512
       avro-subject-not-found                | connect-tolerance-exceeded | io.confluent.kafka.schemaregistry.client.rest.exceptions.RestClientException: Schema 4242 not found; error code: 40403

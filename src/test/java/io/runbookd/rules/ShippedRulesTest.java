@@ -49,6 +49,7 @@ class ShippedRulesTest {
     assertThat(rules.files()).containsExactly(
         "rules/10-authentication-failure.yaml",
         "rules/20-schema-registry-unavailable.yaml",
+        "rules/25-mongodb-resume-token.yaml",
         "rules/30-connection-refused.yaml",
         "rules/40-schema-mismatch.yaml",
         "rules/50-tolerance-exceeded.yaml",
@@ -56,6 +57,7 @@ class ShippedRulesTest {
     assertThat(rules.rules()).extracting(Rule::name).containsExactly(
         "connect-auth-failure",
         "connect-schema-registry-unavailable",
+        "connect-mongodb-resume-token-lost",
         "connect-db-connection-refused",
         "connect-sink-schema-mismatch",
         "connect-tolerance-exceeded",
@@ -95,8 +97,11 @@ class ShippedRulesTest {
       // tolerance exceeded, including a schema the registry does not have (a restart cannot help)
       "json-converter-tolerance-exceeded,     connect-tolerance-exceeded",
       "avro-subject-not-found,                connect-tolerance-exceeded",
+      // MongoDB resume token lost (error 286/280, Debezium MongoDB's "no longer available")
+      "mongo-change-stream-history-lost,      connect-mongodb-resume-token-lost",
+      "mongo-change-stream-fatal-error,       connect-mongodb-resume-token-lost",
+      "debezium-mongodb-resume-point-lost,    connect-mongodb-resume-token-lost",
       // anything else
-      "mongo-change-stream-history-lost,      connect-catch-all",
   })
   void eachFailureIsHandledByTheRuleWrittenForIt(String trace, String rule) {
     Evaluation e = evaluate("KafkaConnectTaskFailure", Traces.taskFailed("orders-sink", Traces.read(trace)));

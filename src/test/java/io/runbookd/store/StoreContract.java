@@ -306,6 +306,25 @@ abstract class StoreContract {
   }
 
   @Test
+  void renameConnectorMovesTheLeasedOpenIncidentToTheRecreatedConnector() {
+    open("inc-1", "orders", T0);
+    store.claimDueIncidents("a", T0, LEASE, 10);
+    IncidentEvent recreated = new IncidentEvent(T0.plusSeconds(1), "connector_recreated", "connector recreated as orders.1");
+
+    assertThat(store.renameConnector("inc-1", "b", "orders.1", recreated)).isFalse();
+    assertThat(store.get("inc-1").orElseThrow().connector()).isEqualTo("orders");
+    assertThat(store.renameConnector("inc-1", "a", "orders.1", recreated)).isTrue();
+
+    assertThat(store.get("inc-1").orElseThrow().connector()).isEqualTo("orders.1");
+    assertThat(store.findOpen("main", "orders.1")).map(Incident::id).contains("inc-1");
+    assertThat(store.findOpen("main", "orders")).isEmpty();
+    assertThat(store.events("inc-1")).extracting(IncidentEvent::kind).containsExactly("opened", "connector_recreated");
+    // The old name is free for a new incident.
+    assertThat(store.openIncident(incident("inc-2", "orders", T0), List.of(), opened(T0))).isPresent();
+    assertThatThrownBy(() -> store.renameConnector("inc-none", "a", "x", recreated)).isInstanceOf(StoreException.class);
+  }
+
+  @Test
   void renewLeaseExtendsOnlyTheOwnersLeaseAndTouchesNothingElse() {
     open("inc-1", "c1", T0);
     store.claimDueIncidents("a", T0, LEASE, 10);
