@@ -113,7 +113,7 @@ final class RuleSections {
       }
       tasks = ts.stream().map(io.runbookd.model.ConnectorState::valueOf).collect(java.util.stream.Collectors.toSet());
     }
-    if (connector.isEmpty() && tasks.isEmpty() && !none) {
+    if (k.get("connector") == null && k.get("tasks") == null) {
       yaml.error(m, "match.status needs connector or tasks");
       return null;
     }
@@ -145,7 +145,7 @@ final class RuleSections {
     if (k.get("lag_growing") != null) {
       growing = yaml.positiveDuration(k.get("lag_growing"), "match.consumer_group.lag_growing");
     }
-    if (states.isEmpty() && lagAbove == null && growing == null) {
+    if (k.get("state") == null && k.get("lag_above") == null && k.get("lag_growing") == null) {
       yaml.error(m, "match.consumer_group needs state, lag_above or lag_growing");
       return null;
     }
