@@ -10,7 +10,9 @@ import io.runbookd.connect.ConnectApis;
 import io.runbookd.connect.ConnectEndpoint;
 import io.runbookd.connect.ConnectRequestListener;
 import io.runbookd.model.ConnectorStatus;
+import io.runbookd.policy.AlertPolicy;
 import io.runbookd.rules.ConnectorTarget;
+import io.runbookd.rules.GroupReading;
 import io.runbookd.rules.RuleEvaluator;
 import io.runbookd.rules.RuleLoadException;
 import io.runbookd.rules.RuleLoader;
@@ -97,7 +99,9 @@ public final class ExplainCommand implements Callable<Integer> {
       fixed = Optional.of(io.runbookd.connect.ConnectApis.parseStatus(Files.readString(status)));
     }
     RunbookdConfig liveConfig = cfg;
-    Vertx vertx = fixed.isPresent() || cfg == null ? null : Vertx.vertx();
+    Vertx vertx = cfg == null ? null : Vertx.vertx();
+    io.runbookd.kafka.KafkaClusters kafka = cfg == null ? io.runbookd.kafka.KafkaClusters.none()
+        : io.runbookd.kafka.KafkaClusters.create(vertx, cfg);
     try {
       Map<String, ConnectApi> apis = new HashMap<>();
       boolean anyMatch = false;
@@ -105,26 +109,66 @@ public final class ExplainCommand implements Callable<Integer> {
         out.println("alert " + a.labels().getOrDefault("alertname", "?") + " " + a.labels() + " (" + a.status() + ")");
         List<RuleEvaluator.Candidate> candidates = RuleEvaluator.candidates(rules, a.labels(),
             a.annotations() == null ? Map.of() : a.annotations());
-        Optional<ConnectorStatus> given = fixed;
-        RuleEvaluator.Evaluation ev = RuleEvaluator.select(candidates, t -> given.isPresent() ? given : live(vertx, liveConfig, apis, t, out));
+        // What the daemon reads before deciding: the status of each candidate target, and the consumer group of
+        // each target a consumer_group condition needs; then the daemon's own decision (AlertPolicy.decide).
+        Map<ConnectorTarget, AlertPolicy.Lookup> lookups = new HashMap<>();
+        Map<ConnectorTarget, GroupReading> groups = new HashMap<>();
+        for (RuleEvaluator.Candidate c : candidates) {
+          if (!c.eligible()) {
+            continue;
+          }
+          ConnectorTarget t = c.target().orElseThrow();
+          if (!lookups.containsKey(t)) {
+            Optional<ConnectorStatus> st = fixed.isPresent() ? fixed : vertx == null || fixed.isPresent()
+                ? Optional.empty() : live(vertx, liveConfig, apis, t, out);
+            if (st.isPresent()) {
+              lookups.put(t, new AlertPolicy.Lookup(st.get(), null));
+            } else if (cfg == null) {
+              out.println("  (no connector status: give --status FILE, or --config for live status from Connect)");
+            }
+          }
+          if (c.rule().live().consumerGroup() != null && !groups.containsKey(t)) {
+            groups.put(t, group(kafka, t));
+          }
+        }
+        java.time.Instant now = java.time.Instant.now();
+        RuleEvaluator.Evaluation ev = AlertPolicy.evaluate(candidates, lookups, groups);
+        AlertPolicy.Verdict verdict = AlertPolicy.decide(now, now, candidates, lookups, groups);
         out.print(("  " + ev.explain().strip()).replace("\n", "\n  "));
         out.println();
-        anyMatch |= ev.match().isPresent();
+        out.println("  daemon decision: " + AlertPolicy.name(verdict));
+        anyMatch |= verdict instanceof AlertPolicy.Verdict.Open;
       }
       return anyMatch ? 0 : 2;
     } finally {
       if (vertx != null) {
+        kafka.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       }
     }
   }
 
+  /**
+   * The consumer group {@code connect-<connector>} read once through the Kafka cluster of the target's Connect
+   * cluster. A one-shot read has no earlier reading: a {@code lag_growing} condition stays pending ("wait").
+   */
+  private static GroupReading group(io.runbookd.kafka.KafkaClusters kafka, ConnectorTarget t) {
+    Optional<io.runbookd.kafka.KafkaOps> ops = kafka.forConnectCluster(t.cluster());
+    if (ops.isEmpty()) {
+      return GroupReading.unavailable("no Kafka cluster configured for Connect cluster \"" + t.cluster()
+          + "\" (set connect_clusters." + t.cluster() + ".kafka in the config)");
+    }
+    try {
+      return GroupReading.of(ops.get().consumerGroup("connect-" + t.connector()).toCompletionStage()
+          .toCompletableFuture().get(60, TimeUnit.SECONDS), List.of());
+    } catch (Exception e) {
+      return GroupReading.unavailable("reading connect-" + t.connector() + " failed: "
+          + (e.getCause() == null ? e : e.getCause()).getMessage());
+    }
+  }
+
   private static Optional<ConnectorStatus> live(Vertx vertx, RunbookdConfig cfg, Map<String, ConnectApi> apis, ConnectorTarget t,
       PrintWriter out) {
-    if (cfg == null) {
-      out.println("  (no connector status: give --status FILE, or --config for live status from Connect)");
-      return Optional.empty();
-    }
     RunbookdConfig.ConnectCluster c = cfg.connectClusters().get(t.cluster());
     if (c == null) {
       out.println("  (no Connect cluster \"" + t.cluster() + "\" in the config)");

@@ -43,6 +43,17 @@ import java.util.Set;
  *       steps: [restart, wait_for]
  *       attempts: [0s, 2m, 6m]                   # delays before the first attempts
  *       escalation: ["15m oncall"]
+ *   - name: a sink's group is EMPTY and its lag grows while Connect says RUNNING
+ *     alert: { labels: {alertname: KafkaConnectSinkLagGrowing, connect_cluster: prod, connector: s3} }
+ *     status: { name: s3, type: sink, connector: {state: RUNNING}, tasks: [{id: 0, state: RUNNING}] }
+ *     consumer_group:                          # connect-s3 as read now; absent = not readable
+ *       state: EMPTY
+ *       members: 0
+ *       lag: [{topic: orders, partition: 0, committed: 100, end: 5000}]
+ *       earlier: {age: 2m, lag: [{topic: orders, partition: 0, committed: 100, end: 1200}]}
+ *     expect:
+ *       decision: open                         # open | wait | stale | unmatched: what the daemon does
+ *       rule: connect-sink-group-empty
  *   - name: the catch-all gives up at 3m: its 15m page goes out then, once
  *     gave_up_after: 3m                        # when runbookd gives up, from the incident's opening
  *     expect:
@@ -52,8 +63,15 @@ import java.util.Set;
 public final class RuleTests {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final Set<String> FILE_KEYS = Set.of("rule_files", "tests");
-  private static final Set<String> TEST_KEYS = Set.of("name", "alert", "status", "gave_up_after", "expect");
-  private static final Set<String> EXPECT_KEYS = Set.of("rule", "target", "cause", "steps", "attempts", "escalation", "pages");
+  private static final Set<String> TEST_KEYS = Set.of("name", "alert", "status", "consumer_group", "gave_up_after",
+      "expect");
+  private static final Set<String> EXPECT_KEYS = Set.of("rule", "decision", "target", "cause", "steps", "attempts",
+      "escalation", "pages");
+  private static final Set<String> GROUP_KEYS = Set.of("state", "members", "lag", "earlier");
+  private static final Set<String> EARLIER_KEYS = Set.of("age", "state", "members", "lag");
+  private static final Set<String> LAG_KEYS = Set.of("topic", "partition", "committed", "end", "start");
+  /** The instant a test case's alert is decided at (the consumer group's current reading is taken then). */
+  static final java.time.Instant AT = java.time.Instant.parse("2026-01-01T00:00:00Z");
 
   private RuleTests() {}
 
@@ -135,8 +153,28 @@ public final class RuleTests {
     Optional<ConnectorStatus> status = test.hasNonNull("status")
         ? Optional.of(io.runbookd.connect.ConnectApis.parseStatus(test.get("status").toString()))
         : Optional.empty();
-    RuleEvaluator.Evaluation ev = RuleEvaluator.evaluate(rules, labels, annotations, t -> status);
+    io.runbookd.rules.GroupReading group = test.hasNonNull("consumer_group")
+        ? groupReading(test.get("consumer_group"), failures)
+        : io.runbookd.rules.GroupReading.unavailable("the test case gives no consumer_group");
+    // The daemon's decision, through the daemon's code path (AlertPolicy.decide).
+    List<RuleEvaluator.Candidate> candidates = RuleEvaluator.candidates(rules, labels, annotations);
+    Map<ConnectorTarget, io.runbookd.policy.AlertPolicy.Lookup> lookups = new LinkedHashMap<>();
+    Map<ConnectorTarget, io.runbookd.rules.GroupReading> groups = new LinkedHashMap<>();
+    for (RuleEvaluator.Candidate c : candidates) {
+      c.target().ifPresent(t -> {
+        status.ifPresent(st -> lookups.put(t, new io.runbookd.policy.AlertPolicy.Lookup(st, null)));
+        groups.put(t, named(group, "connect-" + t.connector()));
+      });
+    }
+    RuleEvaluator.Evaluation ev = io.runbookd.policy.AlertPolicy.evaluate(candidates, lookups, groups);
+    String decision = io.runbookd.policy.AlertPolicy.name(io.runbookd.policy.AlertPolicy.decide(AT, AT, candidates,
+        lookups, groups));
     JsonNode expect = test.path("expect");
+    if (expect.has("decision") && !expect.get("decision").asText().equals(decision)) {
+      failures.add("expected decision " + expect.get("decision").asText() + ", got " + decision + "\n"
+          + indent(ev.explain()));
+      return;
+    }
     String want = expect.path("rule").asText("");
     Optional<RuleEvaluator.Match> match = ev.match();
     String got = match.map(m -> m.rule().name()).orElse("none");
@@ -197,6 +235,43 @@ public final class RuleTests {
             + gaveUp.map(d -> " when runbookd gives up at " + Durations.format(d)).orElse("") + ")");
       }
     }
+  }
+
+  /** A test case's {@code consumer_group}: the reading now (at {@link #AT}) and, optionally, an earlier one. */
+  private static io.runbookd.rules.GroupReading groupReading(JsonNode n, List<String> failures) {
+    unknownKeys(n, GROUP_KEYS, "consumer_group.", failures);
+    io.runbookd.model.ConsumerGroupSnapshot now = snapshot(n, AT, failures, "consumer_group.");
+    List<io.runbookd.model.ConsumerGroupSnapshot> earlier = new ArrayList<>();
+    if (n.hasNonNull("earlier")) {
+      JsonNode e = n.get("earlier");
+      unknownKeys(e, EARLIER_KEYS, "consumer_group.earlier.", failures);
+      if (!e.hasNonNull("age")) {
+        throw new IllegalArgumentException("consumer_group.earlier needs age (how long before now it was read)");
+      }
+      earlier.add(snapshot(e, AT.minus(Durations.parse(e.get("age").asText())), failures, "consumer_group.earlier."));
+    }
+    return io.runbookd.rules.GroupReading.of(now, earlier);
+  }
+
+  private static io.runbookd.rules.GroupReading named(io.runbookd.rules.GroupReading r, String groupId) {
+    if (r.current() == null) {
+      return r;
+    }
+    java.util.function.UnaryOperator<io.runbookd.model.ConsumerGroupSnapshot> f = g -> new io.runbookd.model.ConsumerGroupSnapshot(
+        groupId, g.state(), g.members(), g.partitions(), g.readAt());
+    return io.runbookd.rules.GroupReading.of(f.apply(r.current()), r.earlier().stream().map(f).toList());
+  }
+
+  private static io.runbookd.model.ConsumerGroupSnapshot snapshot(JsonNode n, java.time.Instant at, List<String> failures,
+      String prefix) {
+    List<io.runbookd.model.PartitionLag> lags = new ArrayList<>();
+    for (JsonNode p : n.path("lag")) {
+      unknownKeys(p, LAG_KEYS, prefix + "lag[].", failures);
+      lags.add(new io.runbookd.model.PartitionLag(p.path("topic").asText("topic"), p.path("partition").asInt(0),
+          p.hasNonNull("committed") ? p.get("committed").asLong() : null, p.path("start").asLong(0), p.path("end").asLong(0)));
+    }
+    return new io.runbookd.model.ConsumerGroupSnapshot("connect-?", n.path("state").asText("STABLE"),
+        n.path("members").asInt(0), lags, at);
   }
 
   private static String normalizeLevel(String level) {

@@ -72,6 +72,8 @@ final class AlertProcessor {
   private final KeyedLanes<RuleMatching.Keyed> lanes;
   /** Status reads of the lanes, coalesced per cluster (one listing serves a batch). */
   private final StatusReads statusReads;
+  /** Consumer group readings (with their history, for {@code lag_growing}). */
+  private final GroupReadings groupReadings;
   /** Claimed events queued or in flight here, by id. */
   private final Map<Long, AlertEvent> held = new LinkedHashMap<>();
   private boolean claiming;
@@ -99,6 +101,7 @@ final class AlertProcessor {
     this.window = deps.config().alertWindow();
     this.lanes = new KeyedLanes<>(deps.config().alertConcurrency(), this::run);
     this.statusReads = new StatusReads(deps.vertx().getOrCreateContext());
+    this.groupReadings = new GroupReadings(deps.kafka());
     this.lastRenewal = deps.now();
     this.lastBacklogNanos = System.nanoTime() - BACKLOG_EVERY_NANOS; // nanoTime may be negative: read at once
   }
@@ -312,7 +315,8 @@ final class AlertProcessor {
       }
       targets.forEach(openIncidents::remove);
       return fetchStatuses(targets)
-          .compose(statuses -> matching.decide(e.receivedAt(), deps.now(), candidates, statuses))
+          .compose(statuses -> readGroups(candidates, statuses)
+              .compose(groups -> matching.decide(e.receivedAt(), deps.now(), candidates, statuses, groups)))
           .compose(verdict -> verdict instanceof AlertPolicy.Verdict.Open || known
               ? open(e, verdict)
               : joinOpen(e, targets).compose(j -> j.isPresent() ? Future.succeededFuture(j.get()) : open(e, verdict)));
@@ -373,6 +377,33 @@ final class AlertProcessor {
 
   private static final String NOT_FOUND = AlertPolicy.NOT_FOUND;
 
+  /**
+   * The consumer groups the candidates' {@code match.consumer_group} conditions need: one read per target of
+   * an eligible candidate with such a condition, not of a source connector. No read at all when no candidate
+   * has one (alerts whose rules only look at traces cost no Kafka call).
+   */
+  private Future<Map<ConnectorTarget, io.runbookd.rules.GroupReading>> readGroups(
+      List<RuleEvaluator.Candidate> candidates, Map<ConnectorTarget, Lookup> statuses) {
+    Map<ConnectorTarget, io.runbookd.rules.GroupReading> out = new java.util.concurrent.ConcurrentHashMap<>();
+    List<Future<Void>> all = new ArrayList<>();
+    Set<ConnectorTarget> asked = new java.util.HashSet<>();
+    for (RuleEvaluator.Candidate c : candidates) {
+      if (!c.eligible() || c.rule().live().consumerGroup() == null) {
+        continue;
+      }
+      ConnectorTarget t = c.target().orElseThrow();
+      Lookup l = statuses.get(t);
+      if ((l != null && l.status() != null && "source".equals(l.status().type())) || !asked.add(t)) {
+        continue;
+      }
+      all.add(groupReadings.read(t).map(r -> {
+        out.put(t, r);
+        return (Void) null;
+      }));
+    }
+    return all.isEmpty() ? Future.succeededFuture(Map.of()) : Future.all(all).map(v -> Map.copyOf(out));
+  }
+
   private Future<Processed> open(AlertEvent e, AlertPolicy.Verdict verdict) {
     Instant now = deps.now();
     if (verdict instanceof AlertPolicy.Verdict.Defer d) {
@@ -391,9 +422,15 @@ final class AlertProcessor {
       return Future.succeededFuture(new Processed("ignored", null));
     }
     if (verdict instanceof AlertPolicy.Verdict.Stale st) {
-      LOG.info("cluster={} connector={} rule={} msg=\"connector is healthy now; stale alert, nothing to do\"",
-          st.match().target().cluster(), st.match().target().connector(), st.match().rule().name());
+      LOG.info("cluster={} connector={} alertname={} msg=\"connector is healthy now and no rule's conditions hold; stale"
+          + " alert, nothing to do\"", st.target().cluster(), st.target().connector(), e.alertname());
       return Future.succeededFuture(new Processed("healthy", null));
+    }
+    if (verdict instanceof AlertPolicy.Verdict.Wait w) {
+      LOG.info("alertname={} fingerprint={} rule={} until={} msg=\"{}; keeping the alert, decided again in {}s\"",
+          e.alertname(), e.fingerprint(), w.pending().rule(), w.pending().until(), w.pending().why(),
+          deps.config().alertClaimLease().toSeconds());
+      return Future.succeededFuture(new Processed(DEFERRED, null));
     }
     AlertPolicy.Verdict.Open o = (AlertPolicy.Verdict.Open) verdict;
     Rule rule = o.match().rule();

@@ -157,8 +157,13 @@ final class DaemonOperations implements Operations {
     return vertx.executeBlocking(() -> {
       List<AlertExplanation> out = new ArrayList<>(message.alerts().size());
       for (WebhookMessage.Alert a : message.alerts()) {
-        out.add(new AlertExplanation(a, RuleEvaluator.evaluate(set, a.labels(),
-            a.annotations() == null ? Map.of() : a.annotations(), t -> status)));
+        // The daemon's own evaluation (AlertPolicy), with the given status; no consumer group is read here.
+        List<RuleEvaluator.Candidate> candidates = RuleEvaluator.candidates(set, a.labels(),
+            a.annotations() == null ? Map.of() : a.annotations());
+        Map<io.runbookd.rules.ConnectorTarget, io.runbookd.policy.AlertPolicy.Lookup> lookups = new java.util.HashMap<>();
+        status.ifPresent(st -> candidates.forEach(c -> c.target().ifPresent(t ->
+            lookups.put(t, new io.runbookd.policy.AlertPolicy.Lookup(st, null)))));
+        out.add(new AlertExplanation(a, io.runbookd.policy.AlertPolicy.evaluate(candidates, lookups, Map.of())));
       }
       return out;
     }, false);

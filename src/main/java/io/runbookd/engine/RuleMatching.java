@@ -93,8 +93,8 @@ final class RuleMatching {
 
   /** {@link AlertPolicy#decide} (which runs the trace patterns) on the pool. */
   Future<AlertPolicy.Verdict> decide(Instant receivedAt, Instant now, List<RuleEvaluator.Candidate> candidates,
-      Map<ConnectorTarget, AlertPolicy.Lookup> lookups) {
-    return executor.executeBlocking(() -> AlertPolicy.decide(receivedAt, now, candidates, lookups), false);
+      Map<ConnectorTarget, AlertPolicy.Lookup> lookups, Map<ConnectorTarget, io.runbookd.rules.GroupReading> groups) {
+    return executor.executeBlocking(() -> AlertPolicy.decide(receivedAt, now, candidates, lookups, groups), false);
   }
 
   /** Closes the pool; a match in progress finishes. */

@@ -458,7 +458,8 @@ public final class UiRoutes {
         }
         a.put("rules", rules);
         a.put("verdict", ev.match().map(m -> "rule \"" + m.rule().name() + "\" on " + m.target()
-            + m.cause().map(c -> ": " + c).orElse("")).orElse(null));
+            + m.cause().map(c -> ": " + c).orElse("")).orElse("unmatched".equals(ev.decision()) ? null
+            : ev.explain().strip().substring(ev.explain().strip().lastIndexOf('\n') + 1).replaceFirst("^=> ", "")));
         alerts.add(a);
       }
       model.put("alerts", alerts);

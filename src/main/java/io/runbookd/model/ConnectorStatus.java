@@ -43,9 +43,13 @@ public record ConnectorStatus(String name, String type, InstanceStatus connector
     }
   }
 
-  /** True when the connector and every task are RUNNING (a connector with no tasks counts). */
+  /**
+   * True when the connector and every task are RUNNING and there is at least one task. A RUNNING
+   * connector with no task processes nothing (its tasks were never created, or were lost in a
+   * rebalance); a STOPPED connector legitimately lists no task (KIP-875) but is not RUNNING either.
+   */
   public boolean isHealthy() {
-    return connector.state() == ConnectorState.RUNNING
+    return connector.state() == ConnectorState.RUNNING && !tasks.isEmpty()
         && tasks.stream().allMatch(t -> t.status().state() == ConnectorState.RUNNING);
   }
 

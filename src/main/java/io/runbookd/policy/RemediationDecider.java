@@ -310,7 +310,10 @@ public final class RemediationDecider {
     Incident inc = f.incident();
     StabilityPolicy.Reading r = f.observed().status();
     boolean requested = Incident.REQUESTED.equals(inc.nextAction()) && inc.attempts() == 0;
-    if (!requested && r != null && r.status() != null && StabilityPolicy.holds(r.status(), rule.verify().state())) {
+    // A rule with a consumer_group condition is for a connector Connect shows healthy (a sink whose group lost
+    // its members while its task still says RUNNING): a healthy status is no reason not to act for it.
+    if (!requested && rule.live().consumerGroup() == null && r != null && r.status() != null
+        && StabilityPolicy.holds(r.status(), rule.verify().state())) {
       return check(f, rule, Wait.Kind.CHECK, "healthy", (rule.verify().state() == ConnectorState.RUNNING
           ? "connector is healthy now (" : "connector is " + rule.verify().state() + " already (")
           + StabilityPolicy.describe(r.status()) + "); verifying stability instead of acting");

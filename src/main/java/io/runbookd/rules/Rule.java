@@ -26,6 +26,8 @@ import java.util.Optional;
  * @param dryRun shadow mode for this rule: record what would be done, do nothing
  * @param approval when the rule's attempts need a human approval, and the defaults of its
  *     {@code approve} steps
+ * @param live the conditions on the live state around the connector ({@code match.status},
+ *     {@code match.consumer_group}); {@link LiveState#NONE} when the rule has none
  */
 public record Rule(
     String name,
@@ -39,7 +41,8 @@ public record Rule(
     List<Step> steps,
     List<EscalationLevel> escalation,
     boolean dryRun,
-    Approval approval) {
+    Approval approval,
+    LiveState live) {
 
   public Rule {
     Objects.requireNonNull(name, "name");
@@ -53,6 +56,15 @@ public record Rule(
     steps = List.copyOf(steps);
     escalation = List.copyOf(escalation);
     Objects.requireNonNull(approval, "approval");
+    live = live == null ? LiveState.NONE : live;
+  }
+
+  /** A rule without live-state conditions ({@code match.status}, {@code match.consumer_group}). */
+  public Rule(String name, String description, Source source, List<LabelMatcher> alertMatchers,
+      Optional<LinearPattern> trace, Target target, RetryPolicy retry, Verify verify, List<Step> steps,
+      List<EscalationLevel> escalation, boolean dryRun, Approval approval) {
+    this(name, description, source, alertMatchers, trace, target, retry, verify, steps, escalation, dryRun,
+        approval, LiveState.NONE);
   }
 
   /** A rule with the default approval policy ({@link Approval#DEFAULT}). */
@@ -60,7 +72,7 @@ public record Rule(
       Optional<LinearPattern> trace, Target target, RetryPolicy retry, Verify verify, List<Step> steps,
       List<EscalationLevel> escalation, boolean dryRun) {
     this(name, description, source, alertMatchers, trace, target, retry, verify, steps, escalation, dryRun,
-        Approval.DEFAULT);
+        Approval.DEFAULT, LiveState.NONE);
   }
 
   /**
@@ -229,6 +241,57 @@ public record Rule(
       Objects.requireNonNull(after, "after");
       Objects.requireNonNull(notifier, "notifier");
       Objects.requireNonNull(message, "message");
+    }
+  }
+
+  /**
+   * The conditions of {@code match} on the live state around the connector. A rule WITHOUT any of them
+   * acts only on a connector that is not healthy (a FAILED instance, a task not RUNNING, no task at
+   * all...): an alert whose connector Connect shows healthy is stale for it. A rule WITH them acts
+   * whenever they hold, RUNNING or not.
+   *
+   * @param status the connector's and tasks' states; null when not set
+   * @param consumerGroup the sink's consumer group {@code connect-<connector>}; null when not set
+   */
+  public record LiveState(StatusCondition status, GroupCondition consumerGroup) {
+    /** No live-state condition. */
+    public static final LiveState NONE = new LiveState(null, null);
+
+    /** True when the rule has a {@code status} or {@code consumer_group} condition. */
+    public boolean any() {
+      return status != null || consumerGroup != null;
+    }
+  }
+
+  /**
+   * {@code match.status}: what {@code GET /connectors/{name}/status} must show.
+   *
+   * @param connector the connector's state must be one of these; empty = any
+   * @param noTasks {@code tasks: none}: the status lists no task at all
+   * @param taskStates {@code tasks: [UNASSIGNED, ...]}: at least one task is in one of these states;
+   *     empty = no task condition (unless {@code noTasks})
+   */
+  public record StatusCondition(java.util.Set<ConnectorState> connector, boolean noTasks,
+      java.util.Set<ConnectorState> taskStates) {
+    public StatusCondition {
+      connector = java.util.Set.copyOf(connector);
+      taskStates = java.util.Set.copyOf(taskStates);
+    }
+  }
+
+  /**
+   * {@code match.consumer_group}: what the sink's consumer group {@code connect-<connector>} must show,
+   * read through the Kafka cluster of the connector's Connect cluster ({@code connect_clusters.<c>.kafka}).
+   *
+   * @param states the group state must be one of these (Kafka's {@code GroupState} names, e.g.
+   *     {@code EMPTY}, {@code STABLE}); empty = any
+   * @param lagAbove the group's total lag (records, summed over partitions) must be above this; null = any
+   * @param lagGrowing the total lag must be higher now than at a reading taken at least this long
+   *     before; null = no such condition
+   */
+  public record GroupCondition(java.util.Set<String> states, Long lagAbove, Duration lagGrowing) {
+    public GroupCondition {
+      states = java.util.Set.copyOf(states);
     }
   }
 }

@@ -160,10 +160,17 @@ public final class RuleEvaluator {
    *     target could not be rendered)
    * @param matched whether the rule won
    */
-  public record RuleExplanation(Candidate candidate, Optional<TraceResult> trace, boolean matched) {
+  public record RuleExplanation(Candidate candidate, Optional<TraceResult> trace, boolean matched,
+      List<String> live) {
     public RuleExplanation {
       Objects.requireNonNull(candidate, "candidate");
       Objects.requireNonNull(trace, "trace");
+      live = List.copyOf(live);
+    }
+
+    /** Without live-state lines. */
+    public RuleExplanation(Candidate candidate, Optional<TraceResult> trace, boolean matched) {
+      this(candidate, trace, matched, List.of());
     }
 
     /** The rule. */
@@ -188,6 +195,7 @@ public final class RuleEvaluator {
       candidate.target().ifPresent(t -> out.add("  target  " + t));
       candidate.targetError().ifPresent(e -> out.add("  failed  target: " + e));
       trace.ifPresent(tr -> out.add("  " + describeTrace(rule, tr)));
+      live.forEach(l -> out.add("  " + l));
       return out;
     }
 
@@ -240,10 +248,28 @@ public final class RuleEvaluator {
    * @param explanation every rule in order up to and including the winner (all rules when none
    *     matched), condition by condition
    */
-  public record Evaluation(Optional<Match> match, List<RuleExplanation> explanation) {
+  public record Evaluation(Optional<Match> match, List<RuleExplanation> explanation, Optional<Pending> pending,
+      Optional<ConnectorTarget> healthy) {
     public Evaluation {
       Objects.requireNonNull(match, "match");
       explanation = List.copyOf(explanation);
+      Objects.requireNonNull(pending, "pending");
+      Objects.requireNonNull(healthy, "healthy");
+    }
+
+    public Evaluation(Optional<Match> match, List<RuleExplanation> explanation) {
+      this(match, explanation, Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * What the daemon does with a firing alert that joins no open incident, given this evaluation: {@code
+     * open} (a rule matched), {@code wait} (a rule's {@code lag_growing} needs a reading from further back:
+     * the alert is kept and decided again), {@code stale} (no rule matched and the connector is healthy: the
+     * alert is dropped), or {@code unmatched}. The Connect-side verdicts (Connect not answering, a deleted
+     * connector) come on top, in {@code io.runbookd.policy.AlertPolicy}.
+     */
+    public String decision() {
+      return match.isPresent() ? "open" : pending.isPresent() ? "wait" : healthy.isPresent() ? "stale" : "unmatched";
     }
 
     /** The explanation as text, one condition per line, ending with the verdict. */
@@ -256,10 +282,22 @@ public final class RuleEvaluator {
       }
       out.append(match.map(m -> "=> rule \"" + m.rule().name() + "\" on " + m.target()
               + m.cause().map(c -> ": " + c).orElse(""))
-          .orElse("=> no rule matched"));
+          .orElseGet(() -> pending.map(p -> "=> waiting: rule \"" + p.rule() + "\" " + p.why()
+                  + "; the daemon keeps the alert and decides again at " + p.until())
+              .orElseGet(() -> healthy.map(t -> "=> no rule matched and " + t + " is healthy: a stale alert,"
+                  + " the daemon drops it").orElse("=> no rule matched"))));
       return out.append('\n').toString();
     }
   }
+
+  /**
+   * A rule whose other conditions hold and whose {@code lag_growing} needs a reading from further back.
+   *
+   * @param rule the rule's name
+   * @param why e.g. {@code needs a reading of connect-x at least 2m old (first reading 12:00:00Z)}
+   * @param until when that reading exists: the decision is due then
+   */
+  public record Pending(String rule, String why, java.time.Instant until) {}
 
   // ---------------------------------------------------------------- evaluation
 
@@ -337,19 +375,38 @@ public final class RuleEvaluator {
 
   /**
    * Picks the first eligible candidate whose trace pattern is found in any trace of its target's
-   * status (connector trace, then task traces by id); a rule without pattern matches regardless.
+   * status (connector trace, then task traces by id); a rule without pattern matches regardless. No
+   * consumer group is known: a rule with {@code match.consumer_group} does not hold.
+   */
+  public static Evaluation select(
+      List<Candidate> candidates, Function<ConnectorTarget, Optional<ConnectorStatus>> statusOf) {
+    return select(candidates, statusOf, t -> GroupReading.unavailable("no consumer group reading"));
+  }
+
+  /**
+   * Picks the first eligible candidate whose conditions all hold, in order: its trace pattern (searched
+   * in the connector's trace, then the tasks' by id; a rule without pattern matches any), its {@code
+   * status} and its {@code consumer_group} conditions. A rule with neither of the last two acts only on
+   * a connector that is not healthy ({@link ConnectorStatus#isHealthy()}): an alert about a healthy
+   * connector is stale for it. A rule whose {@code lag_growing} needs a reading from further back, its
+   * other conditions holding, ends the selection {@linkplain Evaluation#pending() pending}.
    *
    * @param candidates from {@link #candidates}, in order
    * @param statusOf the status of a target, empty when it could not be had (unknown cluster or
    *     connector, Connect unreachable); called at most once per distinct target
+   * @param groupOf the consumer group {@code connect-<connector>} of a target; called at most once per
+   *     distinct target, and only for rules with a {@code consumer_group} condition
    * @return the winner, if any, and the explanation up to it
    */
-  public static Evaluation select(
-      List<Candidate> candidates, Function<ConnectorTarget, Optional<ConnectorStatus>> statusOf) {
+  public static Evaluation select(List<Candidate> candidates,
+      Function<ConnectorTarget, Optional<ConnectorStatus>> statusOf, Function<ConnectorTarget, GroupReading> groupOf) {
     Objects.requireNonNull(candidates, "candidates");
     Objects.requireNonNull(statusOf, "statusOf");
+    Objects.requireNonNull(groupOf, "groupOf");
     Map<ConnectorTarget, Optional<ConnectorStatus>> statuses = new HashMap<>();
+    Map<ConnectorTarget, GroupReading> groups = new HashMap<>();
     List<RuleExplanation> explanation = new ArrayList<>();
+    Optional<ConnectorTarget> healthy = Optional.empty();
     for (Candidate c : candidates) {
       if (!c.eligible()) {
         explanation.add(new RuleExplanation(c, Optional.empty(), false));
@@ -358,17 +415,46 @@ public final class RuleEvaluator {
       ConnectorTarget target = c.target().orElseThrow();
       Optional<ConnectorStatus> status = statuses.computeIfAbsent(target, t -> Objects.requireNonNull(statusOf.apply(t),
           "statusOf returned null"));
+      boolean isHealthy = status.isPresent() && status.get().isHealthy();
+      if (isHealthy && healthy.isEmpty()) {
+        healthy = Optional.of(target);
+      }
+      Rule.LiveState live = c.rule().live();
+      if (!live.any() && isHealthy) {
+        explanation.add(new RuleExplanation(c, Optional.empty(), false, List.of("failed  connector is healthy ("
+            + LiveConditions.describe(status.get()) + "); a rule without status or consumer_group conditions acts"
+            + " only on a failure")));
+        continue;
+      }
       TraceResult result = checkTrace(c.rule().trace(), status);
-      boolean matched = result.outcome() == TraceOutcome.MATCHED || result.outcome() == TraceOutcome.ANY;
-      explanation.add(new RuleExplanation(c, Optional.of(result), matched));
+      boolean traceHeld = result.outcome() == TraceOutcome.MATCHED || result.outcome() == TraceOutcome.ANY;
+      LiveConditions.Result lr = LiveConditions.check(c.rule(), target, status,
+          live.consumerGroup() == null ? null : groups.computeIfAbsent(target, t -> Objects.requireNonNull(
+              groupOf.apply(t), "groupOf returned null")));
+      boolean matched = traceHeld && lr.held();
+      explanation.add(new RuleExplanation(c, Optional.of(result), matched, lr.lines()));
       if (matched) {
         Optional<TraceMatch> trace = result.match();
-        return new Evaluation(
-            Optional.of(new Match(c.rule(), target, status, trace, trace.map(t -> causeLine(t.text())))),
-            explanation);
+        Optional<String> cause = trace.map(t -> causeLine(t.text()));
+        if (live.any()) {
+          cause = Optional.of(cause.map(x -> lr.summary() + "; " + x).orElse(lr.summary()));
+        }
+        return new Evaluation(Optional.of(new Match(c.rule(), target, status, trace, cause)), explanation,
+            Optional.empty(), healthy);
+      }
+      if (traceHeld && lr.pending().isPresent()) {
+        return new Evaluation(Optional.empty(), explanation,
+            Optional.of(new Pending(c.rule().name(), lr.pending().get(), lr.until())), healthy);
       }
     }
-    return new Evaluation(Optional.empty(), explanation);
+    return new Evaluation(Optional.empty(), explanation, Optional.empty(), healthy);
+  }
+
+  /** {@link #candidates} then {@link #select}, with consumer group readings. */
+  public static Evaluation evaluate(
+      RuleSet rules, Map<String, String> labels, Map<String, String> annotations,
+      Function<ConnectorTarget, Optional<ConnectorStatus>> statusOf, Function<ConnectorTarget, GroupReading> groupOf) {
+    return select(candidates(rules, labels, annotations), statusOf, groupOf);
   }
 
   /** {@link #candidates} then {@link #select}: the whole evaluation when statuses are at hand. */

@@ -164,7 +164,7 @@ final class RuleFileParser {
     }
     if (yaml.errorCount() == before && approval != null) {
       rules.add(new Rule(name, description, source, match.matchers(), match.trace(), target, retry, verify, ruleSteps,
-          escalation, dryRun, approval));
+          escalation, dryRun, approval, match.live()));
     }
     yaml.rule(null);
   }

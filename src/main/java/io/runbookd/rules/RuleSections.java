@@ -20,7 +20,15 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * parsed section, its default, or null/empty after reporting errors to the file's {@link RuleYaml}.
  */
 final class RuleSections {
-  private static final List<String> MATCH_KEYS = List.of("alert", "trace");
+  private static final List<String> MATCH_KEYS = List.of("alert", "trace", "status", "consumer_group");
+  private static final List<String> STATUS_KEYS = List.of("connector", "tasks");
+  private static final List<String> GROUP_KEYS = List.of("state", "lag_above", "lag_growing");
+  /** Group states as {@code org.apache.kafka.common.GroupState} names them. */
+  static final List<String> GROUP_STATES = List.of("EMPTY", "STABLE", "PREPARING_REBALANCE", "COMPLETING_REBALANCE",
+      "DEAD", "ASSIGNING", "RECONCILING", "NOT_READY", "UNKNOWN");
+  /** Connector and task states as {@code GET /connectors/{name}/status} shows them. */
+  static final List<String> CONNECT_STATES = List.of("UNASSIGNED", "RUNNING", "PAUSED", "FAILED", "RESTARTING",
+      "STOPPED");
   private static final List<String> TARGET_KEYS = List.of("cluster", "connector");
   private static final List<String> RETRY_KEYS = List.of("max_attempts", "backoff", "reset_after", "probe");
   private static final List<String> PROBE_KEYS = List.of("tcp", "http", "every", "timeout");
@@ -40,8 +48,9 @@ final class RuleSections {
    *
    * @param matchers the alert label matchers, all of which must hold; empty when not given or invalid
    * @param trace the pattern searched in the connector's and tasks' traces; empty to match any trace
+   * @param live the {@code status} and {@code consumer_group} conditions
    */
-  record Match(List<LabelMatcher> matchers, Optional<LinearPattern> trace) {}
+  record Match(List<LabelMatcher> matchers, Optional<LinearPattern> trace, Rule.LiveState live) {}
 
   private final RuleYaml yaml;
   private final TemplateChecks templates;
@@ -57,6 +66,8 @@ final class RuleSections {
   Match match(Node node) {
     List<LabelMatcher> matchers = List.of();
     Optional<LinearPattern> trace = Optional.empty();
+    Rule.StatusCondition status = null;
+    Rule.GroupCondition group = null;
     MappingNode match = node == null ? null : yaml.mapping(node, "match", MATCH_KEYS);
     if (match != null) {
       Map<String, Node> mk = yaml.keys(match, "match", MATCH_KEYS);
@@ -67,8 +78,97 @@ final class RuleSections {
       if (mk.get("trace") != null) {
         trace = traceRegex(mk.get("trace"), "match.trace");
       }
+      if (mk.get("status") != null) {
+        status = statusCondition(mk.get("status"));
+      }
+      if (mk.get("consumer_group") != null) {
+        group = groupCondition(mk.get("consumer_group"));
+      }
     }
-    return new Match(matchers, trace);
+    return new Match(matchers, trace, new Rule.LiveState(status, group));
+  }
+
+  /** {@code match.status: {connector: STATE | [STATE...], tasks: none | [STATE...]}}; null after reporting. */
+  private Rule.StatusCondition statusCondition(Node node) {
+    MappingNode m = yaml.mapping(node, "match.status", STATUS_KEYS);
+    if (m == null) {
+      return null;
+    }
+    Map<String, Node> k = yaml.keys(m, "match.status", STATUS_KEYS);
+    java.util.Set<io.runbookd.model.ConnectorState> connector = java.util.Set.of();
+    java.util.Set<io.runbookd.model.ConnectorState> tasks = java.util.Set.of();
+    boolean none = false;
+    if (k.get("connector") != null) {
+      connector = states(k.get("connector"), "match.status.connector", CONNECT_STATES).stream()
+          .map(io.runbookd.model.ConnectorState::valueOf).collect(java.util.stream.Collectors.toSet());
+    }
+    Node t = k.get("tasks");
+    if (t instanceof ScalarNode s && s.getValue().equals("none")) {
+      none = true;
+    } else if (t != null) {
+      List<String> ts = states(t, "match.status.tasks", CONNECT_STATES);
+      if (ts.contains("STOPPED")) {
+        yaml.error(t, "match.status.tasks: a task is never STOPPED (only a connector is; a stopped connector lists no"
+            + " task: use tasks: none)");
+      }
+      tasks = ts.stream().map(io.runbookd.model.ConnectorState::valueOf).collect(java.util.stream.Collectors.toSet());
+    }
+    if (k.get("connector") == null && k.get("tasks") == null) {
+      yaml.error(m, "match.status needs connector or tasks");
+      return null;
+    }
+    return new Rule.StatusCondition(connector, none, tasks);
+  }
+
+  /** {@code match.consumer_group: {state, lag_above, lag_growing}}; null after reporting. */
+  private Rule.GroupCondition groupCondition(Node node) {
+    MappingNode m = yaml.mapping(node, "match.consumer_group", GROUP_KEYS);
+    if (m == null) {
+      return null;
+    }
+    Map<String, Node> k = yaml.keys(m, "match.consumer_group", GROUP_KEYS);
+    java.util.Set<String> states = java.util.Set.of();
+    Long lagAbove = null;
+    Duration growing = null;
+    if (k.get("state") != null) {
+      states = java.util.Set.copyOf(states(k.get("state"), "match.consumer_group.state", GROUP_STATES));
+    }
+    if (k.get("lag_above") != null) {
+      Node n = k.get("lag_above");
+      if (n instanceof ScalarNode s && s.getValue().matches("[0-9]{1,18}")) {
+        lagAbove = Long.valueOf(s.getValue());
+      } else {
+        yaml.error(n, "match.consumer_group.lag_above must be a number of records (0 or more), got "
+            + RuleYaml.describe(n));
+      }
+    }
+    if (k.get("lag_growing") != null) {
+      growing = yaml.positiveDuration(k.get("lag_growing"), "match.consumer_group.lag_growing");
+    }
+    if (k.get("state") == null && k.get("lag_above") == null && k.get("lag_growing") == null) {
+      yaml.error(m, "match.consumer_group needs state, lag_above or lag_growing");
+      return null;
+    }
+    return new Rule.GroupCondition(states, lagAbove, growing);
+  }
+
+  /** One state or a list of states, each one of {@code allowed} (upper case); empty after reporting. */
+  private List<String> states(Node node, String path, List<String> allowed) {
+    List<Node> items = node instanceof SequenceNode seq ? seq.getValue() : List.of(node);
+    List<String> out = new ArrayList<>();
+    for (Node n : items) {
+      String v = n instanceof ScalarNode s && !RuleYaml.isNull(s) ? s.getValue() : null;
+      if (v == null || !allowed.contains(v)) {
+        yaml.error(n, path + " must be one of " + String.join(", ", allowed) + " (or a list of them), got "
+            + RuleYaml.describe(n));
+      } else {
+        out.add(v);
+      }
+    }
+    if (items.isEmpty()) {
+      yaml.error(node, path + " must not be an empty list");
+    }
+    return out;
   }
 
   /**

@@ -56,7 +56,7 @@ class RuleTestsTest {
         "test \"wrong rule\": expected rule connect-auth-failure, got connect-db-connection-refused\n")
         .contains("rule \"connect-auth-failure\"").contains("=> rule \"connect-db-connection-refused\" on prod/c");
     assertThat(r.failures().subList(1, r.failures().size())).containsExactly(
-        "test \"wrong escalation and a typo\": unknown key \"expect.atempts\" (allowed: [attempts, cause, escalation, pages, rule, steps, target])",
+        "test \"wrong escalation and a typo\": unknown key \"expect.atempts\" (allowed: [attempts, cause, decision, escalation, pages, rule, steps, target])",
         "test \"wrong escalation and a typo\": expected target staging/c, got prod/c",
         "test \"wrong escalation and a typo\": expected steps [restart], got [restart, wait_for]",
         "test \"wrong escalation and a typo\": expected attempt delays [0s, 1m], got [0s, 2m] (max_attempts 6)",

@@ -38,9 +38,11 @@ class AlertingFilesIT {
 
   @Test
   void promtoolAcceptsTheRulesAndTheirUnitTestsPass() throws Exception {
-    assertThat(run("promtool", "check", "rules", ChainFiles.RULES_YML.toString())).contains("SUCCESS: 5 rules found");
+    assertThat(run("promtool", "check", "rules", ChainFiles.RULES_YML.toString())).contains("SUCCESS: 8 rules found");
     assertThat(run("promtool", "test", "rules", ChainFiles.SHIPPED.resolve("kafka-connect.rules.test.yml").toString()))
         .contains("SUCCESS");
+    assertThat(run("promtool", "test", "rules",
+        ChainFiles.SHIPPED.resolve("kafka-connect.live-state.rules.test.yml").toString())).contains("SUCCESS");
   }
 
   @Test

@@ -93,7 +93,7 @@ class RuleMatchingTest {
     };
     lookups.put(target, new AlertPolicy.Lookup(failed, null));
 
-    AlertPolicy.Verdict verdict = onEventLoop(() -> matching.decide(NOW, NOW, candidates, lookups));
+    AlertPolicy.Verdict verdict = onEventLoop(() -> matching.decide(NOW, NOW, candidates, lookups, Map.of()));
 
     assertThat(verdict).isInstanceOfSatisfying(AlertPolicy.Verdict.Open.class,
         o -> assertThat(o.match().rule().name()).isEqualTo("refused"));

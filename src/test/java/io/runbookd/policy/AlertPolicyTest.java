@@ -82,6 +82,10 @@ class AlertPolicyTest {
     assertThat(AlertPolicy.decide(T0, T0, candidates(), Map.of(TARGET, new AlertPolicy.Lookup(failed, null))))
         .isInstanceOf(AlertPolicy.Verdict.Open.class);
     assertThat(AlertPolicy.decide(T0, T0, candidates(), Map.of(TARGET, new AlertPolicy.Lookup(healthy, null))))
-        .as("a healthy connector has no trace, so the trace rule cannot hold").isInstanceOf(AlertPolicy.Verdict.Unmatched.class);
+        .as("a healthy connector, no rule with live-state conditions: a stale alert").isInstanceOf(AlertPolicy.Verdict.Stale.class);
+    var noTasks = StabilityPolicyTest.status(ConnectorState.RUNNING);
+    assertThat(AlertPolicy.decide(T0, T0, candidates(), Map.of(TARGET, new AlertPolicy.Lookup(noTasks, null))))
+        .as("a RUNNING connector with no task is not healthy: never dropped as stale")
+        .isNotInstanceOf(AlertPolicy.Verdict.Stale.class);
   }
 }

@@ -95,8 +95,10 @@ class StabilityPolicyTest {
     Wait stopped = Wait.verification("inc-1", Wait.Kind.STEP, 1, ConnectorState.STOPPED, T0, WITHIN, Duration.ZERO, 0, T0);
     assertThat(StabilityPolicy.observe(stopped, StabilityPolicy.Reading.of(status(ConnectorState.STOPPED)), T0, POLL))
         .isInstanceOf(StabilityPolicy.Verdict.Stable.class);
+    assertThat(StabilityPolicy.holds(status(ConnectorState.STOPPED), ConnectorState.STOPPED))
+        .as("a STOPPED connector lists no task").isTrue();
     assertThat(StabilityPolicy.holds(status(ConnectorState.RUNNING), ConnectorState.RUNNING))
-        .as("a RUNNING connector without tasks").isTrue();
+        .as("a RUNNING connector without tasks processes nothing: not RUNNING and stable").isFalse();
   }
 
   private static StabilityPolicy.Reading reading(ConnectorState connector, ConnectorState... tasks) {

@@ -136,15 +136,14 @@ class RuleEvaluatorTest {
   }
 
   @Test
-  void aHealthyConnectorHasNoTraceSoOnlyRulesWithoutPatternMatch() throws Exception {
+  void aHealthyConnectorMatchesNoRuleWithoutLiveStateConditionsAndTheAlertIsStale() throws Exception {
     Evaluation e = RuleEvaluator.evaluate(load(RULES), LABELS, Map.of(),
         statuses(Map.of(PG_ORDERS, Traces.running("pg-orders"))));
 
-    assertThat(e.match().orElseThrow().rule().name()).isEqualTo("catch-all");
-    assertThat(e.match().orElseThrow().trace()).isEmpty();
-    RuleEvaluator.TraceResult timeout = e.explanation().get(1).trace().orElseThrow();
-    assertThat(timeout.outcome()).isEqualTo(TraceOutcome.NOT_MATCHED);
-    assertThat(timeout.searched()).isEmpty();
+    assertThat(e.match()).as("not even the catch-all acts on a healthy connector").isEmpty();
+    assertThat(e.decision()).isEqualTo("stale");
+    assertThat(e.explain()).contains("failed  connector is healthy (connector RUNNING, task 0 RUNNING)")
+        .contains("a stale alert, the daemon drops it");
   }
 
   @Test

@@ -43,7 +43,7 @@ class RuleLoaderTest {
   static {
     bad("unknown-key.yaml",
         "unknown-key.yaml:5: rule \"misspelt-trace\": unknown key \"trce\" in match; did you mean \"trace\"?"
-            + " (allowed: alert, trace)");
+            + " (allowed: alert, trace, status, consumer_group)");
     bad("unknown-rule-key.yaml",
         "unknown-rule-key.yaml:7: rule \"misspelt-steps\": unknown key \"step\" in rule; did you mean \"steps\"? "
             + RULE_KEYS,
@@ -292,7 +292,7 @@ class RuleLoaderTest {
     assertThat(e.errors()).extracting(RuleError::toString).containsExactly(
         B + "max-attempts.yaml:7: rule \"zero-attempts\": retry.max_attempts must be at least 1, got 0",
         B + "unknown-key.yaml:5: rule \"misspelt-trace\": unknown key \"trce\" in match; did you mean \"trace\"?"
-            + " (allowed: alert, trace)");
+            + " (allowed: alert, trace, status, consumer_group)");
   }
 
   @Test

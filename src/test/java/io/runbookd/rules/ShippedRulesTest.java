@@ -53,6 +53,8 @@ class ShippedRulesTest {
         "rules/30-connection-refused.yaml",
         "rules/40-schema-mismatch.yaml",
         "rules/50-tolerance-exceeded.yaml",
+        "rules/60-sink-group-empty.yaml",
+        "rules/70-no-tasks-or-unassigned.yaml",
         "rules/99-catch-all.yaml");
     assertThat(rules.rules()).extracting(Rule::name).containsExactly(
         "connect-auth-failure",
@@ -61,6 +63,9 @@ class ShippedRulesTest {
         "connect-db-connection-refused",
         "connect-sink-schema-mismatch",
         "connect-tolerance-exceeded",
+        "connect-sink-group-empty",
+        "connect-running-without-tasks",
+        "connect-tasks-unassigned",
         "connect-catch-all");
   }
 
