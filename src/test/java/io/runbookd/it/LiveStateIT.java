@@ -117,7 +117,7 @@ class LiveStateIT {
       Path rules = shipped("60-sink-group-empty.yaml", Map.of(
           "lag_growing: 2m", "lag_growing: 4s",
           "wait: 10s", "wait: 2s",
-          "stable_for: 60s }", "stable_for: 3s }",
+          "stable_for: 60s,", "stable_for: 3s,",
           "reset_after: 30m }", "reset_after: 30m }\n    verify: { within: 1m, stable_for: 3s }"));
       try (Daemon daemon = Daemon.start(config(rules), tmp)) {
         Instant posted = Instant.now();
