@@ -117,7 +117,8 @@ public final class Runbookd {
         (cluster, method, code, nanos) -> metrics.connectRequest(cluster, method, code))));
     EngineDeps deps = new EngineDeps(vertx, clock, store, rules, new ConnectClusters(apis),
         Notifiers.create(vertx, config.notifiers(), config.server().externalUrl()), metrics, config.engine(), config.dryRun(), owner,
-        io.runbookd.engine.Guards.from(config.guards()), io.runbookd.kafka.KafkaClusters.create(vertx, config));
+        io.runbookd.engine.Guards.from(config.guards()), io.runbookd.kafka.KafkaClusters.create(vertx, config),
+        io.runbookd.callout.Alertmanagers.create(vertx, config.alertmanagers()));
     Operations operations = Operations.create(vertx, store, rules, clock, io.runbookd.engine.Guards.from(config.guards()),
         config.connectClusters().keySet());
     ApiServer api = new ApiServer(config.server(), operations, metrics);

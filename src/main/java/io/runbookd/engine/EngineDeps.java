@@ -1,5 +1,6 @@
 package io.runbookd.engine;
 
+import io.runbookd.callout.Alertmanagers;
 import io.runbookd.config.RunbookdConfig;
 import io.runbookd.connect.ConnectClusters;
 import io.runbookd.kafka.KafkaClusters;
@@ -30,6 +31,7 @@ import java.util.function.Supplier;
  * @param owner this replica's lease owner id
  * @param guards the blast-radius limits of each Connect cluster
  * @param kafka the Kafka clusters, and which belongs to each Connect cluster
+ * @param alertmanagers the Alertmanagers {@code silence} steps use, and the client of {@code http} steps
  */
 public record EngineDeps(
     Vertx vertx,
@@ -43,7 +45,8 @@ public record EngineDeps(
     boolean dryRun,
     String owner,
     Guards guards,
-    KafkaClusters kafka) {
+    KafkaClusters kafka,
+    Alertmanagers alertmanagers) {
 
   public EngineDeps {
     Objects.requireNonNull(vertx, "vertx");
@@ -57,6 +60,14 @@ public record EngineDeps(
     Objects.requireNonNull(owner, "owner");
     Objects.requireNonNull(guards, "guards");
     Objects.requireNonNull(kafka, "kafka");
+    alertmanagers = alertmanagers == null ? Alertmanagers.create(vertx, java.util.Map.of()) : alertmanagers;
+  }
+
+  /** Dependencies with no Alertmanager configured. */
+  public EngineDeps(Vertx vertx, Clock clock, Store store, Supplier<RuleSet> rules, ConnectClusters clusters,
+      Notifiers notifiers, RunbookdMetrics metrics, RunbookdConfig.Engine config, boolean dryRun, String owner,
+      Guards guards, KafkaClusters kafka) {
+    this(vertx, clock, store, rules, clusters, notifiers, metrics, config, dryRun, owner, guards, kafka, null);
   }
 
   /** Dependencies with no Kafka cluster configured. */

@@ -165,6 +165,12 @@ final class StepExecutor {
     if (step instanceof Step.Notify n) {
       return notify(n.notifier(), n.message(), t, "step").map(v -> Result.ok(null));
     }
+    if (step instanceof Step.Http h) {
+      return new HttpSteps(deps).run(h, t);
+    }
+    if (step instanceof Step.Silence s) {
+      return new SilenceSteps(deps).create(s, t);
+    }
     return Future.failedFuture(new IllegalStateException("unsupported step " + step.type()));
   }
 

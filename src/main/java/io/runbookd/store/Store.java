@@ -18,7 +18,7 @@ import java.time.Instant;
  * SQLite, see https://www.sqlite.org/lang_transaction.html).
  */
 public interface Store extends AlertLog, IncidentStore, StepRunStore, BudgetStore, EscalationStore, ApprovalStore,
-    ClusterGuardStore, UnitsOfWork, NotificationThreadStore, AutoCloseable {
+    ClusterGuardStore, UnitsOfWork, NotificationThreadStore, SilenceStore, AutoCloseable {
 
   /** Throws {@link StoreException} unless the store can be read and written now. */
   void ping();
