@@ -118,7 +118,7 @@ class SilenceIT {
         assertThat(steps.getJsonObject(0).getString("error")).startsWith("the silence was not created: ")
             .endsWith("; the remediation goes on without it");
         assertThat(steps.getJsonObject(1).getString("after")).contains(active.getString("id"));
-        assertThat(detail.getJsonArray("events").stream().map(e -> ((JsonObject) e).getString("kind")).toList())
+        assertThat(detail.getJsonArray("timeline").stream().map(e -> ((JsonObject) e).getString("kind")).toList())
             .contains("silence_expired");
         LOG.info("MEASURED webhook->silence active seen: {} ms; incident closed->silence expired seen: {} ms",
             Duration.between(posted, seen).toMillis(),
