@@ -101,7 +101,7 @@ final class HttpSteps {
           if (again) {
             return deps.delay(h.every().toMillis()).compose(v -> attempt(h, req, mask, deadline, n + 1));
           }
-          String why = mask.redact(Secrets.redactKnown(c.why()));
+          String why = Secrets.known().and(mask).redact(c.why());
           String error = deadline == null ? why : "no answer met the expectation within "
               + io.runbookd.rules.Durations.format(h.within()) + " (" + n + " requests); the last: " + why;
           return Future.succeededFuture(new StepExecutor.Result("failed", error, null, c.after(), false));
@@ -142,7 +142,7 @@ final class HttpSteps {
       out.put("body", body.length() > EXCERPT ? body.substring(0, EXCERPT) : body);
       out.put("body_truncated", resp.truncated() || body.length() > EXCERPT);
     }
-    return mask.redact(Secrets.redactKnown(StepExecutor.json(out)));
+    return Secrets.known().and(mask).redact(StepExecutor.json(out));
   }
 
   /** The connector's Schema Registry URL, read from its config when a template uses it. */

@@ -326,7 +326,8 @@ final class StepParser {
       }
     }
     Template url = k.get("url") == null ? null : templates.httpTemplate(k.get("url"), p + ".url", true);
-    if (url != null) {
+    // A URL that starts with an expression is known only when it renders (the request then fails clearly).
+    if (url != null && !url.source().strip().matches("(?s)(\\{\\{-?\\s*(labels|annotations)\\b|\\{%).*")) {
       String probe;
       try {
         probe = url.render(TemplateContext.httpProbe());

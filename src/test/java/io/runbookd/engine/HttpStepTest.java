@@ -107,11 +107,15 @@ class HttpStepTest {
   }
 
   private StepExecutor.Result run(Step step, String connector, Map<String, String> config) throws Exception {
+    return run(step, connector, config, Map.of("alertname", "KafkaConnectTaskFailure", "connector", connector), Map.of());
+  }
+
+  private StepExecutor.Result run(Step step, String connector, Map<String, String> config, Map<String, String> labels,
+      Map<String, String> annotations) throws Exception {
     Instant now = Instant.now();
     Incident inc = new Incident("inc-1", "c1", connector, "r", IncidentState.REMEDIATING, null, 1, "cause", "trace", now,
         now, null, null, null, null, null, null);
-    return executor.run(step, new StepExecutor.Target(inc, connect(config),
-            Map.of("alertname", "KafkaConnectTaskFailure", "connector", connector), Map.of()))
+    return executor.run(step, new StepExecutor.Target(inc, connect(config), labels, annotations))
         .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
@@ -147,6 +151,11 @@ class HttpStepTest {
         "a b/c", Map.of("value.converter.schema.registry.url", base() + "/, http://second:8081"));
     assertThat(r.outcome()).as(String.valueOf(r.error())).isEqualTo("ok");
     server.verify(1, getRequestedFor(urlEqualTo("/subjects/a%20b%2Fc-value/versions")));
+
+    server.stubFor(get(urlEqualTo("/base/x%2Fy")).willReturn(aResponse().withStatus(200)));
+    StepExecutor.Result raw = run(step("{ url: '{{ annotations.base | raw }}/{{ labels.path }}' }"), "orders", Map.of(),
+        Map.of("alertname", "KafkaConnectTaskFailure", "path", "x/y"), Map.of("base", base() + "/base"));
+    assertThat(raw.outcome()).as("raw puts a value in as it is; others are encoded").isEqualTo("ok");
 
     StepExecutor.Result none = run(step("{ url: '{{ schema_registry.url }}/subjects' }"), "orders", Map.of());
     assertThat(none.outcome()).as("no URL in the connector config: nothing to call, the steps go on").isEqualTo("skipped");

@@ -34,7 +34,7 @@ class RuleLoaderTest {
   private static final RuleLoader LOADER = new RuleLoader(
       new RuleLoader.Context(Set.of("prod"), Set.of("oncall", "owner")), Clock.fixed(NOW, ZoneOffset.UTC));
   private static final String STEPS =
-      "(steps: restart, restart_task, pause, resume, stop, patch_config, wait, wait_for, notify, approve)";
+      "(steps: restart, restart_task, pause, resume, stop, patch_config, wait, wait_for, notify, approve, http, silence)";
   private static final String RULE_KEYS =
       "(allowed: name, description, dry_run, match, target, retry, verify, approval, steps, escalation)";
 
