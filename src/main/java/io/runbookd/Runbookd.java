@@ -118,7 +118,8 @@ public final class Runbookd {
     EngineDeps deps = new EngineDeps(vertx, clock, store, rules, new ConnectClusters(apis),
         Notifiers.create(vertx, config.notifiers(), config.server().externalUrl()), metrics, config.engine(), config.dryRun(), owner,
         io.runbookd.engine.Guards.from(config.guards()), io.runbookd.kafka.KafkaClusters.create(vertx, config),
-        new io.runbookd.policy.Pipelines(config.pipelines()));
+        new io.runbookd.policy.Pipelines(config.pipelines()),
+        io.runbookd.callout.Alertmanagers.create(vertx, config.alertmanagers()));
     Operations operations = Operations.create(vertx, store, rules, clock, io.runbookd.engine.Guards.from(config.guards()),
         config.connectClusters().keySet(), deps.pipelines());
     ApiServer api = new ApiServer(config.server(), operations, metrics);

@@ -106,6 +106,19 @@ class ArchitectureTest {
   }
 
   @Test
+  void outboundHttpCallsAreOneExternalSystemBehindTheirInterfaces() {
+    noClasses().that().resideInAPackage("io.runbookd.callout..")
+        .should().dependOnClassesThat().resideInAnyPackage("io.runbookd.engine..", "io.runbookd.store..",
+            "io.runbookd.http..", "io.runbookd.notify..", "io.runbookd.connect..", "io.runbookd.probe..",
+            "io.runbookd.kafka..", "io.runbookd.rules..", "io.runbookd.policy..")
+        .check(main);
+    classes().that().resideInAPackage("io.runbookd.callout..").and().areNotInterfaces().and().areTopLevelClasses()
+        .and().doNotHaveSimpleName("Alertmanagers")
+        .should().notBePublic()
+        .check(main);
+  }
+
+  @Test
   void kafkaIsOneExternalSystemBehindItsInterface() {
     noClasses().that().resideInAPackage("io.runbookd.kafka..")
         .should().dependOnClassesThat().resideInAnyPackage("io.runbookd.engine..", "io.runbookd.store..",

@@ -196,6 +196,6 @@ public final class ConfigLoader {
     var store = new RunbookdConfig.StoreConfig(base.resolve(s.dataDir()).normalize().toString(), s.jdbcUrl(), s.username(),
         s.password(), null, s.maxPoolSize());
     return new RunbookdConfig(c.server(), store, rules, c.connectClusters(), c.notifiers(), c.engine(), c.dryRun(),
-        c.guards(), c.log(), c.kafkaClusters(), c.pipelines());
+        c.guards(), c.log(), c.kafkaClusters(), c.pipelines(), c.alertmanagers());
   }
 }

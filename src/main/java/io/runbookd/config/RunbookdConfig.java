@@ -22,6 +22,7 @@ import java.util.Map;
  * @param pipelines named pipelines: connectors in the order the data flows through them (source first),
  *     the order in which {@code pause}/{@code stop} with {@code pipeline: true} act on them (resume: the
  *     reverse)
+ * @param alertmanagers named Alertmanagers, referenced by rules' {@code silence} steps
  */
 public record RunbookdConfig(
     Server server,
@@ -34,7 +35,8 @@ public record RunbookdConfig(
     GuardsConfig guards,
     Log log,
     Map<String, KafkaCluster> kafkaClusters,
-    Map<String, List<String>> pipelines) {
+    Map<String, List<String>> pipelines,
+    Map<String, Alertmanager> alertmanagers) {
 
   public RunbookdConfig {
     server = server == null ? new Server(null, 0, null, null, null, null) : server;
@@ -47,6 +49,7 @@ public record RunbookdConfig(
     log = log == null ? new Log(null) : log;
     kafkaClusters = kafkaClusters == null ? Map.of() : Map.copyOf(kafkaClusters);
     pipelines = checkPipelines(pipelines);
+    alertmanagers = alertmanagers == null ? Map.of() : Map.copyOf(alertmanagers);
     checkGuardNames(guards, connectClusters.keySet(), notifiers.keySet());
     for (var e : new java.util.TreeMap<>(connectClusters).entrySet()) {
       String k = e.getValue().kafka();
@@ -57,17 +60,17 @@ public record RunbookdConfig(
     }
   }
 
-  /** The config before the kafka_clusters section existed: no Kafka clusters. */
+  /** The config before the kafka_clusters section existed: no Kafka clusters, pipelines or Alertmanagers. */
   public RunbookdConfig(Server server, StoreConfig store, RulesConfig rules, Map<String, ConnectCluster> connectClusters,
       Map<String, Notifier> notifiers, Engine engine, boolean dryRun, GuardsConfig guards, Log log) {
-    this(server, store, rules, connectClusters, notifiers, engine, dryRun, guards, log, null);
+    this(server, store, rules, connectClusters, notifiers, engine, dryRun, guards, log, null, null, null);
   }
 
-  /** The config before the pipelines section existed: no pipelines. */
+  /** The config before the pipelines and alertmanagers sections existed. */
   public RunbookdConfig(Server server, StoreConfig store, RulesConfig rules, Map<String, ConnectCluster> connectClusters,
       Map<String, Notifier> notifiers, Engine engine, boolean dryRun, GuardsConfig guards, Log log,
       Map<String, KafkaCluster> kafkaClusters) {
-    this(server, store, rules, connectClusters, notifiers, engine, dryRun, guards, log, kafkaClusters, null);
+    this(server, store, rules, connectClusters, notifiers, engine, dryRun, guards, log, kafkaClusters, null, null);
   }
 
   private static final java.util.regex.Pattern PIPELINE_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*");
@@ -391,6 +394,74 @@ public record RunbookdConfig(
       properties.forEach((k, v) -> shown.put(k, sensitive(k) ? "<redacted>" : v.reveal()));
       return "KafkaCluster[bootstrapServers=" + bootstrapServers + ", properties=" + shown + ", requestTimeout="
           + requestTimeout + "]";
+    }
+  }
+
+  /**
+   * {@code alertmanagers.<name>}: an Alertmanager whose API v2 the {@code silence} step calls
+   * ({@code POST /api/v2/silences}, {@code DELETE /api/v2/silence/{id}}; prometheus/alertmanager
+   * {@code api/v2/openapi.yaml}). Basic or bearer auth, as Alertmanager's own {@code http_config} offers
+   * them; every secret may be {@code ${env:VAR}} or read from its {@code *_file}.
+   *
+   * @param url base URL, e.g. {@code http://alertmanager:9093} (the API paths are appended); required
+   * @param username basic-auth user; with {@code password} or {@code password_file}
+   * @param password basic-auth password
+   * @param passwordFile file holding the basic-auth password
+   * @param bearerToken bearer token ({@code Authorization: Bearer ...}); not with basic auth
+   * @param bearerTokenFile file holding the bearer token
+   * @param timeout bound of every call; default 10s
+   */
+  public record Alertmanager(
+      String url,
+      String username,
+      Secret password,
+      String passwordFile,
+      Secret bearerToken,
+      String bearerTokenFile,
+      Duration timeout) {
+    public Alertmanager {
+      if (url == null || url.isBlank()) {
+        throw new ConfigException("alertmanagers: url is required");
+      }
+      if (!url.strip().matches("(?i)https?://.+")) {
+        throw new ConfigException("alertmanagers: url must be an http(s) URL, got \"" + Redact.MASK + "\"");
+      }
+      url = url.strip().replaceAll("/+$", "");
+      if (password == null && passwordFile != null) {
+        password = Secret.fromFile(java.nio.file.Path.of(passwordFile), "alertmanagers.password_file");
+      }
+      if (bearerToken == null && bearerTokenFile != null) {
+        bearerToken = Secret.fromFile(java.nio.file.Path.of(bearerTokenFile), "alertmanagers.bearer_token_file");
+      }
+      if ((username == null) != (password == null)) {
+        throw new ConfigException("alertmanagers: basic auth needs both username and password (or password_file)");
+      }
+      if (username != null && bearerToken != null) {
+        throw new ConfigException("alertmanagers: use basic auth (username, password) or bearer_token, not both");
+      }
+      timeout = timeout == null ? Duration.ofSeconds(10) : timeout;
+      if (timeout.isZero() || timeout.isNegative()) {
+        throw new ConfigException("alertmanagers: timeout must be positive");
+      }
+    }
+
+    /** The value of the {@code Authorization} header, or null without auth. Never log it. */
+    public String authorization() {
+      if (bearerToken != null) {
+        return "Bearer " + bearerToken.reveal();
+      }
+      if (username != null) {
+        return "Basic " + java.util.Base64.getEncoder().encodeToString((username + ":" + password.reveal())
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
+      return null;
+    }
+
+    @Override
+    public String toString() {
+      return "Alertmanager[url=" + url + ", username=" + username + ", password=" + password + ", passwordFile="
+          + passwordFile + ", bearerToken=" + bearerToken + ", bearerTokenFile=" + bearerTokenFile + ", timeout="
+          + timeout + "]";
     }
   }
 

@@ -90,6 +90,15 @@ public record Secrets(List<String> values) {
         }
       });
     });
+    config.alertmanagers().values().forEach(a -> {
+      secret(out, a.password());
+      secret(out, a.bearerToken());
+      url(out, a.url(), false);
+      if (a.username() != null && a.password() != null) {
+        basic(out, a.username(), a.password().reveal());
+        out.add(a.username() + ":" + a.password().reveal());
+      }
+    });
     AuthConfig auth = config.server().auth();
     for (List<AuthConfig.Credential> scope : List.of(auth.webhook(), auth.operators(), auth.metrics(), auth.viewers())) {
       for (AuthConfig.Credential c : scope) {

@@ -1,5 +1,6 @@
 package io.runbookd.engine;
 
+import io.runbookd.callout.Alertmanagers;
 import io.runbookd.config.RunbookdConfig;
 import io.runbookd.connect.ConnectClusters;
 import io.runbookd.kafka.KafkaClusters;
@@ -32,6 +33,7 @@ import java.util.function.Supplier;
  * @param guards the blast-radius limits of each Connect cluster
  * @param kafka the Kafka clusters, and which belongs to each Connect cluster
  * @param pipelines the pipelines of runbookd.yaml
+ * @param alertmanagers the Alertmanagers {@code silence} steps use, and the client of {@code http} steps
  */
 public record EngineDeps(
     Vertx vertx,
@@ -46,7 +48,8 @@ public record EngineDeps(
     String owner,
     Guards guards,
     KafkaClusters kafka,
-    Pipelines pipelines) {
+    Pipelines pipelines,
+    Alertmanagers alertmanagers) {
 
   public EngineDeps {
     Objects.requireNonNull(vertx, "vertx");
@@ -61,13 +64,15 @@ public record EngineDeps(
     Objects.requireNonNull(guards, "guards");
     Objects.requireNonNull(kafka, "kafka");
     Objects.requireNonNull(pipelines, "pipelines");
+    alertmanagers = alertmanagers == null ? Alertmanagers.create(vertx, java.util.Map.of()) : alertmanagers;
   }
 
-  /** Dependencies with no pipeline configured. */
+  /** Dependencies with no pipeline and no Alertmanager configured. */
   public EngineDeps(Vertx vertx, Clock clock, Store store, Supplier<RuleSet> rules, ConnectClusters clusters,
       Notifiers notifiers, RunbookdMetrics metrics, RunbookdConfig.Engine config, boolean dryRun, String owner,
       Guards guards, KafkaClusters kafka) {
-    this(vertx, clock, store, rules, clusters, notifiers, metrics, config, dryRun, owner, guards, kafka, Pipelines.none());
+    this(vertx, clock, store, rules, clusters, notifiers, metrics, config, dryRun, owner, guards, kafka, Pipelines.none(),
+        null);
   }
 
   /** Dependencies with no Kafka cluster configured. */

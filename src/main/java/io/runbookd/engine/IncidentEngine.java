@@ -179,6 +179,7 @@ public final class IncidentEngine extends VerticleBase {
         return (Void) null;
       })).recover(err -> logged("gauge", err, null));
     }
+    f = f.compose(v -> new SilenceSteps(deps).expireDue()).recover(err -> logged("silence expiry", err, null));
     if (Duration.between(lastPrune, now).compareTo(PRUNE_EVERY) >= 0) {
       lastPrune = now;
       f = f.compose(v -> deps.blocking(() -> deps.store().prune(now.minus(deps.config().retention()))).map(n -> {

@@ -179,6 +179,12 @@ final class StepExecutor {
       return notify(n.notifier(), n.message(), t, "step").map(v -> Result.ok(null));
     }
     if (step instanceof Step.ResetConsumerGroup g) return new GroupResetStep().run(g, t, this);
+    if (step instanceof Step.Http h) {
+      return new HttpSteps(deps).run(h, t);
+    }
+    if (step instanceof Step.Silence s) {
+      return new SilenceSteps(deps).create(s, t);
+    }
     return Future.failedFuture(new IllegalStateException("unsupported step " + step.type()));
   }
 

@@ -70,6 +70,25 @@ public final class Endpoints {
     return List.copyOf(out);
   }
 
+  /**
+   * The connector's Schema Registry base URL: the first URL of {@code value.converter.schema.registry.url},
+   * else of {@code key.converter.schema.registry.url}, else of any other {@code *schema.registry.url} key
+   * (sorted), without trailing slashes; empty when the config names none. The Confluent converters take a
+   * comma-separated list of URLs (https://docs.confluent.io/platform/current/schema-registry/connect.html).
+   */
+  public static Optional<String> schemaRegistryUrl(Map<String, String> config) {
+    List<String> keys = new ArrayList<>(List.of("value.converter.schema.registry.url", "key.converter.schema.registry.url"));
+    config.keySet().stream().filter(k -> k.endsWith("schema.registry.url") && !keys.contains(k)).sorted().forEach(keys::add);
+    for (String k : keys) {
+      String v = config.get(k);
+      String first = v == null ? null : trimmed(v.split(",")[0]);
+      if (first != null && first.toLowerCase(Locale.ROOT).matches("https?://.+")) {
+        return Optional.of(first.replaceAll("/+$", ""));
+      }
+    }
+    return Optional.empty();
+  }
+
   /** The first endpoint found, or, when {@code http}, the first found as an http(s) URL. */
   public static Optional<Endpoint> pick(Map<String, String> config, boolean http) {
     return from(config).stream().filter(e -> !http || e.url() != null).findFirst();

@@ -545,6 +545,7 @@ public final class RemediationDecider {
 
   /** Steps after which an earlier verification no longer holds. */
   public static boolean mutates(Step step) {
-    return !(step instanceof Step.Notify) && !(step instanceof Step.Wait);
+    return !(step instanceof Step.Notify) && !(step instanceof Step.Wait) && !(step instanceof Step.Http)
+        && !(step instanceof Step.Silence);
   }
 }

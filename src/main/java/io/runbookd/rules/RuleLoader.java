@@ -64,7 +64,8 @@ public final class RuleLoader {
   /** The steps this version runs, in the order the README lists them. */
   public static final List<String> STEP_TYPES =
       List.of("restart", "restart_task", "pause", "resume", "stop", "patch_config", "wait", "wait_for", "notify",
-          "approve", "reset_consumer_group", "dlq_replay", "reset_offsets", "recreate", "revert_config");
+          "approve", "reset_consumer_group", "dlq_replay", "reset_offsets", "recreate", "revert_config",
+          "http", "silence");
 
   /**
    * What rules may refer to, from runbookd.yaml.

@@ -15,7 +15,7 @@ import java.util.Optional;
 public sealed interface Step
     permits Step.Restart, Step.RestartTask, Step.Pause, Step.Resume, Step.Stop, Step.PatchConfig,
         Step.Wait, Step.WaitFor, Step.Notify, Step.Approve, Step.ResetConsumerGroup, Step.DlqReplay,
-        Step.ResetOffsets, Step.Recreate, Step.RevertConfig {
+        Step.ResetOffsets, Step.Recreate, Step.RevertConfig, Step.Http, Step.Silence {
 
   /** The step's YAML key, also the {@code action} metric label. */
   String type();
@@ -432,6 +432,103 @@ public sealed interface Step
     @Override
     public boolean actsOnConnect() {
       return true;
+    }
+  }
+
+  /**
+   * {@code http: {method, url, headers, body, timeout, expect: {status, body}, until: {every, within}}}: one
+   * templated HTTP request (a health check, a credential lease renewal) whose answer must meet
+   * {@code expect}; with {@code until} it is sent again every {@code every} until the answer meets it,
+   * failing after {@code within}.
+   *
+   * @param method HTTP method, upper case
+   * @param url the URL template; every value a {@code {{ }}} expression puts in it is percent-encoded (RFC
+   *     3986 unreserved characters kept) except {@code schema_registry.url} and values piped through
+   *     {@code raw}
+   * @param headers header name to value (a template, or a secret file read when the step runs)
+   * @param body request body template, or null for none
+   * @param timeout bound of each request (connect, send and the whole answer)
+   * @param status the accepted statuses: codes ({@code 200}), classes ({@code 2xx}) or ranges
+   *     ({@code 200-299})
+   * @param bodyPattern an RE2 pattern the answer's body (first 64 KiB) must contain, or null
+   * @param every time between two requests while polling; null without {@code until}
+   * @param within the poll fails when the answer has not met {@code expect} by then; null without
+   *     {@code until}
+   */
+  record Http(String method, Template url, Map<String, Header> headers, Template body, Duration timeout,
+      java.util.List<String> status,
+      @com.fasterxml.jackson.annotation.JsonIgnore io.runbookd.alert.LinearPattern bodyPattern,
+      Duration every, Duration within) implements Step {
+    public Http {
+      Objects.requireNonNull(method, "method");
+      Objects.requireNonNull(url, "url");
+      headers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(headers));
+      Objects.requireNonNull(timeout, "timeout");
+      status = java.util.List.copyOf(status);
+    }
+
+    @Override
+    public String type() {
+      return "http";
+    }
+
+    /** The RE2 pattern as written, for the step's record. */
+    @com.fasterxml.jackson.annotation.JsonProperty("body_regex")
+    public String bodyRegex() {
+      return bodyPattern == null ? null : bodyPattern.pattern();
+    }
+
+    /** True when {@code code} is one of the accepted statuses. */
+    public boolean accepts(int code) {
+      for (String s : status) {
+        if (s.endsWith("xx") && s.length() == 3 && code / 100 == s.charAt(0) - '0') {
+          return true;
+        }
+        int dash = s.indexOf('-');
+        if (dash > 0 && code >= Integer.parseInt(s.substring(0, dash)) && code <= Integer.parseInt(s.substring(dash + 1))) {
+          return true;
+        }
+        if (dash < 0 && !s.endsWith("xx") && Integer.parseInt(s) == code) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /**
+     * One header value: a {@code template}, or the content of {@code file} (read each time the step runs,
+     * stripped, after {@code prefix}): a secret, masked wherever the step's answer or error is recorded.
+     */
+    public record Header(Template template, String file, String prefix) {
+      /** True for a value read from a secret file. */
+      public boolean secret() {
+        return file != null;
+      }
+    }
+  }
+
+  /**
+   * {@code silence: {alertmanager, duration, comment, matchers}}: an Alertmanager silence on the alert
+   * being remediated, active for at most {@code duration} and expired early when the incident closes or
+   * escalates. A silence that cannot be created is recorded and the steps go on.
+   *
+   * @param alertmanager the {@code alertmanagers.<name>} to use; null for the only one configured
+   * @param duration the silence's longest life
+   * @param comment the silence's comment (a message template)
+   * @param matchers label name to value template; empty for the defaults ({@code alertname},
+   *     {@code connector} and, when the alert has it, {@code connect_cluster}, from the alert's labels)
+   */
+  record Silence(String alertmanager, Duration duration, Template comment, Map<String, Template> matchers)
+      implements Step {
+    public Silence {
+      Objects.requireNonNull(duration, "duration");
+      Objects.requireNonNull(comment, "comment");
+      matchers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(matchers));
+    }
+
+    @Override
+    public String type() {
+      return "silence";
     }
   }
 }

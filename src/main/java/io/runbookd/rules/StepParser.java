@@ -23,7 +23,7 @@ final class StepParser {
 
   /** Steps that rules/README.md lists as planned, which this version does not run yet. */
   private static final Set<String> PLANNED_STEPS =
-      Set.of("snapshot", "http", "silence");
+      Set.of("snapshot");
 
   private static final List<String> APPROVE_STEP_KEYS = List.of("ttl", "default", "notify");
   private static final List<String> WAIT_FOR_STATES = List.of("RUNNING", "PAUSED", "STOPPED");
@@ -98,6 +98,8 @@ final class StepParser {
       case "reset_offsets" -> resetOffsets(params, p);
       case "recreate" -> withoutParameters(params, p, type, new Step.Recreate());
       case "revert_config" -> revertConfig(params, p);
+      case "http" -> httpStep(params, p);
+      case "silence" -> silenceStep(params, p);
       default -> unsupported(tuple.getKeyNode(), path, type);
     };
   }
@@ -729,5 +731,183 @@ final class StepParser {
     }
     Boolean validate = k.get("validate") == null ? Boolean.TRUE : yaml.bool(k.get("validate"), p + ".validate");
     return validate == null ? null : new Step.RevertConfig(validate);
+  }
+
+  private static final List<String> HTTP_METHODS = List.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE");
+  private static final java.util.regex.Pattern HEADER_NAME = java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+  private static final java.util.regex.Pattern STATUS = java.util.regex.Pattern.compile("[1-5]xx|[1-5][0-9]{2}(-[1-5][0-9]{2})?");
+  /** The default bound of one {@code http} request. */
+  static final Duration HTTP_TIMEOUT = Duration.ofSeconds(10);
+  /** The longest an {@code http} request may be bounded to. */
+  static final Duration HTTP_MAX_TIMEOUT = Duration.ofMinutes(2);
+  /** The longest an {@code http} step may poll. */
+  static final Duration HTTP_MAX_WITHIN = Duration.ofMinutes(30);
+
+  /** {@code http: {method, url, headers, body, timeout, expect: {status, body}, until: {every, within}}}. */
+  private Step httpStep(Node params, String p) {
+    Map<String, Node> k = params(params, p, List.of("method", "url", "headers", "body", "timeout", "expect", "until"));
+    if (k == null) {
+      return null;
+    }
+    int before = yaml.errorCount();
+    yaml.require(params, k, p, "url");
+    String method = "GET";
+    if (k.get("method") != null) {
+      String m = yaml.string(k.get("method"), p + ".method");
+      if (m != null && !HTTP_METHODS.contains(m.toUpperCase(java.util.Locale.ROOT))) {
+        yaml.error(k.get("method"), p + ".method must be one of " + String.join(", ", HTTP_METHODS) + ", got \"" + m + "\"");
+      } else if (m != null) {
+        method = m.toUpperCase(java.util.Locale.ROOT);
+      }
+    }
+    Template url = k.get("url") == null ? null : templates.httpTemplate(k.get("url"), p + ".url", true);
+    // A URL that starts with an expression is known only when it renders (the request then fails clearly).
+    if (url != null && !url.source().strip().matches("(?s)(\\{\\{-?\\s*(labels|annotations)\\b|\\{%).*")) {
+      String probe;
+      try {
+        probe = url.render(TemplateContext.httpProbe());
+      } catch (Template.TemplateException e) {
+        probe = "http://";
+      }
+      if (!probe.matches("(?is)https?://.+")) {
+        yaml.error(k.get("url"), p + ".url must be an absolute http:// or https:// URL, e.g."
+            + " \"{{ schema_registry.url }}/subjects\", got \"" + url.source() + "\"");
+      }
+    }
+    Map<String, Step.Http.Header> headers = new LinkedHashMap<>();
+    if (k.get("headers") != null) {
+      MappingNode hm = yaml.mapping(k.get("headers"), p + ".headers", List.of());
+      if (hm != null) {
+        for (NodeTuple t : hm.getValue()) {
+          String name = RuleYaml.keyText(t.getKeyNode());
+          String hp = p + ".headers." + name;
+          if (!HEADER_NAME.matcher(name).matches()) {
+            yaml.error(t.getKeyNode(), p + ".headers: invalid header name \"" + name + "\"");
+            continue;
+          }
+          Node v = t.getValueNode();
+          if (v instanceof MappingNode vm) {
+            Map<String, Node> fk = yaml.keys(vm, hp, List.of("file", "prefix"));
+            yaml.require(v, fk, hp, "file");
+            String file = fk.get("file") == null ? null : yaml.nonEmptyString(fk.get("file"), hp + ".file");
+            String prefix = fk.get("prefix") == null ? "" : yaml.string(fk.get("prefix"), hp + ".prefix");
+            if (file != null && !file.startsWith("/")) {
+              yaml.error(fk.get("file"), hp + ".file must be an absolute path, got \"" + file + "\"");
+            } else if (file != null && prefix != null) {
+              headers.put(name, new Step.Http.Header(null, file, prefix));
+            }
+          } else {
+            Template t2 = templates.httpTemplate(v, hp, false);
+            if (t2 != null) {
+              headers.put(name, new Step.Http.Header(t2, null, null));
+            }
+          }
+        }
+      }
+    }
+    Template body = k.get("body") == null ? null : templates.httpTemplate(k.get("body"), p + ".body", false);
+    Duration timeout = k.get("timeout") == null ? HTTP_TIMEOUT : yaml.positiveDuration(k.get("timeout"), p + ".timeout");
+    if (timeout != null && timeout.compareTo(HTTP_MAX_TIMEOUT) > 0) {
+      yaml.error(k.get("timeout"), p + ".timeout must be at most " + Durations.format(HTTP_MAX_TIMEOUT));
+    }
+    List<String> status = List.of("2xx");
+    io.runbookd.alert.LinearPattern bodyPattern = null;
+    if (k.get("expect") != null) {
+      MappingNode em = yaml.mapping(k.get("expect"), p + ".expect", List.of("status", "body"));
+      Map<String, Node> ek = em == null ? Map.of() : yaml.keys(em, p + ".expect", List.of("status", "body"));
+      if (ek.get("status") != null) {
+        List<Node> items = ek.get("status") instanceof SequenceNode sq ? sq.getValue() : List.of(ek.get("status"));
+        List<String> out = new ArrayList<>();
+        for (Node item : items) {
+          String st = yaml.string(item, p + ".expect.status");
+          if (st != null && !STATUS.matcher(st).matches()) {
+            yaml.error(item, p + ".expect.status must be a status (200), a class (2xx) or a range (200-299), got \""
+                + st + "\"");
+          } else if (st != null && st.contains("-") && Integer.parseInt(st.substring(0, 3)) > Integer.parseInt(st.substring(4))) {
+            yaml.error(item, p + ".expect.status: range " + st + " is empty");
+          } else if (st != null) {
+            out.add(st);
+          }
+        }
+        if (items.isEmpty()) {
+          yaml.error(ek.get("status"), p + ".expect.status must list at least one status");
+        }
+        status = out;
+      }
+      if (ek.get("body") != null) {
+        String re = yaml.nonEmptyString(ek.get("body"), p + ".expect.body");
+        if (re != null) {
+          try {
+            bodyPattern = io.runbookd.alert.LinearPattern.compile(re, false);
+          } catch (io.runbookd.alert.LinearPattern.SyntaxException e) {
+            yaml.error(ek.get("body"), p + ".expect.body: " + e.getMessage());
+          }
+        }
+      }
+    }
+    Duration every = null;
+    Duration within = null;
+    if (k.get("until") != null) {
+      MappingNode um = yaml.mapping(k.get("until"), p + ".until", List.of("every", "within"));
+      Map<String, Node> uk = um == null ? Map.of() : yaml.keys(um, p + ".until", List.of("every", "within"));
+      if (um != null) {
+        yaml.require(um, uk, p + ".until", "every", "within");
+      }
+      every = uk.get("every") == null ? null : yaml.positiveDuration(uk.get("every"), p + ".until.every");
+      within = uk.get("within") == null ? null : yaml.positiveDuration(uk.get("within"), p + ".until.within");
+      if (within != null && within.compareTo(HTTP_MAX_WITHIN) > 0) {
+        yaml.error(uk.get("within"), p + ".until.within must be at most " + Durations.format(HTTP_MAX_WITHIN)
+            + " (the poll runs inside the step)");
+      } else if (every != null && within != null && every.compareTo(within) >= 0) {
+        yaml.error(uk.get("every"), p + ".until.every (" + Durations.format(every) + ") must be shorter than within ("
+            + Durations.format(within) + ")");
+      }
+    }
+    if (yaml.errorCount() != before || url == null || timeout == null) {
+      return null;
+    }
+    return new Step.Http(method, url, headers, body, timeout, status, bodyPattern, every, within);
+  }
+
+  /** The comment of a silence when the rule gives none. */
+  static final String DEFAULT_SILENCE_COMMENT = "runbookd is remediating {{ target.cluster }}/{{ target.connector }}"
+      + " (rule {{ rule.name }}, incident {{ incident.id }}): {{ incident.url }}";
+
+  /** {@code silence: {alertmanager, duration, comment, matchers}}. */
+  private Step silenceStep(Node params, String p) {
+    Map<String, Node> k = params(params, p, List.of("alertmanager", "duration", "comment", "matchers"));
+    if (k == null) {
+      return null;
+    }
+    int before = yaml.errorCount();
+    String am = k.get("alertmanager") == null ? null : yaml.nonEmptyString(k.get("alertmanager"), p + ".alertmanager");
+    Duration duration = k.get("duration") == null ? Duration.ofHours(1)
+        : yaml.positiveDuration(k.get("duration"), p + ".duration");
+    Template comment = k.get("comment") == null ? Template.compile(DEFAULT_SILENCE_COMMENT)
+        : templates.template(k.get("comment"), p + ".comment", false);
+    Map<String, Template> matchers = new LinkedHashMap<>();
+    if (k.get("matchers") != null) {
+      MappingNode mm = yaml.mapping(k.get("matchers"), p + ".matchers", List.of());
+      if (mm != null) {
+        if (mm.getValue().isEmpty()) {
+          yaml.error(mm, p + ".matchers must name at least one label (or leave matchers out for the defaults)");
+        }
+        for (NodeTuple t : mm.getValue()) {
+          String name = RuleYaml.keyText(t.getKeyNode());
+          if (!name.matches("[a-zA-Z_][a-zA-Z0-9_]*")) {
+            yaml.error(t.getKeyNode(), p + ".matchers: \"" + name + "\" is not a label name");
+            continue;
+          }
+          Template t2 = templates.template(t.getValueNode(), p + ".matchers." + name, false);
+          if (t2 != null) {
+            matchers.put(name, t2);
+          }
+        }
+      }
+    }
+    if (yaml.errorCount() != before || duration == null || comment == null) {
+      return null;
+    }
+    return new Step.Silence(am, duration, comment, matchers);
   }
 }

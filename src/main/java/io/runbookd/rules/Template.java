@@ -28,6 +28,21 @@ public final class Template {
           .cacheActive(false)
           .build();
 
+  /**
+   * The engine of URL templates: every {@code {{ }}} value is percent-encoded (RFC 3986 section 2.3:
+   * unreserved characters stay), except a {@code SafeString} value or one piped through {@code raw}.
+   */
+  private static final PebbleEngine URL_ENGINE =
+      new PebbleEngine.Builder()
+          .loader(new StringLoader())
+          .strictVariables(true)
+          .autoEscaping(true)
+          .addEscapingStrategy("url", Template::percentEncode)
+          .defaultEscapingStrategy("url")
+          .newLineTrimming(false)
+          .cacheActive(false)
+          .build();
+
   private final String source;
   private final PebbleTemplate compiled;
 
@@ -48,6 +63,42 @@ public final class Template {
     } catch (PebbleException e) {
       throw new TemplateException(e.getPebbleMessage() == null ? e.getMessage() : e.getPebbleMessage(), e);
     }
+  }
+
+  /**
+   * Compiles a URL template: each value an expression puts in it is percent-encoded, so a label with
+   * {@code /}, {@code ?} or a space stays one path segment or parameter value.
+   *
+   * @throws TemplateException when the source is not a valid Pebble template
+   */
+  public static Template compileUrl(String source) {
+    Objects.requireNonNull(source, "source");
+    try {
+      return new Template(source, URL_ENGINE.getTemplate(source));
+    } catch (PebbleException e) {
+      throw new TemplateException(e.getPebbleMessage() == null ? e.getMessage() : e.getPebbleMessage(), e);
+    }
+  }
+
+  /** {@code s} with every byte outside RFC 3986's unreserved set ({@code A-Z a-z 0-9 - . _ ~}) as {@code %XX}. */
+  static String percentEncode(String s) {
+    StringBuilder out = new StringBuilder();
+    for (byte b : s.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+      int c = b & 0xff;
+      if (c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_'
+          || c == '~') {
+        out.append((char) c);
+      } else {
+        out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+            .append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
+      }
+    }
+    return out.toString();
+  }
+
+  /** {@code value} as a Pebble safe string: a URL template puts it in as it is. */
+  public static Object safe(String value) {
+    return value == null ? null : new io.pebbletemplates.pebble.extension.escaper.SafeString(value);
   }
 
   /**

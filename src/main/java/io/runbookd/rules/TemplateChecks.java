@@ -65,6 +65,40 @@ final class TemplateChecks {
   }
 
   /**
+   * A template of an {@code http} step (its URL when {@code url}: values percent-encoded); rendered at load
+   * against {@link TemplateContext#httpProbe()}. Null after reporting.
+   */
+  Template httpTemplate(Node node, String path, boolean url) {
+    String text = yaml.nonEmptyString(node, path);
+    if (text == null) {
+      return null;
+    }
+    Template t;
+    try {
+      t = url ? Template.compileUrl(text) : Template.compile(text);
+    } catch (Template.TemplateException e) {
+      yaml.error(node, path + ": invalid template: " + compileError(e.getMessage()) + templateLine(e, text));
+      return null;
+    }
+    try {
+      t.render(TemplateContext.httpProbe());
+    } catch (Template.TemplateException e) {
+      String undefined = TemplateContext.undefinedVariable(e, TemplateContext.HTTP_VARIABLES);
+      if (undefined != null) {
+        yaml.error(node, path + ": " + undefined);
+        return null;
+      }
+      Matcher unknown = UNKNOWN_CALLABLE.matcher(String.valueOf(e.getMessage()));
+      if (unknown.matches()) {
+        yaml.error(node, path + ": invalid template: unknown " + (unknown.group(1).equals("Filter") ? "filter" : "function")
+            + " \"" + unknown.group(2) + "\"");
+        return null;
+      }
+    }
+    return t;
+  }
+
+  /**
    * A notification message: the template at {@code node}, or {@link RuleLoader#DEFAULT_MESSAGE} when
    * {@code node} is null (the key is absent); null after reporting.
    */

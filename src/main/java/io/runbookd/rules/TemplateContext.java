@@ -40,6 +40,10 @@ public final class TemplateContext {
   public static final List<String> MESSAGE_VARIABLES =
       List.of("labels", "annotations", "target", "incident", "rule", "trace", "status", "dlq");
 
+  /** Root variables of {@code http} step templates: the message variables and {@code schema_registry}. */
+  public static final List<String> HTTP_VARIABLES =
+      List.of("labels", "annotations", "target", "incident", "rule", "trace", "status", "schema_registry");
+
   private static final List<String> TARGET_KEYS = List.of("cluster", "connector");
   private static final List<String> INCIDENT_KEYS = List.of("id", "attempts", "state", "url");
   private static final List<String> RULE_KEYS = List.of("name");
@@ -116,6 +120,25 @@ public final class TemplateContext {
   /** The context for a message template. */
   public static Map<String, Object> message(Message m) {
     return messageContext(m, false);
+  }
+
+  /**
+   * The context of an {@code http} step's templates: {@code message} plus {@code schema_registry.url}, the
+   * connector's Schema Registry (the first URL of its {@code value.converter.schema.registry.url}, else
+   * {@code key.converter.schema.registry.url}, else {@code schema.registry.url}; null when it names none).
+   * The URL is put into URL templates as it is (not percent-encoded).
+   */
+  public static Map<String, Object> http(Message m, String schemaRegistryUrl) {
+    Map<String, Object> ctx = messageContext(m, false);
+    ctx.put("schema_registry", object("schema_registry", List.of("url"), Template.safe(schemaRegistryUrl)));
+    return ctx;
+  }
+
+  /** An {@code http} step context in which every label and annotation exists; used to check templates at load. */
+  static Map<String, Object> httpProbe() {
+    Map<String, Object> ctx = messageProbe();
+    ctx.put("schema_registry", object("schema_registry", List.of("url"), Template.safe("http://probe:8081")));
+    return ctx;
   }
 
   /** A target context in which every label and annotation exists; used to check templates at load. */

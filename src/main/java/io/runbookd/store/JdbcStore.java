@@ -42,13 +42,15 @@ final class JdbcStore implements Store {
   private static final String CLOSED_BEFORE = "SELECT id FROM incidents WHERE closed_at IS NOT NULL AND closed_at < ?";
   private static final List<String> INCIDENT_CHILDREN =
       List.of("incident_alerts", "step_runs", "incident_events", "escalations", "approvals", "guard_reservations",
-          "incident_waits", "notification_threads", "dlq_replay_progress");
+          "incident_waits", "notification_threads", "dlq_replay_progress",
+          "silences");
 
   private final Jdbc jdbc;
   private final Duration pingTimeout;
   private final JdbcAlertLog alerts;
   private final JdbcIncidents incidents;
   private final JdbcStepRuns steps;
+  private final JdbcSilences silences;
   private final JdbcBudgets budgets;
   private final JdbcEscalations escalations;
   private final JdbcNotificationThreads threads;
@@ -70,6 +72,7 @@ final class JdbcStore implements Store {
     this.budgets = new JdbcBudgets(jdbc);
     this.escalations = new JdbcEscalations(jdbc);
     this.threads = new JdbcNotificationThreads(jdbc);
+    this.silences = new JdbcSilences(jdbc);
     this.approvals = new JdbcApprovals(jdbc);
     this.guards = new JdbcClusterGuards(jdbc);
     this.units = new JdbcUnitsOfWork(jdbc, guards);
@@ -529,5 +532,25 @@ final class JdbcStore implements Store {
   @Override
   public int releaseFollowUpClaims(String ownerPrefix) {
     return threads.releaseFollowUpClaims(ownerPrefix);
+  }
+
+  @Override
+  public void recordSilence(io.runbookd.model.SilenceRef silence) {
+    silences.recordSilence(silence);
+  }
+
+  @Override
+  public List<io.runbookd.model.SilenceRef> silences(String incidentId) {
+    return silences.silences(incidentId);
+  }
+
+  @Override
+  public List<io.runbookd.model.SilenceRef> silencesToExpire(Instant now, int limit) {
+    return silences.silencesToExpire(now, limit);
+  }
+
+  @Override
+  public void silenceExpired(String incidentId, String alertmanager, String silenceId, Instant at) {
+    silences.silenceExpired(incidentId, alertmanager, silenceId, at);
   }
 }

@@ -18,7 +18,8 @@ import java.time.Instant;
  * SQLite, see https://www.sqlite.org/lang_transaction.html).
  */
 public interface Store extends AlertLog, IncidentStore, StepRunStore, BudgetStore, EscalationStore, ApprovalStore,
-    ClusterGuardStore, UnitsOfWork, NotificationThreadStore, DlqProgressStore, AutoCloseable {
+    ClusterGuardStore, UnitsOfWork, NotificationThreadStore, DlqProgressStore, SilenceStore,
+    AutoCloseable {
 
   /** Throws {@link StoreException} unless the store can be read and written now. */
   void ping();

@@ -179,10 +179,14 @@ class ShippedRulesTest {
   }
 
   @Test
-  void schemaRegistryWaitsBeforeRestartingWithALongerBackoffThanDatabases() {
+  void schemaRegistryWaitsForSchemaRegistryToAnswerBeforeRestartingWithALongerBackoffThanDatabases() {
     Rule sr = rules.byName("connect-schema-registry-unavailable").orElseThrow();
     Rule db = rules.byName("connect-db-connection-refused").orElseThrow();
-    assertThat(sr.steps().get(0)).isEqualTo(new Step.Wait(Duration.ofMinutes(1)));
+    Step.Http probe = (Step.Http) sr.steps().get(0);
+    assertThat(probe.url().source()).isEqualTo("{{ schema_registry.url }}/subjects");
+    assertThat(probe.accepts(200)).isTrue();
+    assertThat(probe.accepts(503)).isFalse();
+    assertThat(probe.within()).isEqualTo(Duration.ofMinutes(2));
     assertThat(sr.steps().get(1)).isEqualTo(new Step.Restart(true, true));
     for (int i = 1; i < sr.retry().backoff().size(); i++) {
       assertThat(sr.retry().backoff().get(i)).isGreaterThan(db.retry().backoff().get(i));

@@ -1817,4 +1817,33 @@ abstract class StoreContract {
     assertThat(store.prune(T0.plusSeconds(60))).isEqualTo(1);
     assertThat(store.dlqProgress(run)).isEmpty();
   }
+
+  // ---- silences (V13) ------------------------------------------------------------------------
+
+  @Test
+  void silencesAreDueToExpireOnceTheirIncidentClosesOrEscalatesUntilMarkedOrPastTheirEnd() {
+    Incident remediating = open("inc-1", "orders-sink", T0);
+    Incident escalating = open("inc-2", "billing-sink", T0);
+    Incident closing = open("inc-3", "audit-sink", T0);
+    Incident ended = open("inc-4", "late-sink", T0);
+    store.recordSilence(new io.runbookd.model.SilenceRef("inc-1", "main", "s-1", T0, T0.plusSeconds(3600), null));
+    store.recordSilence(new io.runbookd.model.SilenceRef("inc-2", "main", "s-2", T0, T0.plusSeconds(3600), null));
+    store.recordSilence(new io.runbookd.model.SilenceRef("inc-3", "main", "s-3", T0, T0.plusSeconds(3600), null));
+    store.recordSilence(new io.runbookd.model.SilenceRef("inc-3", "main", "s-3", T0, T0.plusSeconds(3600), null));
+    store.recordSilence(new io.runbookd.model.SilenceRef("inc-4", "main", "s-4", T0, T0.plusSeconds(30), null));
+    Instant now = T0.plusSeconds(60);
+    assertThat(store.silencesToExpire(now, 10)).as("every incident still open and not escalated").isEmpty();
+
+    store.updateIncident(escalating.withState(IncidentState.ESCALATED, now), null);
+    store.updateIncident(closing.closed("recovered", now), null);
+    store.updateIncident(ended.closed("recovered", now), null);
+    assertThat(store.silencesToExpire(now, 10)).extracting(io.runbookd.model.SilenceRef::silenceId)
+        .as("s-4 ended by itself at T0+30s").containsExactlyInAnyOrder("s-2", "s-3");
+
+    store.silenceExpired("inc-3", "main", "s-3", now);
+    assertThat(store.silencesToExpire(now, 10)).extracting(io.runbookd.model.SilenceRef::silenceId).containsExactly("s-2");
+    assertThat(store.silences("inc-3")).singleElement().satisfies(s -> assertThat(s.expiredAt()).isEqualTo(now));
+    assertThat(store.silences("inc-1")).singleElement().satisfies(s -> assertThat(s.expiredAt()).isNull());
+    assertThat(remediating.state()).isNotEqualTo(IncidentState.ESCALATED);
+  }
 }
