@@ -114,6 +114,37 @@ public interface ConnectApi {
   Future<String> resetOffsets(String connector);
 
   /**
+   * {@code GET /connectors}: the names of every connector of the cluster, in Connect's order.
+   *
+   * <p>The default implementation fails with {@link UnsupportedOperationException}.
+   */
+  default Future<List<String>> connectors() {
+    return Future.failedFuture(new UnsupportedOperationException("listing connectors is not supported by " + cluster()));
+  }
+
+  /**
+   * {@code DELETE /connectors/{name}}: deletes the connector (204). Its offsets stay in the offsets topic or
+   * consumer group; a connector created later under the same name would find them again (the Connect REST
+   * docs, "DELETE /connectors/{name}"). A 404 fails with {@link ConnectRestException#isNotFound()}.
+   *
+   * <p>The default implementation fails with {@link UnsupportedOperationException}.
+   */
+  default Future<Void> deleteConnector(String connector) {
+    return Future.failedFuture(new UnsupportedOperationException("deleting connectors is not supported by " + cluster()));
+  }
+
+  /**
+   * {@code PUT /connectors/{name}/config} with the full flat configuration: creates the connector (201) or
+   * replaces its configuration (200), and returns the configuration Connect stored (the {@code config} of its
+   * {@code ConnectorInfo} answer). Works on every Connect version, unlike {@code initial_state} (3.7+).
+   *
+   * <p>The default implementation fails with {@link UnsupportedOperationException}.
+   */
+  default Future<Map<String, String>> putConfig(String connector, Map<String, String> config) {
+    return Future.failedFuture(new UnsupportedOperationException("writing configs is not supported by " + cluster()));
+  }
+
+  /**
    * {@code GET /health} (Kafka 3.9+). Succeeds on 200; fails with {@link ConnectRestException} on
    * 500/503. A 404 (older Connect without the endpoint) counts as healthy.
    */

@@ -126,6 +126,27 @@ final class ConnectJson {
     return Collections.unmodifiableMap(out);
   }
 
+  /** {@code GET /connectors}: a JSON array of connector names. */
+  static List<String> names(String body) {
+    JsonNode node;
+    try {
+      node = body == null || body.isBlank() ? null : MAPPER.readTree(body);
+    } catch (JsonProcessingException e) {
+      throw new MalformedBodyException("response body is not JSON: " + e.getOriginalMessage(), e);
+    }
+    if (node == null || !node.isArray()) {
+      throw new MalformedBodyException("connector list is not a JSON array");
+    }
+    List<String> out = new ArrayList<>();
+    for (JsonNode n : node) {
+      if (!n.isTextual()) {
+        throw new MalformedBodyException("connector list holds a non-string: " + n);
+      }
+      out.add(n.asText());
+    }
+    return List.copyOf(out);
+  }
+
   /** The {@code message} of a 200 {@code {"message":"..."}} body (KIP-875 offset changes). */
   static String message(String body) {
     return requiredText(readObject(body), "message");

@@ -173,6 +173,23 @@ final class VertxConnectApi implements ConnectApi {
   }
 
   @Override
+  public Future<List<String>> connectors() {
+    return http.read(GET, "/connectors", null, ConnectJson::names);
+  }
+
+  @Override
+  public Future<Void> deleteConnector(String connector) {
+    return guarded(() -> http.send(DELETE, ConnectPaths.connector(connector, ""), null).mapEmpty());
+  }
+
+  @Override
+  public Future<Map<String, String>> putConfig(String connector, Map<String, String> config) {
+    Objects.requireNonNull(config, "config");
+    return guarded(() -> http.read(PUT, ConnectPaths.connector(connector, "/config"), ConnectJson.write(config),
+        ConnectJson::connectorInfoConfig));
+  }
+
+  @Override
   public Future<Void> health() {
     return http.send(GET, "/health", null).<Void>mapEmpty().recover(error -> {
       if (error instanceof ConnectRestException e && e.isNotFound()) {

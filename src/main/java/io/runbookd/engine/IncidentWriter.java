@@ -92,6 +92,34 @@ final class IncidentWriter {
     });
   }
 
+  /**
+   * A {@code recreate} step created the connector under a new name: the incident (store and lease) follows
+   * it, with the timeline line "connector recreated as X". {@code after} is the step's after-state, whose
+   * {@code new_name} is the new connector name; nothing is done without one.
+   */
+  Future<Void> followRecreated(Lease lease, String after) {
+    Incident inc = lease.incident();
+    String newName = OffsetSteps.newName(after);
+    if (newName == null || newName.equals(inc.connector())) {
+      return Future.succeededFuture();
+    }
+    Instant now = deps.now();
+    String message = "connector recreated as " + newName + " (was " + inc.connector() + "); the incident follows "
+        + newName;
+    return deps.blocking(() -> deps.store().renameConnector(inc.id(), deps.owner(), newName,
+        new IncidentEvent(now, "connector_recreated", message))).compose(ok -> {
+          if (!ok) {
+            return Future.failedFuture(new IllegalStateException("lease on " + inc.id() + " was lost to another replica"));
+          }
+          Incident cur = lease.incident();
+          leases.put(inc.id(), new Incident(cur.id(), cur.cluster(), newName, cur.rule(), cur.state(), cur.outcome(),
+              cur.attempts(), cur.cause(), cur.trace(), cur.openedAt(), cur.updatedAt(), cur.closedAt(), cur.nextActionAt(),
+              cur.nextAction(), cur.alertResolvedAt(), cur.leaseOwner(), cur.leaseUntil()));
+          LOG.info("{} new_connector={} msg=\"{}\"", inc.context(), newName, message);
+          return Future.<Void>succeededFuture();
+        });
+  }
+
   /** Appends a line to the incident's timeline. */
   Future<Void> event(Incident inc, String kind, String message) {
     return deps.blocking(() -> {

@@ -177,6 +177,8 @@ final class SegmentRunner {
         return (reachedConnect ? guard.acted(r.reservation()) : Future.<Void>succeededFuture())
             .compose(x -> result.before() == null ? Future.<Void>succeededFuture()
                 : writer.recordBefore(stored.get().id(), result.before()))
+            .compose(x -> step instanceof Step.Recreate && result.succeeded()
+                ? writer.followRecreated(r.lease(), result.after()) : Future.<Void>succeededFuture())
             .compose(x -> writer.finishStep(stored.get().id(), result.outcome(), result.error(), result.after()))
             .compose(v -> {
               if (result.rebalance() && !acted) {

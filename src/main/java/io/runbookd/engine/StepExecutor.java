@@ -158,6 +158,15 @@ final class StepExecutor {
     if (step instanceof Step.PatchConfig p) {
       return patchConfig(p, api, name);
     }
+    if (step instanceof Step.ResetOffsets r) {
+      return new OffsetSteps(deps, this).resetOffsets(r, t);
+    }
+    if (step instanceof Step.Recreate r) {
+      return new OffsetSteps(deps, this).recreate(r, t);
+    }
+    if (step instanceof Step.RevertConfig r) {
+      return new OffsetSteps(deps, this).revertConfig(r, t);
+    }
     if (step instanceof Step.Wait || step instanceof Step.WaitFor) {
       // Waits are stored deadlines that the engine picks up again (see Remediator), never run here.
       return Future.failedFuture(new IllegalStateException(step.type() + " is a stored wait, not an action"));

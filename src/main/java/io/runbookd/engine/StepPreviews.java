@@ -60,6 +60,8 @@ final class StepPreviews {
    */
   private Future<Map<String, Object>> preview(Step step, StepExecutor.Target target) {
     // Each destructive step that can read its effect ahead adds its case here.
+    if (step instanceof Step.ResetOffsets r) return new OffsetSteps(deps, new StepExecutor(deps)).preview(r, target);
+    if (step instanceof Step.Recreate r) return new OffsetSteps(deps, new StepExecutor(deps)).preview(r, target);
     return null;
   }
 }

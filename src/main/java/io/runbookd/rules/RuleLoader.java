@@ -64,7 +64,7 @@ public final class RuleLoader {
   /** The steps this version runs, in the order the README lists them. */
   public static final List<String> STEP_TYPES =
       List.of("restart", "restart_task", "pause", "resume", "stop", "patch_config", "wait", "wait_for", "notify",
-          "approve");
+          "approve", "reset_offsets", "recreate", "revert_config");
 
   /**
    * What rules may refer to, from runbookd.yaml.

@@ -14,7 +14,7 @@ import java.util.Optional;
  */
 public sealed interface Step
     permits Step.Restart, Step.RestartTask, Step.Pause, Step.Resume, Step.Stop, Step.PatchConfig,
-        Step.Wait, Step.WaitFor, Step.Notify, Step.Approve {
+        Step.Wait, Step.WaitFor, Step.Notify, Step.Approve, Step.ResetOffsets, Step.Recreate, Step.RevertConfig {
 
   /** The step's YAML key, also the {@code action} metric label. */
   String type();
@@ -201,6 +201,99 @@ public sealed interface Step
     @Override
     public String type() {
       return "approve";
+    }
+  }
+  /**
+   * {@code reset_offsets: {...}} (KIP-875, Connect 3.6+,
+   * https://cwiki.apache.org/confluence/display/KAFKA/KIP-875%3A+First-class+offsets+support+in+Kafka+Connect):
+   * stops the connector, saves its offsets on the step record, resets ({@code DELETE}) or alters ({@code PATCH})
+   * them, then resumes it unless {@code resume} is false.
+   *
+   * @param to what the offsets become: {@link OffsetsTo#RESET} (every offset removed: {@code reset_offsets: {}}),
+   *     {@link OffsetsTo#EXPLICIT} ({@code offsets}, the PATCH body as given), {@link OffsetsTo#SAVED} (the offsets
+   *     the incident's most recent reset_offsets step saved), or for a sink {@code EARLIEST}, {@code LATEST},
+   *     {@code TIMESTAMP}, {@code OFFSET}, {@code SKIP}
+   * @param timestamp for {@code TIMESTAMP}: the first record at or after it; else null
+   * @param value for {@code OFFSET} the offset; for {@code SKIP} how many records past the committed offset; else 0
+   * @param topics limits a sink target to these topics; empty for all the connector's topics
+   * @param partitions limits a sink target to these partition numbers; empty for all
+   * @param offsets for {@code EXPLICIT}: the {@code offsets} list of the PATCH body, as JSON; else null
+   * @param resume resume the connector afterwards
+   */
+  record ResetOffsets(OffsetsTo to, java.time.Instant timestamp, long value, java.util.List<String> topics,
+      java.util.List<Integer> partitions, String offsets, boolean resume) implements Step {
+    public ResetOffsets {
+      Objects.requireNonNull(to, "to");
+      topics = java.util.List.copyOf(topics);
+      partitions = java.util.List.copyOf(partitions);
+    }
+
+    /** What {@code reset_offsets} moves the offsets to. */
+    public enum OffsetsTo {
+      RESET, EXPLICIT, SAVED, EARLIEST, LATEST, TIMESTAMP, OFFSET, SKIP;
+
+      /** True for the targets computed from the sink's Kafka partitions. */
+      public boolean sinkOnly() {
+        return this != RESET && this != EXPLICIT && this != SAVED;
+      }
+    }
+
+    @Override
+    public String type() {
+      return "reset_offsets";
+    }
+
+    @Override
+    public boolean actsOnConnect() {
+      return true;
+    }
+
+    /** Moving offsets replays or skips records. */
+    @Override
+    public boolean destructive() {
+      return true;
+    }
+  }
+
+  /**
+   * {@code recreate: {}}: deletes the connector and creates it again from its saved configuration under
+   * {@code <name>.N}, the first N from 1 on that names no connector: a new name starts without the old
+   * offsets (the MongoDB connector's documented recovery from an invalid resume token on Connect older than
+   * 3.6, https://www.mongodb.com/docs/kafka-connector/current/troubleshooting/recover-from-invalid-resume-token/).
+   * The incident follows the new name.
+   */
+  record Recreate() implements Step {
+    @Override
+    public String type() {
+      return "recreate";
+    }
+
+    @Override
+    public boolean actsOnConnect() {
+      return true;
+    }
+
+    /** The new connector starts from scratch: records are re-read or missed. */
+    @Override
+    public boolean destructive() {
+      return true;
+    }
+  }
+
+  /**
+   * {@code revert_config: {validate: true}}: restores the values the incident's {@code patch_config} steps
+   * recorded as their before-state (a key that was absent is removed again), validating the result like
+   * {@code patch_config}.
+   */
+  record RevertConfig(boolean validate) implements Step {
+    @Override
+    public String type() {
+      return "revert_config";
+    }
+
+    @Override
+    public boolean actsOnConnect() {
+      return true;
     }
   }
 }

@@ -23,7 +23,7 @@ final class StepParser {
 
   /** Steps that rules/README.md lists as planned, which this version does not run yet. */
   private static final Set<String> PLANNED_STEPS =
-      Set.of("reset_offsets", "recreate", "reset_consumer_group", "snapshot", "dlq_replay", "http", "silence");
+      Set.of("reset_consumer_group", "snapshot", "dlq_replay", "http", "silence");
 
   private static final List<String> APPROVE_STEP_KEYS = List.of("ttl", "default", "notify");
   private static final List<String> WAIT_FOR_STATES = List.of("RUNNING", "PAUSED", "STOPPED");
@@ -93,6 +93,9 @@ final class StepParser {
       case "wait_for" -> waitFor(params, p);
       case "approve" -> approve(params, p, approval);
       case "notify" -> notifyStep(params, p);
+      case "reset_offsets" -> resetOffsets(params, p);
+      case "recreate" -> withoutParameters(params, p, type, new Step.Recreate());
+      case "revert_config" -> revertConfig(params, p);
       default -> unsupported(tuple.getKeyNode(), path, type);
     };
   }
@@ -294,5 +297,238 @@ final class StepParser {
       return null;
     }
     return yaml.keys(m, path, allowed);
+  }
+  private static final List<String> RESET_OFFSETS_KEYS = List.of("to", "topics", "partitions", "offsets", "resume");
+  private static final List<String> RESET_OFFSETS_TO = List.of("earliest", "latest", "saved");
+  private static final List<String> RESET_OFFSETS_TO_KEYS = List.of("timestamp", "offset", "skip");
+
+  /**
+   * {@code reset_offsets: {}} (reset all), {@code {offsets: [{partition: {..}, offset: {..} or null}]}},
+   * {@code {to: saved}}, or for a sink {@code {to: earliest|latest|{timestamp|offset|skip: ..}, topics, partitions}};
+   * {@code resume} (default true) with each.
+   */
+  private Step resetOffsets(Node params, String p) {
+    Map<String, Node> k = params(params, p, RESET_OFFSETS_KEYS);
+    if (k == null) {
+      return null;
+    }
+    int before = yaml.errorCount();
+    Boolean resume = k.get("resume") == null ? Boolean.TRUE : yaml.bool(k.get("resume"), p + ".resume");
+    Step.ResetOffsets.OffsetsTo to = Step.ResetOffsets.OffsetsTo.RESET;
+    java.time.Instant timestamp = null;
+    long value = 0;
+    String offsets = null;
+    Node toNode = k.get("to");
+    if (toNode != null && k.get("offsets") != null) {
+      yaml.error(k.get("offsets"), p + " takes either to or offsets, not both");
+      return null;
+    }
+    if (toNode instanceof ScalarNode s && !RuleYaml.isNull(s)) {
+      if (!RESET_OFFSETS_TO.contains(s.getValue())) {
+        yaml.error(toNode, p + ".to must be earliest, latest, saved, {timestamp: <ISO-8601>}, {offset: <n>} or"
+            + " {skip: <n>}, got \"" + s.getValue() + "\"" + Suggestions.suggestion(s.getValue(), RESET_OFFSETS_TO));
+        return null;
+      }
+      to = Step.ResetOffsets.OffsetsTo.valueOf(s.getValue().toUpperCase(java.util.Locale.ROOT));
+    } else if (toNode instanceof MappingNode tm) {
+      Map<String, Node> tk = yaml.keys(tm, p + ".to", RESET_OFFSETS_TO_KEYS);
+      if (tk == null) {
+        return null;
+      }
+      if (tk.size() != 1) {
+        yaml.error(toNode, p + ".to takes exactly one of timestamp, offset, skip");
+        return null;
+      }
+      String key = tk.keySet().iterator().next();
+      Node v = tk.get(key);
+      if ("timestamp".equals(key)) {
+        to = Step.ResetOffsets.OffsetsTo.TIMESTAMP;
+        String text = yaml.string(v, p + ".to.timestamp");
+        if (text == null) {
+          return null;
+        }
+        try {
+          timestamp = java.time.OffsetDateTime.parse(text).toInstant();
+        } catch (java.time.format.DateTimeParseException e) {
+          yaml.error(v, p + ".to.timestamp must be an ISO-8601 time with an offset, e.g. 2026-11-28T10:00:00Z, got \""
+              + text + "\"");
+          return null;
+        }
+      } else {
+        to = "offset".equals(key) ? Step.ResetOffsets.OffsetsTo.OFFSET : Step.ResetOffsets.OffsetsTo.SKIP;
+        Long n = longValue(v, p + ".to." + key);
+        if (n == null) {
+          return null;
+        }
+        if (n < 0 || (n == 0 && "skip".equals(key))) {
+          yaml.error(v, p + ".to." + key + " must be " + ("skip".equals(key) ? "1 or more" : "0 or more") + ", got " + n);
+          return null;
+        }
+        value = n;
+      }
+    } else if (toNode != null) {
+      yaml.error(toNode, p + ".to must be earliest, latest, saved or a mapping {timestamp|offset|skip: ..}, got "
+          + RuleYaml.describe(toNode));
+      return null;
+    }
+    List<String> topics = new ArrayList<>();
+    List<Integer> partitions = new ArrayList<>();
+    for (String key : List.of("topics", "partitions")) {
+      Node n = k.get(key);
+      if (n == null) {
+        continue;
+      }
+      if (!to.sinkOnly()) {
+        yaml.error(n, p + "." + key + " applies only with to: earliest, latest, timestamp, offset or skip (a sink's"
+            + " partitions)");
+        continue;
+      }
+      SequenceNode seq = yaml.sequence(n, p + "." + key, "topics".equals(key) ? "a list of topic names"
+          : "a list of partition numbers");
+      if (seq == null) {
+        continue;
+      }
+      if (seq.getValue().isEmpty()) {
+        yaml.error(n, p + "." + key + " must not be empty (leave it out for all)");
+      }
+      for (Node item : seq.getValue()) {
+        if ("topics".equals(key)) {
+          String t = yaml.nonEmptyString(item, p + ".topics[]");
+          if (t != null) {
+            topics.add(t);
+          }
+        } else {
+          Integer i = yaml.integer(item, p + ".partitions[]");
+          if (i != null && i < 0) {
+            yaml.error(item, p + ".partitions[] must be a partition number (0 or more), got " + i);
+          } else if (i != null) {
+            partitions.add(i);
+          }
+        }
+      }
+    }
+    if (k.get("offsets") != null) {
+      to = Step.ResetOffsets.OffsetsTo.EXPLICIT;
+      offsets = explicitOffsets(k.get("offsets"), p + ".offsets");
+    }
+    if (yaml.errorCount() != before || resume == null || (to == Step.ResetOffsets.OffsetsTo.EXPLICIT && offsets == null)) {
+      return null;
+    }
+    return new Step.ResetOffsets(to, timestamp, value, topics, partitions, offsets, resume);
+  }
+
+  /** {@code offsets: [{partition: {..}, offset: {..} or null}]} as the JSON of the PATCH body's list; null after errors. */
+  private String explicitOffsets(Node node, String p) {
+    SequenceNode seq = yaml.sequence(node, p, "a list of {partition: {...}, offset: {...}} entries");
+    if (seq == null) {
+      return null;
+    }
+    if (seq.getValue().isEmpty()) {
+      yaml.error(node, p + " must list at least one partition (reset_offsets: {} resets them all)");
+      return null;
+    }
+    List<Object> out = new ArrayList<>();
+    for (int i = 0; i < seq.getValue().size(); i++) {
+      String ip = p + "[" + i + "]";
+      MappingNode m = yaml.mapping(seq.getValue().get(i), ip, List.of("partition", "offset"));
+      if (m == null) {
+        continue;
+      }
+      // Not yaml.keys: a null offset is meaningful here (KIP-875: reset this one partition).
+      Map<String, Node> k = new LinkedHashMap<>();
+      boolean bad = false;
+      for (NodeTuple t : m.getValue()) {
+        String key = RuleYaml.keyText(t.getKeyNode());
+        if (!List.of("partition", "offset").contains(key)) {
+          yaml.error(t.getKeyNode(), "unknown key \"" + key + "\" in " + ip + " (allowed: partition, offset)");
+          bad = true;
+        } else if (k.put(key, t.getValueNode()) != null) {
+          yaml.error(t.getKeyNode(), "duplicate key \"" + key + "\" in " + ip);
+          bad = true;
+        }
+      }
+      if (bad) {
+        continue;
+      }
+      yaml.require(m, k, ip, "partition", "offset");
+      if (k.get("partition") == null || k.get("offset") == null) {
+        continue;
+      }
+      if (!(k.get("partition") instanceof MappingNode pm) || pm.getValue().isEmpty()) {
+        yaml.error(k.get("partition"), ip + ".partition must be a non-empty mapping (the connector's source partition,"
+            + " e.g. {filename: /data/in.txt}), got " + RuleYaml.describe(k.get("partition")));
+        continue;
+      }
+      Node off = k.get("offset");
+      boolean nullOffset = off instanceof ScalarNode s && RuleYaml.isNull(s);
+      if (!nullOffset && !(off instanceof MappingNode)) {
+        yaml.error(off, ip + ".offset must be a mapping (e.g. {position: 42}) or null (reset this partition), got "
+            + RuleYaml.describe(off));
+        continue;
+      }
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("partition", plain(pm));
+      entry.put("offset", nullOffset ? null : plain(off));
+      out.add(entry);
+    }
+    return io.runbookd.model.Json.write(out);
+  }
+
+  /** A YAML node as plain Java values: maps, lists, and scalars typed as YAML resolved them. */
+  private static Object plain(Node node) {
+    if (node instanceof MappingNode m) {
+      Map<String, Object> out = new LinkedHashMap<>();
+      for (NodeTuple t : m.getValue()) {
+        out.put(RuleYaml.keyText(t.getKeyNode()), plain(t.getValueNode()));
+      }
+      return out;
+    }
+    if (node instanceof SequenceNode s) {
+      List<Object> out = new ArrayList<>();
+      s.getValue().forEach(n -> out.add(plain(n)));
+      return out;
+    }
+    ScalarNode s = (ScalarNode) node;
+    org.yaml.snakeyaml.nodes.Tag tag = s.getTag();
+    if (org.yaml.snakeyaml.nodes.Tag.NULL.equals(tag)) {
+      return null;
+    }
+    if (org.yaml.snakeyaml.nodes.Tag.BOOL.equals(tag)) {
+      return Boolean.valueOf(s.getValue());
+    }
+    if (org.yaml.snakeyaml.nodes.Tag.INT.equals(tag)) {
+      try {
+        return Long.valueOf(s.getValue());
+      } catch (NumberFormatException e) {
+        return s.getValue();
+      }
+    }
+    if (org.yaml.snakeyaml.nodes.Tag.FLOAT.equals(tag)) {
+      try {
+        return Double.valueOf(s.getValue());
+      } catch (NumberFormatException e) {
+        return s.getValue();
+      }
+    }
+    return s.getValue();
+  }
+
+  /** A decimal integer of at most 18 digits; null after reporting. */
+  private Long longValue(Node node, String path) {
+    if (node instanceof ScalarNode s && s.getValue().matches("-?[0-9]{1,18}")) {
+      return Long.valueOf(s.getValue());
+    }
+    yaml.error(node, path + " must be an integer, got " + RuleYaml.describe(node));
+    return null;
+  }
+
+  /** {@code revert_config: {validate: true}}. */
+  private Step revertConfig(Node params, String p) {
+    Map<String, Node> k = params(params, p, List.of("validate"));
+    if (k == null) {
+      return null;
+    }
+    Boolean validate = k.get("validate") == null ? Boolean.TRUE : yaml.bool(k.get("validate"), p + ".validate");
+    return validate == null ? null : new Step.RevertConfig(validate);
   }
 }

@@ -124,4 +124,14 @@ public interface IncidentStore {
 
   /** The incident timeline, oldest first. */
   List<IncidentEvent> events(String incidentId);
+
+  /**
+   * Points an open incident held by {@code expectedOwner} at another connector of the same cluster (a
+   * {@code recreate} step created it under a new name) and appends {@code event} to its timeline, in one
+   * transaction: later steps, verification, escalations and the API then use the new name.
+   *
+   * @return false when the incident is closed or {@code expectedOwner} no longer holds it (nothing written)
+   * @throws StoreException when no incident has this id, or another open incident already has that connector
+   */
+  boolean renameConnector(String incidentId, String expectedOwner, String connector, IncidentEvent event);
 }

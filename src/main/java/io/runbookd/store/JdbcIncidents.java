@@ -376,6 +376,24 @@ final class JdbcIncidents implements IncidentStore {
   }
 
   @Override
+  public boolean renameConnector(String incidentId, String expectedOwner, String connector, IncidentEvent event) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    Objects.requireNonNull(expectedOwner, "expectedOwner");
+    Objects.requireNonNull(connector, "connector");
+    requireEvent(event);
+    return jdbc.write("renameConnector", c -> {
+      int n = Jdbc.update(c, "UPDATE incidents SET connector = ? WHERE id = ? AND lease_owner = ? AND closed_at IS NULL",
+          connector, incidentId, expectedOwner);
+      if (n == 0) {
+        Jdbc.requireRow(c, "SELECT 1 FROM incidents WHERE id = ?", incidentId, "no incident " + incidentId);
+        return false;
+      }
+      insertEvent(c, incidentId, event);
+      return true;
+    });
+  }
+
+  @Override
   public void addEvent(String incidentId, IncidentEvent event) {
     Objects.requireNonNull(incidentId, "incidentId");
     requireEvent(event);

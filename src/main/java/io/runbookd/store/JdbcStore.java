@@ -197,6 +197,11 @@ final class JdbcStore implements Store {
   }
 
   @Override
+  public boolean renameConnector(String incidentId, String expectedOwner, String connector, IncidentEvent event) {
+    return incidents.renameConnector(incidentId, expectedOwner, connector, event);
+  }
+
+  @Override
   public void addEvent(String incidentId, IncidentEvent event) {
     incidents.addEvent(incidentId, event);
   }
