@@ -64,7 +64,7 @@ public final class RuleLoader {
   /** The steps this version runs, in the order the README lists them. */
   public static final List<String> STEP_TYPES =
       List.of("restart", "restart_task", "pause", "resume", "stop", "patch_config", "wait", "wait_for", "notify",
-          "approve", "reset_offsets", "recreate", "revert_config");
+          "approve", "reset_offsets", "recreate", "revert_config", "snapshot");
 
   /**
    * What rules may refer to, from runbookd.yaml.
