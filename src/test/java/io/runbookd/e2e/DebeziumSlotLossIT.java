@@ -189,7 +189,7 @@ class DebeziumSlotLossIT {
               return "r".equals(ops.get(4)) && "r".equals(ops.get(5)) && reader.item(2).equals("quince");
             }, () -> ops + " item(2)=" + reader.item(2) + " " + seen(name));
         Instant done = Instant.now();
-        LOG.info("MEASURED slot-loss→snapshot-done ms={} (approval→gap rows on the topic {} ms)",
+        LOG.info("MEASURED slot-loss→snapshot-done ms={} (alert webhook→gap rows on the topic {} ms, approval included)",
             Duration.between(lost, done).toMillis(), Duration.between(startsAt, done).toMillis());
         JsonObject detail = api(daemon, "/api/v1/incidents/" + id);
         JsonObject snapshot = detail.getJsonArray("steps").stream().map(JsonObject.class::cast)
