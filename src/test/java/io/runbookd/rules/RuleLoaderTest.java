@@ -33,8 +33,7 @@ class RuleLoaderTest {
   private static final Instant NOW = Instant.parse("2025-06-01T12:00:00Z");
   private static final RuleLoader LOADER = new RuleLoader(
       new RuleLoader.Context(Set.of("prod"), Set.of("oncall", "owner")), Clock.fixed(NOW, ZoneOffset.UTC));
-  private static final String STEPS =
-      "(steps: restart, restart_task, pause, resume, stop, patch_config, wait, wait_for, notify, approve)";
+  private static final String STEPS = "(steps: " + String.join(", ", RuleLoader.STEP_TYPES) + ")";
   private static final String RULE_KEYS =
       "(allowed: name, description, dry_run, match, target, retry, verify, approval, steps, escalation)";
 
@@ -141,7 +140,7 @@ class RuleLoaderTest {
     bad("unknown-step.yaml",
         "unknown-step.yaml:8: rule \"unknown-steps\": steps[0]: unknown step \"restrt\"; did you mean \"restart\"? "
             + STEPS,
-        "unknown-step.yaml:9: rule \"unknown-steps\": steps[1]: step \"reset_offsets\" is not supported by this"
+        "unknown-step.yaml:9: rule \"unknown-steps\": steps[1]: step \"silence\" is not supported by this"
             + " version of runbookd " + STEPS,
         "unknown-step.yaml:10: rule \"unknown-steps\": steps[2]: unknown step \"reboot\" " + STEPS);
     bad("step-params.yaml",
