@@ -69,6 +69,31 @@ if ! pg_isready -h 127.0.0.1 -p 5434 -q 2>/dev/null; then
   done
 fi
 pg_isready -h 127.0.0.1 -p 5434
+
+# A third PostgreSQL cluster, "cdc" on 127.0.0.1:5435, with logical decoding for the Debezium PostgreSQL source
+# in the replication-slot tests (wal_level=logical needs a restart, so it is not set on the shared 5432
+# cluster). Trust auth for local connections, 127.0.0.1 and replication connections from 127.0.0.1.
+if [ ! -d "/etc/postgresql/$pg_version/cdc" ]; then
+  echo "setup: creating PostgreSQL cluster $pg_version/cdc on port 5435"
+  pg_createcluster "$pg_version" cdc -p 5435 >/dev/null
+  conf_d="/etc/postgresql/$pg_version/cdc/conf.d"
+  mkdir -p "$conf_d"
+  printf 'wal_level = logical\nmax_replication_slots = 10\nmax_wal_senders = 10\nlisten_addresses = %s\n' \
+    "'127.0.0.1'" > "$conf_d/cdc.conf"
+  chown -R postgres:postgres "$conf_d"
+  hba="/etc/postgresql/$pg_version/cdc/pg_hba.conf"
+  printf 'local all all trust\nhost all all 127.0.0.1/32 trust\nlocal replication all trust\nhost replication all 127.0.0.1/32 trust\n' > "$hba"
+  chown postgres:postgres "$hba"
+fi
+if ! pg_isready -h 127.0.0.1 -p 5435 -q 2>/dev/null; then
+  echo "setup: starting PostgreSQL cluster $pg_version/cdc"
+  pg_ctlcluster --skip-systemctl-redirect "$pg_version" cdc start
+  for _ in $(seq 1 30); do
+    pg_isready -h 127.0.0.1 -p 5435 -q && break
+    sleep 1
+  done
+fi
+pg_isready -h 127.0.0.1 -p 5435
 /usr/bin/prometheus --version 2>&1 | head -n 1
 /usr/bin/prometheus-alertmanager --version 2>&1 | head -n 1
 /usr/bin/chromedriver --version 2>&1 | head -n 1

@@ -170,6 +170,7 @@ final class StepExecutor {
     if (step instanceof Step.RevertConfig r) {
       return new OffsetSteps(deps, this).revertConfig(r, t);
     }
+    if (step instanceof Step.Snapshot s) return new SnapshotSteps(deps, this).run(s, t);
     if (step instanceof Step.Wait || step instanceof Step.WaitFor) {
       // Waits are stored deadlines that the engine picks up again (see Remediator), never run here.
       return Future.failedFuture(new IllegalStateException(step.type() + " is a stored wait, not an action"));

@@ -65,7 +65,7 @@ public final class RuleLoader {
   public static final List<String> STEP_TYPES =
       List.of("restart", "restart_task", "pause", "resume", "stop", "patch_config", "wait", "wait_for", "notify",
           "approve", "reset_consumer_group", "dlq_replay", "reset_offsets", "recreate", "revert_config",
-          "http", "silence");
+          "http", "silence", "snapshot");
 
   /**
    * What rules may refer to, from runbookd.yaml.

@@ -15,7 +15,8 @@ import java.util.Optional;
 public sealed interface Step
     permits Step.Restart, Step.RestartTask, Step.Pause, Step.Resume, Step.Stop, Step.PatchConfig,
         Step.Wait, Step.WaitFor, Step.Notify, Step.Approve, Step.ResetConsumerGroup, Step.DlqReplay,
-        Step.ResetOffsets, Step.Recreate, Step.RevertConfig, Step.Http, Step.Silence {
+        Step.ResetOffsets, Step.Recreate, Step.RevertConfig, Step.Http, Step.Silence,
+        Step.Snapshot {
 
   /** The step's YAML key, also the {@code action} metric label. */
   String type();
@@ -529,6 +530,46 @@ public sealed interface Step
     @Override
     public String type() {
       return "silence";
+    }
+  }
+
+  /**
+   * {@code snapshot: {type: incremental, data_collections: [public.orders], additional_conditions: [...]}}: a
+   * Debezium ad-hoc snapshot, sent as an {@code execute-snapshot} signal through the connector's Kafka signal
+   * channel ({@code signal.enabled.channels} containing {@code kafka}) or, when that is not enabled, as a row
+   * INSERTed into its signaling table ({@code signal.data.collection}). The channel and its parameters are read
+   * from the connector's config when the step runs. Not destructive: Debezium re-reads rows and emits them as
+   * reads ({@code op: r}); consumers see duplicates, never a loss
+   * (https://debezium.io/documentation/reference/stable/configuration/signalling.html).
+   *
+   * @param snapshotType {@code incremental} (chunked, while streaming goes on) or {@code blocking} (streaming
+   *     waits until the snapshot is done)
+   * @param dataCollections regular expressions over fully qualified names ({@code schema.table} on PostgreSQL,
+   *     {@code db.table} on MySQL); may be empty when {@code fromTrace} or {@code capturedTables} is set
+   * @param fromTrace a regular expression (RE2 syntax) with one capture group applied to the incident's trace:
+   *     every distinct match, regex-quoted, is added to the data collections ({@code data_collections_from_trace});
+   *     null when not set
+   * @param additionalConditions {@code data_collection} to {@code filter} (an SQL WHERE condition), in order
+   * @param capturedTables {@code captured_tables: true}: also every table of the connector's
+   *     {@code table.include.list} (read when the step runs), except the signaling table
+   * @param channel {@code auto} (Kafka when enabled, else the signaling table), {@code kafka} or {@code source}
+   * @param passwordEnv for the signaling-table channel: the environment variable holding the database
+   *     password when the connector config's {@code database.password} cannot be used (e.g. a
+   *     {@code ${file:...}} config provider reference); null to use the config's value
+   */
+  record Snapshot(String snapshotType, java.util.List<String> dataCollections, String fromTrace,
+      boolean capturedTables, Map<String, String> additionalConditions, String channel, String passwordEnv)
+      implements Step {
+    public Snapshot {
+      Objects.requireNonNull(snapshotType, "snapshotType");
+      Objects.requireNonNull(channel, "channel");
+      dataCollections = java.util.List.copyOf(dataCollections);
+      additionalConditions = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(additionalConditions));
+    }
+
+    @Override
+    public String type() {
+      return "snapshot";
     }
   }
 }

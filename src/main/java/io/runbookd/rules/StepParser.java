@@ -23,7 +23,7 @@ final class StepParser {
 
   /** Steps that rules/README.md lists as planned, which this version does not run yet. */
   private static final Set<String> PLANNED_STEPS =
-      Set.of("snapshot");
+      Set.of();
 
   private static final List<String> APPROVE_STEP_KEYS = List.of("ttl", "default", "notify");
   private static final List<String> WAIT_FOR_STATES = List.of("RUNNING", "PAUSED", "STOPPED");
@@ -100,6 +100,7 @@ final class StepParser {
       case "revert_config" -> revertConfig(params, p);
       case "http" -> httpStep(params, p);
       case "silence" -> silenceStep(params, p);
+      case "snapshot" -> snapshot(params, p);
       default -> unsupported(tuple.getKeyNode(), path, type);
     };
   }
@@ -909,5 +910,107 @@ final class StepParser {
       return null;
     }
     return new Step.Silence(am, duration, comment, matchers);
+  }
+
+  private static final List<String> SNAPSHOT_KEYS = List.of("type", "data_collections", "data_collections_from_trace",
+      "captured_tables", "additional_conditions", "channel", "password_env");
+  private static final List<String> SNAPSHOT_TYPES = List.of("incremental", "blocking");
+  private static final List<String> SNAPSHOT_CHANNELS = List.of("auto", "kafka", "source");
+
+  /**
+   * {@code snapshot: {type, data_collections, data_collections_from_trace, captured_tables, additional_conditions:
+   * [{data_collection, filter}], channel, password_env}}.
+   */
+  private Step snapshot(Node params, String p) {
+    Map<String, Node> k = params(params, p, SNAPSHOT_KEYS);
+    if (k == null) {
+      return null;
+    }
+    int before = yaml.errorCount();
+    String type = "incremental";
+    if (k.get("type") != null) {
+      String t = yaml.string(k.get("type"), p + ".type");
+      if (t != null && !SNAPSHOT_TYPES.contains(t)) {
+        yaml.error(k.get("type"), p + ".type must be one of " + String.join(", ", SNAPSHOT_TYPES) + ", got \"" + t + "\"");
+      }
+      type = t;
+    }
+    String channel = "auto";
+    if (k.get("channel") != null) {
+      String c = yaml.string(k.get("channel"), p + ".channel");
+      if (c != null && !SNAPSHOT_CHANNELS.contains(c)) {
+        yaml.error(k.get("channel"), p + ".channel must be one of " + String.join(", ", SNAPSHOT_CHANNELS) + ", got \""
+            + c + "\"");
+      }
+      channel = c;
+    }
+    List<String> collections = new ArrayList<>();
+    if (k.get("data_collections") != null) {
+      SequenceNode seq = yaml.sequence(k.get("data_collections"), p + ".data_collections",
+          "a list of table regexes, e.g. [public.orders]");
+      if (seq != null) {
+        for (int i = 0; i < seq.getValue().size(); i++) {
+          String c = yaml.nonEmptyString(seq.getValue().get(i), p + ".data_collections[" + i + "]");
+          if (c != null) {
+            collections.add(c);
+          }
+        }
+      }
+    }
+    String fromTrace = null;
+    if (k.get("data_collections_from_trace") != null) {
+      fromTrace = yaml.nonEmptyString(k.get("data_collections_from_trace"), p + ".data_collections_from_trace");
+      if (fromTrace != null) {
+        try {
+          com.google.re2j.Pattern re = com.google.re2j.Pattern.compile(fromTrace);
+          if (re.groupCount() != 1) {
+            yaml.error(k.get("data_collections_from_trace"), p + ".data_collections_from_trace must have exactly one"
+                + " capture group (the table name), got " + re.groupCount());
+          }
+        } catch (com.google.re2j.PatternSyntaxException e) {
+          yaml.error(k.get("data_collections_from_trace"), p + ".data_collections_from_trace is not a valid RE2"
+              + " regular expression: " + e.getMessage());
+        }
+      }
+    }
+    Boolean captured = k.get("captured_tables") == null ? Boolean.FALSE
+        : yaml.bool(k.get("captured_tables"), p + ".captured_tables");
+    if (collections.isEmpty() && k.get("data_collections_from_trace") == null && !Boolean.TRUE.equals(captured)
+        && yaml.errorCount() == before) {
+      yaml.error(params, p + " needs data_collections (e.g. [public.orders]), data_collections_from_trace or"
+          + " captured_tables: true");
+    }
+    Map<String, String> conditions = new LinkedHashMap<>();
+    if (k.get("additional_conditions") != null) {
+      SequenceNode seq = yaml.sequence(k.get("additional_conditions"), p + ".additional_conditions",
+          "a list of {data_collection, filter}");
+      if (seq != null) {
+        for (int i = 0; i < seq.getValue().size(); i++) {
+          String ip = p + ".additional_conditions[" + i + "]";
+          MappingNode m = yaml.mapping(seq.getValue().get(i), ip, List.of("data_collection", "filter"));
+          if (m == null) {
+            continue;
+          }
+          Map<String, Node> ck = yaml.keys(m, ip, List.of("data_collection", "filter"));
+          if (ck == null) {
+            continue;
+          }
+          yaml.require(m, ck, ip, "data_collection", "filter");
+          String dc = ck.get("data_collection") == null ? null : yaml.nonEmptyString(ck.get("data_collection"), ip + ".data_collection");
+          String filter = ck.get("filter") == null ? null : yaml.nonEmptyString(ck.get("filter"), ip + ".filter");
+          if (dc != null && filter != null) {
+            if (conditions.containsKey(dc)) {
+              yaml.error(ck.get("data_collection"), ip + ".data_collection \"" + dc + "\" already has a filter");
+            }
+            conditions.put(dc, filter);
+          }
+        }
+      }
+    }
+    String passwordEnv = k.get("password_env") == null ? null : yaml.nonEmptyString(k.get("password_env"), p + ".password_env");
+    if (yaml.errorCount() != before || type == null || channel == null || captured == null) {
+      return null;
+    }
+    return new Step.Snapshot(type, collections, fromTrace, captured, conditions, channel, passwordEnv);
   }
 }

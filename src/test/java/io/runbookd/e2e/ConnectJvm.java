@@ -199,6 +199,15 @@ final class ConnectJvm implements AutoCloseable {
     return Optional.of(new JsonObject(r.body()));
   }
 
+  /** {@code GET /connectors/{name}/config}. */
+  Map<String, Object> config(String name) throws IOException, InterruptedException {
+    HttpResponse<String> r = send(HttpRequest.newBuilder(uri("/connectors/" + name + "/config")).GET());
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException("GET /connectors/" + name + "/config: HTTP " + r.statusCode() + " " + r.body());
+    }
+    return new JsonObject(r.body()).getMap();
+  }
+
   /** {@code DELETE /connectors/{name}}; a 404 is fine. */
   void delete(String name) throws IOException, InterruptedException {
     send(HttpRequest.newBuilder(uri("/connectors/" + name)).DELETE());

@@ -46,8 +46,10 @@ class BoundedMatchingTest {
     Evaluation e = evaluate(trace);
     Match m = e.match().orElseThrow();
     assertThat(m.rule().name()).isEqualTo("connect-tolerance-exceeded");
-    assertThat(e.explanation()).extracting(RuleEvaluator.RuleExplanation::matched)
-        .containsExactly(false, false, false, false, true);
+    // every rule before the tolerance rule was tried and did not match; none after it was tried
+    List<Boolean> matched = e.explanation().stream().map(RuleEvaluator.RuleExplanation::matched).toList();
+    assertThat(matched).last().isEqualTo(true);
+    assertThat(matched.subList(0, matched.size() - 1)).hasSizeGreaterThanOrEqualTo(4).containsOnly(false);
     assertThat(m.trace().orElseThrow().text()).isEqualTo(trace);
   }
 

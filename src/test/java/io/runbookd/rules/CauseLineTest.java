@@ -35,7 +35,7 @@ class CauseLineTest {
       debezium-jdbc-sink-connection-refused | * | org.postgresql.util.PSQLException: Connection to 127.0.0.1:5433 refused. Check that the hostname and port are correct and that the postmaster is accepting TCP/IP connections.
       debezium-pg-connection-refused        | * | org.postgresql.util.PSQLException: Connection to postgres:5432 refused. Check that the hostname and port are correct and that the postmaster is accepting TCP/IP connections.
       debezium-pg-password-failed           | connect-auth-failure | org.postgresql.util.PSQLException: FATAL: password authentication failed for user "debezium"
-      debezium-pg-slot-missing              | connect-catch-all | org.postgresql.util.PSQLException: ERROR: replication slot "debezium" does not exist
+      debezium-pg-slot-missing              | debezium-pg-replication-slot-lost | org.postgresql.util.PSQLException: ERROR: replication slot "debezium" does not exist
       debezium-jdbc-sink-admin-shutdown     | * | org.postgresql.util.PSQLException: FATAL: terminating connection due to administrator command
       jdbc-sink-missing-column              | connect-sink-schema-mismatch | org.postgresql.util.PSQLException: ERROR: column "currency" of relation "orders" does not exist
       jdbc-sink-type-mismatch               | connect-sink-schema-mismatch | java.sql.BatchUpdateException: Batch entry 0 INSERT INTO "payments" ("id","amount") VALUES (7,'12.50') was aborted: ERROR: column "amount" is of type numeric but expression is of type character varying

@@ -49,6 +49,9 @@ class ShippedRulesTest {
     assertThat(rules.files()).containsExactly(
         "rules/10-authentication-failure.yaml",
         "rules/20-schema-registry-unavailable.yaml",
+        "rules/22-postgres-replication-slot-lost.yaml",
+        "rules/23-postgres-replication-slot-busy.yaml",
+        "rules/24-mysql-schema-not-known.yaml",
         "rules/25-mongodb-resume-token.yaml",
         "rules/30-connection-refused.yaml",
         "rules/40-schema-mismatch.yaml",
@@ -59,6 +62,9 @@ class ShippedRulesTest {
     assertThat(rules.rules()).extracting(Rule::name).containsExactly(
         "connect-auth-failure",
         "connect-schema-registry-unavailable",
+        "debezium-pg-replication-slot-lost",
+        "debezium-pg-replication-slot-busy",
+        "debezium-mysql-schema-not-known",
         "connect-mongodb-resume-token-lost",
         "connect-db-connection-refused",
         "connect-sink-schema-mismatch",
