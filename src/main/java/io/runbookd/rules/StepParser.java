@@ -7,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
@@ -20,10 +19,6 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * returns the {@link Step}, or null after reporting errors to the file's {@link RuleYaml}.
  */
 final class StepParser {
-
-  /** Steps that rules/README.md lists as planned, which this version does not run yet. */
-  private static final Set<String> PLANNED_STEPS =
-      Set.of();
 
   private static final List<String> APPROVE_STEP_KEYS = List.of("ttl", "default", "notify");
   private static final List<String> WAIT_FOR_STATES = List.of("RUNNING", "PAUSED", "STOPPED");
@@ -312,12 +307,11 @@ final class StepParser {
     return notifier == null || message == null ? null : new Step.Notify(notifier, message);
   }
 
-  /** Reports a step type this version does not run (planned, or unknown with a suggestion); null. */
+  /** Reports an unknown step type, with a suggestion when one is close; null. */
   private Step unsupported(Node keyNode, String path, String type) {
     String known = " (steps: " + String.join(", ", RuleLoader.STEP_TYPES) + ")";
-    yaml.error(keyNode, PLANNED_STEPS.contains(type)
-        ? path + ": step \"" + type + "\" is not supported by this version of runbookd" + known
-        : path + ": unknown step \"" + type + "\"" + Suggestions.suggestion(type, RuleLoader.STEP_TYPES) + known);
+    yaml.error(keyNode, path + ": unknown step \"" + type + "\"" + Suggestions.suggestion(type, RuleLoader.STEP_TYPES)
+        + known);
     return null;
   }
 

@@ -140,8 +140,8 @@ class RuleLoaderTest {
     bad("unknown-step.yaml",
         "unknown-step.yaml:8: rule \"unknown-steps\": steps[0]: unknown step \"restrt\"; did you mean \"restart\"? "
             + STEPS,
-        "unknown-step.yaml:9: rule \"unknown-steps\": steps[1]: step \"silence\" is not supported by this"
-            + " version of runbookd " + STEPS,
+        "unknown-step.yaml:9: rule \"unknown-steps\": steps[1]: unknown step \"snapshots\"; did you mean"
+            + " \"snapshot\"? " + STEPS,
         "unknown-step.yaml:10: rule \"unknown-steps\": steps[2]: unknown step \"reboot\" " + STEPS);
     bad("step-params.yaml",
         "step-params.yaml:8: rule \"wrong-step-params\": unknown key \"only_faild\" in steps[0].restart; did you mean"
