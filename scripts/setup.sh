@@ -53,6 +53,18 @@ pg_isready -h 127.0.0.1 -p 5432
 # A second PostgreSQL cluster, "storm" on 127.0.0.1:5434, that the storm test stops and starts (the shared
 # 5432 cluster is never stopped). Created once; trust auth for local connections and 127.0.0.1, like main.
 pg_version="$(ls /etc/postgresql | head -n 1)"
+# Starts cluster $1 of $pg_version unless it answers on port $2, and waits (30 s at most) until it does.
+start_cluster() {
+  if ! pg_isready -h 127.0.0.1 -p "$2" -q 2>/dev/null; then
+    echo "setup: starting PostgreSQL cluster $pg_version/$1"
+    pg_ctlcluster --skip-systemctl-redirect "$pg_version" "$1" start
+    for _ in $(seq 1 30); do
+      pg_isready -h 127.0.0.1 -p "$2" -q && break
+      sleep 1
+    done
+  fi
+  pg_isready -h 127.0.0.1 -p "$2"
+}
 if [ ! -d "/etc/postgresql/$pg_version/storm" ]; then
   echo "setup: creating PostgreSQL cluster $pg_version/storm on port 5434"
   pg_createcluster "$pg_version" storm -p 5434 >/dev/null
@@ -60,15 +72,7 @@ if [ ! -d "/etc/postgresql/$pg_version/storm" ]; then
   printf 'local all all trust\nhost all all 127.0.0.1/32 trust\n' > "$hba"
   chown postgres:postgres "$hba"
 fi
-if ! pg_isready -h 127.0.0.1 -p 5434 -q 2>/dev/null; then
-  echo "setup: starting PostgreSQL cluster $pg_version/storm"
-  pg_ctlcluster --skip-systemctl-redirect "$pg_version" storm start
-  for _ in $(seq 1 30); do
-    pg_isready -h 127.0.0.1 -p 5434 -q && break
-    sleep 1
-  done
-fi
-pg_isready -h 127.0.0.1 -p 5434
+start_cluster storm 5434
 
 # A third PostgreSQL cluster, "cdc" on 127.0.0.1:5435, with logical decoding for the Debezium PostgreSQL source
 # in the replication-slot tests (wal_level=logical needs a restart, so it is not set on the shared 5432
@@ -85,15 +89,7 @@ if [ ! -d "/etc/postgresql/$pg_version/cdc" ]; then
   printf 'local all all trust\nhost all all 127.0.0.1/32 trust\nlocal replication all trust\nhost replication all 127.0.0.1/32 trust\n' > "$hba"
   chown postgres:postgres "$hba"
 fi
-if ! pg_isready -h 127.0.0.1 -p 5435 -q 2>/dev/null; then
-  echo "setup: starting PostgreSQL cluster $pg_version/cdc"
-  pg_ctlcluster --skip-systemctl-redirect "$pg_version" cdc start
-  for _ in $(seq 1 30); do
-    pg_isready -h 127.0.0.1 -p 5435 -q && break
-    sleep 1
-  done
-fi
-pg_isready -h 127.0.0.1 -p 5435
+start_cluster cdc 5435
 /usr/bin/prometheus --version 2>&1 | head -n 1
 /usr/bin/prometheus-alertmanager --version 2>&1 | head -n 1
 /usr/bin/chromedriver --version 2>&1 | head -n 1

@@ -422,8 +422,9 @@ final class AlertProcessor {
       return Future.succeededFuture(new Processed("ignored", null));
     }
     if (verdict instanceof AlertPolicy.Verdict.Stale st) {
-      LOG.info("cluster={} connector={} alertname={} msg=\"connector is healthy now and no rule's conditions hold; stale"
-          + " alert, nothing to do\"", st.target().cluster(), st.target().connector(), e.alertname());
+      LOG.info("cluster={} connector={} alertname={} why=\"{}\" msg=\"connector is healthy now and no rule's conditions"
+          + " hold; stale alert, nothing to do\"", st.target().cluster(), st.target().connector(), e.alertname(),
+          st.explain() == null ? "" : st.explain().replace('\n', ' ').replace('"', '\''));
       return Future.succeededFuture(new Processed("healthy", null));
     }
     if (verdict instanceof AlertPolicy.Verdict.Wait w) {

@@ -150,7 +150,7 @@ class DebeziumSlotLossIT {
       dropSlot(slot);
       sql("INSERT INTO public." + table + " VALUES (4, 'fig'), (5, 'kiwi')",
           "UPDATE public." + table + " SET item = 'quince' WHERE id = 2");
-      JsonObject failed = Await.value(name + " task FAILED", Duration.ofSeconds(60), POLL,
+      JsonObject failed = Await.value(name + " task FAILED", Duration.ofSeconds(120), POLL,
           () -> ConnectJvm.failedTask(connect.status(name)), () -> seen(name));
       assertThat(failed.getString("trace")).contains("no longer available on the server");
       Instant failedAt = Instant.now();

@@ -98,7 +98,7 @@ class ActionsIT {
       assertThat(error(post(d, "{\"cluster\":\"local\",\"connector\":\"x\",\"rule\":\"emergency-pause\",\"force\":1}",
           ALICE))).startsWith("unknown field \"force\"");
       assertThat(error(post(d, "{\"cluster\":\"local\",\"connector\":\"x\",\"step\":{\"explode\":{}}}", ALICE)))
-          .isEqualTo("unknown step \"explode\" (single steps on demand: pause, resume, stop, restart; anything else:"
+          .isEqualTo("unknown step \"explode\" (single steps on demand: pause, resume, stop, restart, dlq_replay; anything else:"
               + " name a rule)");
       assertThat(get(d, "/api/v1/incidents?connector=x").getJsonArray("incidents")).isEmpty();
 

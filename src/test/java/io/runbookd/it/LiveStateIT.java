@@ -102,6 +102,12 @@ class LiveStateIT {
         connect.cluster().kafka().produce(topic, "k", "warm-" + i);
       }
       Await.until("the sink took the first records", Duration.ofSeconds(30), () -> StuckSinkConnector.put(name) >= 20);
+      // The group must have committed offsets before the task hangs: a group with no member and no commit has no
+      // position to measure lag from (Connect commits a sink's offsets between put() calls, so a task that hangs
+      // in its first put() never commits).
+      Await.until("the group connect-" + name + " committed the first records", Duration.ofSeconds(30),
+          () -> admin.listConsumerGroupOffsets("connect-" + name).partitionsToOffsetAndMetadata().get()
+              .getOrDefault(new TopicPartition(topic, 0), new OffsetAndMetadata(0)).offset() >= 20);
 
       StuckSinkConnector.stick(name);
       producer.start();
