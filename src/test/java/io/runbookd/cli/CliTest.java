@@ -34,7 +34,7 @@ class CliTest {
   void checkRulesPrintsSuccessAndExitsZeroForTheShippedRules(@TempDir Path tmp) throws Exception {
     Run r = run("check-rules", "--config", ShippedConfig.withSecrets(tmp).toString(), "rules");
     assertThat(r.exit()).isZero();
-    assertThat(r.out()).isEqualTo("Checking 'rules'\n  SUCCESS: 13 rules found\n");
+    assertThat(r.out()).isEqualTo("Checking 'rules'\n  SUCCESS: 14 rules found\n");
   }
 
   @Test

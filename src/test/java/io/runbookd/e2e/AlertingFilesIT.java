@@ -38,7 +38,7 @@ class AlertingFilesIT {
 
   @Test
   void promtoolAcceptsTheRulesAndTheirUnitTestsPass() throws Exception {
-    assertThat(run("promtool", "check", "rules", ChainFiles.RULES_YML.toString())).contains("SUCCESS: 8 rules found");
+    assertThat(run("promtool", "check", "rules", ChainFiles.RULES_YML.toString())).contains("SUCCESS: 9 rules found");
     assertThat(run("promtool", "test", "rules", ChainFiles.SHIPPED.resolve("kafka-connect.rules.test.yml").toString()))
         .contains("SUCCESS");
     assertThat(run("promtool", "test", "rules",
@@ -66,6 +66,7 @@ class AlertingFilesIT {
       "KafkaConnectTaskFailure      | runbookd",
       "KafkaConnectConnectorFailure | runbookd",
       "KafkaConnectWorkerDown       | runbookd,oncall",
+      "KafkaConnectWorkerLost       | runbookd,oncall",
       "KafkaConnectSinkLagGrowing   | runbookd,oncall",
       "KafkaBrokerDown              | oncall",
       "RunbookdAlertBacklog         | oncall"})

@@ -58,6 +58,7 @@ class ShippedRulesTest {
         "rules/50-tolerance-exceeded.yaml",
         "rules/60-sink-group-empty.yaml",
         "rules/70-no-tasks-or-unassigned.yaml",
+        "rules/80-worker-lost.yaml",
         "rules/99-catch-all.yaml");
     assertThat(rules.rules()).extracting(Rule::name).containsExactly(
         "connect-auth-failure",
@@ -72,6 +73,7 @@ class ShippedRulesTest {
         "connect-sink-group-empty",
         "connect-running-without-tasks",
         "connect-tasks-unassigned",
+        "connect-worker-lost",
         "connect-catch-all");
   }
 
@@ -207,6 +209,20 @@ class ShippedRulesTest {
     assertThat(r.retry().backoff()).containsExactly(Duration.ofMinutes(1));
     assertThat(r.steps()).filteredOn(s -> s instanceof Step.Restart).hasSize(1);
     assertThat(r.escalation()).isNotEmpty();
+  }
+
+  @Test
+  void workerLostRestartsNothingAndVerifiesOnlyAfterConnectsDefaultRebalanceDelay() {
+    Rule r = rules.byName("connect-worker-lost").orElseThrow();
+    assertThat(r.steps()).noneMatch(s -> s instanceof Step.Restart || s instanceof Step.RestartTask);
+    assertThat(r.steps()).allMatch(s -> s instanceof Step.WaitFor);
+    assertThat(r.retry().maxAttempts()).isEqualTo(1);
+    // scheduled.rebalance.max.delay.ms defaults to 300000 ms: the one attempt comes after it.
+    assertThat(r.retry().backoff().get(0)).isGreaterThan(Duration.ofMinutes(5));
+    String page = r.escalation().get(0).message().render(TemplateContext.message(new TemplateContext.Message(
+        r.name(), Map.of("connector", "orders-sink", "worker", "connect-1:9404"), Map.of(),
+        new ConnectorTarget("prod", "orders-sink"), "inc-7", 1, "REMEDIATING", "", "", "RUNNING")));
+    assertThat(page).startsWith("prod/orders-sink is not back after worker connect-1:9404 left the group");
   }
 
   @Test
