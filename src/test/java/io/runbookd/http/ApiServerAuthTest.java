@@ -41,7 +41,7 @@ class ApiServerAuthTest {
   static final String WEBHOOK_TOKEN = "am-token-7f3a";
   static final String ALICE_TOKEN = "alice-token-91c2";
   static final String SCRAPE_TOKEN = "prometheus-token-55d0";
-  static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(java.time.Duration.ofSeconds(10)).build();
 
   static Vertx vertx;
   static ApiServer api;

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
 /** The approval routes against a stand-in store: who decided, and answers that never hang. */
 class ApprovalHandlerTest {
   private static final Instant NOW = Instant.parse("2026-11-22T03:00:00Z");
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(java.time.Duration.ofSeconds(10)).build();
 
   private Vertx vertx;
   private HttpServer server;

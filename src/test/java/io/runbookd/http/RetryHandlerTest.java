@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 /** "Fixed — retry" over HTTP: who asked and why reach the store; each store answer has its status and body. */
 class RetryHandlerTest {
   private static final Instant NOW = Instant.parse("2026-11-28T03:00:00Z");
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(java.time.Duration.ofSeconds(10)).build();
 
   private Vertx vertx;
   private final List<Object[]> calls = new CopyOnWriteArrayList<>();

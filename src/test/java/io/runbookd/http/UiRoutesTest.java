@@ -47,7 +47,7 @@ import org.junit.jupiter.api.Test;
 class UiRoutesTest {
   static final String ALICE = basicHeader("alice", "alice-pw");
   static final String CAROL = basicHeader("carol", "carol-pw");
-  static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(java.time.Duration.ofSeconds(10)).build();
   static final String HOSTILE = "<img src=x onerror=alert(1)>";
   /** A storm's quiet time far in the future: it is active throughout the test. */
   static final Instant FAR = Instant.now().plus(java.time.Duration.ofDays(1));
@@ -110,7 +110,8 @@ class UiRoutesTest {
   static HttpResponse<String> send(String method, String path, String authorization, Map<String, String> headers,
       String form) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
-        .method(method, form == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(form));
+        .method(method, form == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(form))
+        .timeout(java.time.Duration.ofSeconds(30));
     if (authorization != null) {
       b.header("Authorization", authorization);
     }
