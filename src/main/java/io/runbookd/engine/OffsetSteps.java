@@ -484,8 +484,6 @@ final class OffsetSteps {
    * Connect then has.
    */
   Future<Result> revertConfig(Step.RevertConfig s, Target t) {
-    ConnectApi api = t.api();
-    String name = t.incident().connector();
     String id = t.incident().id();
     return deps.blocking(() -> deps.store().steps(id)).compose(steps -> {
       Map<String, String> original = new LinkedHashMap<>();
@@ -504,37 +502,7 @@ final class OffsetSteps {
         return Future.failedFuture(new IllegalStateException("revert_config: incident " + id
             + " has no patch_config step that recorded old values; nothing to revert"));
       }
-      return api.config(name).compose(current -> {
-        Map<String, String> now = new LinkedHashMap<>();
-        original.keySet().forEach(k -> now.put(k, current.get(k)));
-        Map<String, String> merged = new LinkedHashMap<>(current);
-        original.forEach((k, v) -> {
-          if (v == null) {
-            merged.remove(k);
-          } else {
-            merged.put(k, v);
-          }
-        });
-        Future<Void> validated = Future.succeededFuture();
-        if (s.validate()) {
-          String cls = current.get("connector.class");
-          if (cls == null) {
-            return Future.failedFuture(new IllegalStateException("connector config has no connector.class to validate"
-                + " against"));
-          }
-          validated = api.validateConfig(cls, merged).compose(errors -> errors.isEmpty()
-              ? Future.<Void>succeededFuture()
-              : Future.failedFuture(new IllegalArgumentException("config validation failed: " + errors)));
-        }
-        String before = StepExecutor.json(now);
-        return validated.compose(v -> exec.recordBefore(t, before))
-            .compose(v -> api.patchConfig(name, original))
-            .map(after -> {
-              Map<String, String> result = new LinkedHashMap<>();
-              original.keySet().forEach(k -> result.put(k, after.get(k)));
-              return new Result("ok", null, before, StepExecutor.json(result), false);
-            });
-      });
+      return exec.patchConfig(new Step.PatchConfig(original, s.validate()), t);
     });
   }
 

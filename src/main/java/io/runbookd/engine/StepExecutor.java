@@ -159,7 +159,7 @@ final class StepExecutor {
       return api.stop(name).map(v -> Result.ok(null));
     }
     if (step instanceof Step.PatchConfig p) {
-      return patchConfig(rendered(p, t), api, name);
+      return patchConfig(rendered(p, t), t);
     }
     if (step instanceof Step.ResetOffsets r) {
       return new OffsetSteps(deps, this).resetOffsets(r, t);
@@ -204,7 +204,13 @@ final class StepExecutor {
     return new Step.PatchConfig(out, p.validate());
   }
 
-  private Future<Result> patchConfig(Step.PatchConfig p, ConnectApi api, String name) {
+  /**
+   * Merges {@code p.set()} into the connector's config after validating the merged config; the old values are
+   * stored as the step's before-state before Connect is changed. Also how {@code revert_config} puts them back.
+   */
+  Future<Result> patchConfig(Step.PatchConfig p, Target t) {
+    ConnectApi api = t.api();
+    String name = t.incident().connector();
     return api.config(name).compose(current -> {
       Map<String, String> old = new LinkedHashMap<>();
       p.set().keySet().forEach(k -> old.put(k, current.get(k)));
@@ -226,7 +232,8 @@ final class StepExecutor {
             ? Future.<Void>succeededFuture()
             : Future.failedFuture(new IllegalArgumentException("config validation failed: " + errors)));
       }
-      return validated.compose(v -> api.patchConfig(name, p.set()))
+      return validated.compose(v -> recordBefore(t, json(old)))
+          .compose(v -> api.patchConfig(name, p.set()))
           .map(after -> {
             Map<String, String> now = new LinkedHashMap<>();
             p.set().keySet().forEach(k -> now.put(k, after.get(k)));

@@ -228,7 +228,12 @@ class DebeziumSlotLossIT {
     try (Connection c = DriverManager.getConnection(PG, "postgres", ""); Statement s = c.createStatement()) {
       s.execute("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '" + slot
           + "' AND active");
-      Thread.sleep(500);
+      Await.until("slot " + slot + " released by its walsender", Duration.ofSeconds(10), () -> {
+        try (var rs = s.executeQuery("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot
+            + "' AND active")) {
+          return rs.next() && rs.getInt(1) == 0;
+        }
+      });
       s.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
     } catch (Exception e) {
       LOG.warn("could not drop slot {}: {}", slot, e.toString());

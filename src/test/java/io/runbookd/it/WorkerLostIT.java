@@ -174,7 +174,7 @@ class WorkerLostIT {
         Await.until(n + " RUNNING on the worker left, or its incident open", Duration.ofSeconds(90),
             () -> !daemon.incidents("connector=" + n).isEmpty() || healthy(connect.connectorStatus(n)));
         if (daemon.incidents("connector=" + n).isEmpty()) {
-          Thread.sleep(2000);
+          daemon.awaitLaterAlertProcessed();
         }
         if (daemon.incidents("connector=" + n).isEmpty()) {
           LOG.info("{} came back before runbookd read its status: alert dropped as stale, no incident", n);
